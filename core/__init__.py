@@ -1,0 +1,64 @@
+"""routellm_core: the scoring engine behind the LangChain and LlamaIndex RouteLLM wrappers.
+
+Importing this package is cheap: torch, transformers and the embedding model load on first use.
+
+Example:
+    >>> from routellm_core import RoutingEngine
+    >>> engine = RoutingEngine("random", strong_fraction=0.3)
+    >>> engine.decide("Prove that there are infinitely many primes.").route in ("strong", "weak")
+    True
+"""
+
+from __future__ import annotations
+
+from .calibration import calibrate, calibration_table
+from .costs import DEFAULT_PRICES, Price, PriceTable, count_tokens
+from .data import (
+    BENCHMARKS,
+    STRONG_MODEL,
+    WEAK_MODEL,
+    Battle,
+    Battles,
+    BenchmarkSet,
+    load_benchmark,
+    resolve_data_dir,
+)
+from .engine import RouteDecision, RoutingEngine, RoutingStats, StatsSnapshot, Turn, routing_text
+from .errors import CheckpointError, DataError, RouteLLMError, UnknownNameError
+from .routers import ROUTERS, get_router_class, load_router
+from .routers.base import EmbeddingRouter, Router
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BENCHMARKS",
+    "DEFAULT_PRICES",
+    "ROUTERS",
+    "STRONG_MODEL",
+    "WEAK_MODEL",
+    "Battle",
+    "Battles",
+    "BenchmarkSet",
+    "CheckpointError",
+    "DataError",
+    "EmbeddingRouter",
+    "Price",
+    "PriceTable",
+    "RouteDecision",
+    "RouteLLMError",
+    "Router",
+    "RoutingEngine",
+    "RoutingStats",
+    "StatsSnapshot",
+    "Turn",
+    "UnknownNameError",
+    "calibrate",
+    "calibration_table",
+    "count_tokens",
+    "get_router_class",
+    "load_benchmark",
+    "load_router",
+    "resolve_data_dir",
+    "routing_text",
+    "__version__",
+]

@@ -1,0 +1,641 @@
+"""Battles, benchmark sets, and loaders for the RouteLLM data in ``../shared/data``.
+
+A *battle* is one comparison of two models on one prompt (``model_a`` won, ``model_b`` won, or a
+tie). Routers learn from battles. A *benchmark set* holds prompts with a per-model outcome
+(correctness 0/1, or a judge grade) and is what routers are evaluated on.
+
+Example:
+    >>> from routellm_core.data import Battle, Battles
+    >>> b = Battles([Battle("2+2?", "gpt-4", "mixtral", "model_a")])
+    >>> b.models()
+    ['gpt-4', 'mixtral']
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import random
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from itertools import combinations
+from pathlib import Path
+from typing import Any, Literal, overload
+
+import numpy as np
+
+from .errors import DataError, unknown_name
+
+__all__ = [
+    "STRONG_MODEL",
+    "WEAK_MODEL",
+    "BENCHMARKS",
+    "Battle",
+    "Battles",
+    "BenchmarkSet",
+    "resolve_data_dir",
+    "load_benchmark",
+    "load_mmlu",
+    "load_gsm8k",
+    "load_mt_bench",
+    "mmlu_train_rows",
+    "battles_from_outcomes",
+    "read_jsonl",
+]
+
+#: The model pair that the RouteLLM evaluation sets carry labels for.
+STRONG_MODEL = "gpt-4-1106-preview"
+WEAK_MODEL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
+
+#: Names accepted by :func:`load_benchmark`.
+BENCHMARKS = ("mt-bench", "mmlu", "gsm8k")
+
+Winner = Literal["model_a", "model_b", "tie"]
+_WINNERS = ("model_a", "model_b", "tie")
+
+DATA_ENV = "ROUTELLM_DATA_DIR"
+
+
+# --------------------------------------------------------------------------------------------
+# Data location
+# --------------------------------------------------------------------------------------------
+def _default_candidates() -> list[Path]:
+    here = Path(__file__).resolve()
+    # ``core/`` sits at the repository root, so the checkout's parent holds ``shared/``.
+    candidates = [here.parents[1].parent / "shared" / "data", Path.cwd().parent / "shared" / "data"]
+    out: list[Path] = []
+    for c in candidates:
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Find the data directory.
+
+    Order: the explicit argument, else ``$ROUTELLM_DATA_DIR``, else ``../shared/data`` next to
+    the checkout (or next to the working directory).
+
+    Raises:
+        DataError: when no candidate exists; the message lists every path tried.
+    """
+    tried: list[str] = []
+    if data_dir is not None:
+        p = Path(data_dir).expanduser()
+        if p.is_dir():
+            return p
+        raise DataError(
+            f"data directory {str(p)!r} (from the data_dir argument / --data-dir) does not exist"
+        )
+    env = os.environ.get(DATA_ENV)
+    if env:
+        p = Path(env).expanduser()
+        if p.is_dir():
+            return p
+        tried.append(f"${DATA_ENV}={p}")
+    for c in _default_candidates():
+        if c.is_dir():
+            return c
+        tried.append(str(c))
+    raise DataError(
+        "no data directory found; tried: "
+        + "; ".join(tried)
+        + f". Pass --data-dir / data_dir=, or set ${DATA_ENV} to the folder holding "
+        "routellm-evals/, arena-bench-v1/, arena-human/ and mmlu-pro/."
+    )
+
+
+def _require(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise DataError(f"{what} not found at {str(path)!r}; is the data directory complete?")
+    return path
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line_number, object)`` for each non-blank line; malformed lines raise DataError."""
+    p = Path(path)
+    with p.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{p}:{lineno}: not valid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict):
+                raise DataError(f"{p}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+            yield lineno, obj
+
+
+# --------------------------------------------------------------------------------------------
+# Battles
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Battle:
+    """One comparison of two models on one prompt.
+
+    Attributes:
+        prompt: the user prompt both models answered.
+        model_a: name of the first model.
+        model_b: name of the second model.
+        winner: ``"model_a"``, ``"model_b"`` or ``"tie"``.
+        source: where the battle came from (``"arena-human"``, ``"mmlu-pro"``, ...).
+        weight: how much the battle counts in training (1.0 by default).
+    """
+
+    prompt: str
+    model_a: str
+    model_b: str
+    winner: Winner
+    source: str = ""
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.winner not in _WINNERS:
+            raise DataError(
+                f"battle winner must be one of {', '.join(_WINNERS)}, got {self.winner!r}"
+            )
+        if not isinstance(self.prompt, str):
+            raise DataError(f"battle prompt must be a string, got {type(self.prompt).__name__}")
+        if self.model_a == self.model_b:
+            raise DataError(f"a battle needs two different models, got {self.model_a!r} twice")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Battle:
+        winner = d.get("winner")
+        if isinstance(winner, str) and winner.startswith("tie"):
+            winner = "tie"  # Arena's "tie (bothbad)" is a tie for routing purposes
+        return cls(
+            prompt=d["prompt"],
+            model_a=d["model_a"],
+            model_b=d["model_b"],
+            winner=winner,  # type: ignore[arg-type]
+            source=d.get("source", ""),
+            weight=float(d.get("weight", 1.0)),
+        )
+
+
+class Battles(Sequence[Battle]):
+    """An ordered, immutable collection of :class:`Battle` records.
+
+    Example:
+        >>> bs = Battles([Battle("q", "a", "b", "tie")])
+        >>> train, test = bs.split(test_fraction=0.5, seed=0)
+    """
+
+    def __init__(self, battles: Iterable[Battle] = ()) -> None:
+        self._items: list[Battle] = list(battles)
+
+    # Sequence protocol -----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, i: int) -> Battle: ...
+    @overload
+    def __getitem__(self, i: slice) -> Battles: ...
+    def __getitem__(self, i: int | slice) -> Battle | Battles:
+        if isinstance(i, slice):
+            return Battles(self._items[i])
+        return self._items[i]
+
+    def __iter__(self) -> Iterator[Battle]:
+        return iter(self._items)
+
+    def __add__(self, other: Iterable[Battle]) -> Battles:
+        return Battles([*self._items, *other])
+
+    def __repr__(self) -> str:
+        return f"Battles(n={len(self)}, models={len(self.models())}, prompts={len(self.prompts())})"
+
+    # Queries -----------------------------------------------------------------------------------
+    def models(self) -> list[str]:
+        """Sorted names of all models that appear in a battle."""
+        return sorted({b.model_a for b in self} | {b.model_b for b in self})
+
+    def prompts(self) -> list[str]:
+        """Distinct prompts, in first-seen order."""
+        return list(dict.fromkeys(b.prompt for b in self))
+
+    def counts(self) -> dict[str, Counter[str]]:
+        """Counts by source, by model and by outcome (for reports)."""
+        by_source: Counter[str] = Counter(b.source or "?" for b in self)
+        by_model: Counter[str] = Counter()
+        by_outcome: Counter[str] = Counter(b.winner for b in self)
+        for b in self:
+            by_model[b.model_a] += 1
+            by_model[b.model_b] += 1
+        return {"source": by_source, "model": by_model, "outcome": by_outcome}
+
+    # Transformations ---------------------------------------------------------------------------
+    def filter(
+        self,
+        predicate: Callable[[Battle], bool] | None = None,
+        *,
+        models: Iterable[str] | None = None,
+        sources: Iterable[str] | None = None,
+    ) -> Battles:
+        """Keep battles matching all given conditions.
+
+        Args:
+            predicate: any function of a battle.
+            models: keep battles whose *both* models are in this set.
+            sources: keep battles from these sources.
+        """
+        mset = set(models) if models is not None else None
+        sset = set(sources) if sources is not None else None
+        out = []
+        for b in self:
+            if mset is not None and (b.model_a not in mset or b.model_b not in mset):
+                continue
+            if sset is not None and b.source not in sset:
+                continue
+            if predicate is not None and not predicate(b):
+                continue
+            out.append(b)
+        return Battles(out)
+
+    def with_weight(self, weight: float) -> Battles:
+        """A copy where every battle's weight is multiplied by ``weight``."""
+        return Battles(
+            Battle(b.prompt, b.model_a, b.model_b, b.winner, b.source, b.weight * weight)
+            for b in self
+        )
+
+    def map_models(self, aliases: Mapping[str, str]) -> Battles:
+        """Rename models through ``aliases`` (unlisted names stay); battles that become
+        self-battles (both sides map to one model) are dropped."""
+        out = []
+        for b in self:
+            a, m = aliases.get(b.model_a, b.model_a), aliases.get(b.model_b, b.model_b)
+            if a != m:
+                out.append(Battle(b.prompt, a, m, b.winner, b.source, b.weight))
+        return Battles(out)
+
+    def split(self, test_fraction: float = 0.1, seed: int = 0) -> tuple[Battles, Battles]:
+        """Split by *prompt* (no prompt lands on both sides), reproducibly for a seed."""
+        if not 0.0 < test_fraction < 1.0:
+            raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        prompts = self.prompts()
+        rng = random.Random(seed)
+        rng.shuffle(prompts)
+        n_test = max(1, round(len(prompts) * test_fraction)) if prompts else 0
+        test_set = set(prompts[:n_test])
+        train = Battles(b for b in self if b.prompt not in test_set)
+        test = Battles(b for b in self if b.prompt in test_set)
+        return train, test
+
+    # I/O ---------------------------------------------------------------------------------------
+    def to_jsonl(self, path: str | os.PathLike[str]) -> Path:
+        """Write one JSON object per battle."""
+        p = Path(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with p.open("w", encoding="utf-8") as fh:
+            for b in self:
+                fh.write(json.dumps(b.to_dict(), ensure_ascii=False) + "\n")
+        return p
+
+    @classmethod
+    def from_jsonl(cls, path: str | os.PathLike[str], source: str | None = None) -> Battles:
+        """Read battles written by :meth:`to_jsonl` (or any JSONL with prompt, model_a,
+        model_b, winner). A malformed line raises :class:`DataError` naming file and line."""
+        p = Path(path)
+        if not p.is_file():
+            raise DataError(f"battle file {str(p)!r} does not exist")
+        out = []
+        for lineno, obj in read_jsonl(p):
+            try:
+                b = Battle.from_dict(obj)
+            except KeyError as exc:
+                raise DataError(f"{p}:{lineno}: missing field {exc.args[0]!r}") from None
+            except DataError as exc:
+                raise DataError(f"{p}:{lineno}: {exc}") from None
+            if source is not None and not b.source:
+                b = Battle(b.prompt, b.model_a, b.model_b, b.winner, source, b.weight)
+            out.append(b)
+        return cls(out)
+
+
+def battles_from_outcomes(
+    prompts: Sequence[str],
+    outcomes: Mapping[str, Sequence[float] | np.ndarray],
+    *,
+    source: str = "",
+    models: Iterable[str] | None = None,
+) -> Battles:
+    """Turn per-model outcomes into battles: every model pair on every prompt.
+
+    Works for golden labels (1 correct / 0 wrong: a correct answer beats a wrong one) and judge
+    grades (higher grade wins). Equal outcomes tie; a missing outcome (``None``/NaN) skips the
+    pairs that need it.
+
+    Example:
+        >>> bs = battles_from_outcomes(["q"], {"a": [1.0], "b": [0.0]})
+        >>> bs[0].winner
+        'model_a'
+    """
+    names = sorted(models) if models is not None else sorted(outcomes)
+    arrays = {}
+    for m in names:
+        if m not in outcomes:
+            raise unknown_name("model", m, outcomes)
+        arr = np.asarray(
+            [np.nan if v is None else float(v) for v in outcomes[m]], dtype=np.float64
+        )
+        if len(arr) != len(prompts):
+            raise DataError(
+                f"model {m!r} has {len(arr)} outcomes for {len(prompts)} prompts; they must match"
+            )
+        arrays[m] = arr
+    out: list[Battle] = []
+    for i, prompt in enumerate(prompts):
+        for a, b in combinations(names, 2):
+            va, vb = arrays[a][i], arrays[b][i]
+            if math.isnan(va) or math.isnan(vb):
+                continue
+            winner: Winner = "model_a" if va > vb else "model_b" if vb > va else "tie"
+            out.append(Battle(prompt, a, b, winner, source))
+    return Battles(out)
+
+
+# --------------------------------------------------------------------------------------------
+# Benchmark sets
+# --------------------------------------------------------------------------------------------
+@dataclass
+class BenchmarkSet:
+    """Prompts with a per-model outcome, for evaluating a router on one model pair.
+
+    Attributes:
+        name: ``"mmlu"``, ``"gsm8k"``, ``"mt-bench"`` or a user name.
+        prompts: the text the router scores (for MT-Bench: the first turn).
+        outcomes: per model, one float per prompt (1/0 correctness, or a grade).
+        metric: ``"accuracy"`` (reported as %) or ``"grade"`` (reported as is).
+        strong: the strong model's name; weak: the weak model's name.
+        extra: per-prompt extras (for MT-Bench: ``question_id`` and ``turns``).
+    """
+
+    name: str
+    prompts: list[str]
+    outcomes: dict[str, np.ndarray]
+    metric: Literal["accuracy", "grade"] = "accuracy"
+    strong: str = STRONG_MODEL
+    weak: str = WEAK_MODEL
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for m in (self.strong, self.weak):
+            if m not in self.outcomes:
+                raise unknown_name("model", m, self.outcomes)
+        for m, arr in self.outcomes.items():
+            if len(arr) != len(self.prompts):
+                raise DataError(f"{self.name}: model {m!r} has {len(arr)} outcomes for "
+                                f"{len(self.prompts)} prompts")
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+    @property
+    def strong_outcomes(self) -> np.ndarray:
+        return self.outcomes[self.strong]
+
+    @property
+    def weak_outcomes(self) -> np.ndarray:
+        return self.outcomes[self.weak]
+
+    @property
+    def scale(self) -> float:
+        """Multiplier from mean outcome to the benchmark's reported unit."""
+        return 100.0 if self.metric == "accuracy" else 1.0
+
+    @property
+    def weak_score(self) -> float:
+        return float(np.mean(self.weak_outcomes) * self.scale)
+
+    @property
+    def strong_score(self) -> float:
+        return float(np.mean(self.strong_outcomes) * self.scale)
+
+    def subset(self, indices: Sequence[int] | np.ndarray) -> BenchmarkSet:
+        idx = list(np.asarray(indices, dtype=int))
+        return BenchmarkSet(
+            name=self.name,
+            prompts=[self.prompts[i] for i in idx],
+            outcomes={m: v[idx] for m, v in self.outcomes.items()},
+            metric=self.metric,
+            strong=self.strong,
+            weak=self.weak,
+            extra={k: [v[i] for i in idx] for k, v in self.extra.items()},
+        )
+
+    def to_battles(self, source: str | None = None) -> Battles:
+        """Every model pair on every prompt as a battle (see :func:`battles_from_outcomes`)."""
+        return battles_from_outcomes(self.prompts, self.outcomes, source=source or self.name)
+
+
+def _contaminated(path: Path) -> set[str]:
+    out = set()
+    for lineno, obj in read_jsonl(path):
+        if "eval_prompt" not in obj:
+            raise DataError(f"{path}:{lineno}: missing field 'eval_prompt'")
+        out.add(obj["eval_prompt"])
+    return out
+
+
+def _parse_bool(value: str, path: Path, lineno: int, column: str) -> float:
+    v = value.strip().lower()
+    if v in ("true", "1", "1.0"):
+        return 1.0
+    if v in ("false", "0", "0.0"):
+        return 0.0
+    raise DataError(f"{path}:{lineno}: column {column!r} must be True/False, got {value!r}")
+
+
+def _read_outcome_csv(
+    path: Path, models: Sequence[str]
+) -> tuple[list[str], dict[str, list[float]], list[dict[str, str]]]:
+    prompts: list[str] = []
+    outcomes: dict[str, list[float]] = {m: [] for m in models}
+    rows: list[dict[str, str]] = []
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        for col in ("prompt", *models):
+            if col not in header:
+                raise DataError(f"{path}: missing column {col!r} (has: {', '.join(header)})")
+        for row in reader:
+            lineno = reader.line_num
+            prompt = row["prompt"]
+            if prompt is None:
+                raise DataError(f"{path}:{lineno}: row has no prompt")
+            prompts.append(prompt)
+            for m in models:
+                outcomes[m].append(_parse_bool(row[m] or "", path, lineno, m))
+            rows.append(row)
+    return prompts, outcomes, rows
+
+
+def mmlu_train_rows(data_dir: str | os.PathLike[str] | None = None) -> dict[str, set[int]]:
+    """The golden-label training split: ``{domain: {row indices}}``."""
+    root = resolve_data_dir(data_dir)
+    path = _require(root / "routellm-evals/mmlu/golden_train_split.jsonl", "MMLU training split")
+    out: dict[str, set[int]] = {}
+    for lineno, obj in read_jsonl(path):
+        try:
+            out.setdefault(str(obj["domain"]), set()).add(int(obj["row"]))
+        except (KeyError, TypeError, ValueError):
+            raise DataError(f"{path}:{lineno}: expected fields 'domain' and integer 'row'") from None
+    return out
+
+
+def _mmlu_domains(root: Path) -> list[Path]:
+    resp = _require(root / "routellm-evals/mmlu/responses", "MMLU responses folder")
+    files = sorted(resp.glob("mmlu_*.csv"))
+    if not files:
+        raise DataError(f"no mmlu_*.csv files in {str(resp)!r}")
+    return files
+
+
+def load_mmlu(
+    data_dir: str | os.PathLike[str] | None = None,
+    split: Literal["heldout", "all", "train"] = "heldout",
+) -> BenchmarkSet:
+    """Load MMLU (57 domains) with GPT-4 and Mixtral correctness.
+
+    Args:
+        data_dir: the data directory (see :func:`resolve_data_dir`).
+        split: ``"heldout"`` (default): rows outside the golden training split, minus rows whose
+            prompt equals a training prompt; ``"all"``: every row; ``"train"``: the training
+            split rows. Contaminated prompts are always dropped.
+    """
+    if split not in ("heldout", "all", "train"):
+        raise unknown_name("MMLU split", split, ("heldout", "all", "train"))
+    root = resolve_data_dir(data_dir)
+    contaminated = _contaminated(
+        _require(root / "routellm-evals/mmlu/contaminated_prompts.jsonl", "MMLU contamination list")
+    )
+    train_rows = mmlu_train_rows(root) if split != "all" else {}
+    models = (WEAK_MODEL, STRONG_MODEL)
+    per_domain = []
+    for f in _mmlu_domains(root):
+        domain = f.stem[len("mmlu_"):]
+        prompts, outcomes, _ = _read_outcome_csv(f, models)
+        per_domain.append((domain, prompts, outcomes))
+    train_prompts = {
+        p
+        for domain, prompts, _ in per_domain
+        for i, p in enumerate(prompts)
+        if i in train_rows.get(domain, ())
+    }
+    keep_p: list[str] = []
+    keep_o: dict[str, list[float]] = {m: [] for m in models}
+    domains: list[str] = []
+    for domain, prompts, outcomes in per_domain:
+        rows = train_rows.get(domain, set())
+        for i, p in enumerate(prompts):
+            if p in contaminated:
+                continue
+            if split == "heldout" and (i in rows or p in train_prompts):
+                continue
+            if split == "train" and i not in rows:
+                continue
+            keep_p.append(p)
+            domains.append(domain)
+            for m in models:
+                keep_o[m].append(outcomes[m][i])
+    return BenchmarkSet(
+        name="mmlu",
+        prompts=keep_p,
+        outcomes={m: np.asarray(v) for m, v in keep_o.items()},
+        metric="accuracy",
+        extra={"domain": domains},
+    )
+
+
+def load_gsm8k(data_dir: str | os.PathLike[str] | None = None) -> BenchmarkSet:
+    """Load GSM8K with GPT-4 and Mixtral correctness and their recorded answers."""
+    root = resolve_data_dir(data_dir)
+    base = root / "routellm-evals/gsm8k"
+    contaminated = _contaminated(_require(base / "contaminated_prompts.jsonl", "GSM8K contamination list"))
+    models = (WEAK_MODEL, STRONG_MODEL)
+    prompts, outcomes, rows = _read_outcome_csv(_require(base / "gsm8k_responses.csv", "GSM8K responses"), models)
+    keep = [i for i, p in enumerate(prompts) if p not in contaminated]
+    return BenchmarkSet(
+        name="gsm8k",
+        prompts=[prompts[i] for i in keep],
+        outcomes={m: np.asarray(outcomes[m])[keep] for m in models},
+        metric="accuracy",
+        extra={
+            f"{m}_response": [rows[i].get(f"{m}_response", "") for i in keep] for m in models
+        },
+    )
+
+
+def load_mt_bench(data_dir: str | os.PathLike[str] | None = None) -> BenchmarkSet:
+    """Load MT-Bench: 80 two-turn questions, GPT-4 grades (1-10) for both models.
+
+    The router scores turn 1; the outcome is the mean grade over both turns.
+    """
+    root = resolve_data_dir(data_dir)
+    base = root / "routellm-evals/mt_bench"
+    contaminated = _contaminated(_require(base / "contaminated_prompts.jsonl", "MT-Bench contamination list"))
+    qpath = _require(base / "question.jsonl", "MT-Bench questions")
+    questions: dict[int, list[str]] = {}
+    for lineno, obj in read_jsonl(qpath):
+        try:
+            questions[int(obj["question_id"])] = list(obj["turns"])
+        except (KeyError, TypeError, ValueError):
+            raise DataError(f"{qpath}:{lineno}: expected 'question_id' and 'turns'") from None
+    jpath = _require(base / "judgements.jsonl", "MT-Bench judgements")
+    grades: dict[tuple[int, str], list[float]] = {}
+    for lineno, obj in read_jsonl(jpath):
+        try:
+            key = (int(obj["question_id"]), str(obj["model"]))
+            score = float(obj["score"])
+        except (KeyError, TypeError, ValueError):
+            raise DataError(f"{jpath}:{lineno}: expected 'question_id', 'model' and numeric 'score'") from None
+        grades.setdefault(key, []).append(score)
+    models = (WEAK_MODEL, STRONG_MODEL)
+    prompts: list[str] = []
+    qids: list[int] = []
+    turns: list[list[str]] = []
+    out: dict[str, list[float]] = {m: [] for m in models}
+    for qid in sorted(questions):
+        t = questions[qid]
+        if any(x in contaminated for x in t):
+            continue
+        if any((qid, m) not in grades for m in models):
+            continue
+        prompts.append(t[0])
+        qids.append(qid)
+        turns.append(t)
+        for m in models:
+            out[m].append(float(np.mean(grades[(qid, m)])))
+    return BenchmarkSet(
+        name="mt-bench",
+        prompts=prompts,
+        outcomes={m: np.asarray(v) for m, v in out.items()},
+        metric="grade",
+        extra={"question_id": qids, "turns": turns},
+    )
+
+
+def load_benchmark(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    mmlu_split: Literal["heldout", "all"] = "heldout",
+) -> BenchmarkSet:
+    """Load one of :data:`BENCHMARKS` by name."""
+    if name == "mmlu":
+        return load_mmlu(data_dir, split=mmlu_split)
+    if name == "gsm8k":
+        return load_gsm8k(data_dir)
+    if name in ("mt-bench", "mt_bench", "mtbench"):
+        return load_mt_bench(data_dir)
+    raise unknown_name("benchmark", name, BENCHMARKS)

@@ -1,0 +1,94 @@
+"""Routers: the registry of router names and :func:`load_router`.
+
+Router classes are imported lazily by name, so importing this package never pulls in torch.
+
+Example:
+    >>> from routellm_core.routers import load_router
+    >>> router = load_router("random")
+    >>> router.predict_win_rate(["hi"]).shape
+    (1,)
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import CheckpointError, RouteLLMError, unknown_name
+
+if TYPE_CHECKING:
+    from ..embeddings import Embedder
+    from .base import Router
+
+__all__ = ["ROUTERS", "get_router_class", "load_router", "default_router_path"]
+
+#: registry name -> "module:Class" (relative to this package)
+ROUTERS: dict[str, str] = {
+    "random": "random:RandomRouter",
+    "sw_ranking": "sw_ranking:SWRankingRouter",
+    "mf": "mf:MatrixFactorizationRouter",
+    "knn": "knn:KNNRouter",
+    "bert": "bert:BertRouter",
+    "causal_llm": "causal_llm:CausalLLMRouter",
+}
+
+
+def get_router_class(name: str) -> type[Router]:
+    """The router class registered under ``name``; unknown names list the valid ones."""
+    if name not in ROUTERS:
+        raise unknown_name("router", name, ROUTERS)
+    module, cls = ROUTERS[name].split(":")
+    try:
+        mod = importlib.import_module(f"{__name__}.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith(__name__):
+            raise RouteLLMError(f"router {name!r} is registered but not available in this build") from None
+        raise RouteLLMError(
+            f"router {name!r} needs the package {exc.name!r}: "
+            "pip install 'routellm-integrations[local]'"
+        ) from None
+    klass: type[Router] = getattr(mod, cls)
+    return klass
+
+
+def default_router_path() -> Path:
+    """Folder of the trained router shipped inside the package."""
+    return Path(__file__).resolve().parent.parent / "default_router"
+
+
+def load_router(
+    spec: str | os.PathLike[str] | Router = "default", *, embedder: Embedder | None = None
+) -> Router:
+    """Resolve a router from a name, a checkpoint directory, or an instance.
+
+    Args:
+        spec: ``"default"`` (the trained router shipped in the package), ``"random"``, a
+            checkpoint directory, or a :class:`Router` instance (returned as is).
+        embedder: for embedding routers, an embedder to use instead of the recorded one.
+    """
+    from .base import Router
+
+    if isinstance(spec, Router):
+        return spec
+    if isinstance(spec, str) and spec == "default":
+        path = default_router_path()
+        if not (path / "config.json").is_file():
+            raise CheckpointError(f"the shipped default router is missing from {path}; reinstall the package")
+        return Router.load(path, embedder=embedder)
+    if isinstance(spec, str) and spec in ROUTERS:
+        klass = get_router_class(spec)
+        if not klass.needs_fit:
+            return klass()
+        raise RouteLLMError(
+            f"router {spec!r} must be trained before use: `routellm train --router {spec} --out DIR`, "
+            "then pass the directory (router=DIR); or use router='default' (shipped) or 'random'"
+        )
+    path = Path(spec)
+    if path.is_dir():
+        return Router.load(path, embedder=embedder)
+    valid = ["default", *ROUTERS]
+    raise unknown_name("router", str(spec), valid) if not path.exists() else CheckpointError(
+        f"{path} is not a checkpoint directory"
+    )
