@@ -1,0 +1,101 @@
+"""``routellm eval``: evaluate routers on MT-Bench, MMLU and GSM8K."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .data import BENCHMARKS, BenchmarkSet, load_benchmark
+from .errors import RouteLLMError, unknown_name
+from .routers import ROUTERS, load_router
+from .routers.base import Router
+
+__all__ = ["register", "resolve_routers", "load_benchmarks", "run_eval"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "eval",
+        help="evaluate routers (APGR, CPT) on the RouteLLM benchmarks",
+        description="Evaluate routers with the RouteLLM protocol. Names: random, default (the "
+        "shipped router), a trainable router name (trained on first use and cached), or a "
+        "checkpoint directory.",
+    )
+    p.add_argument("--router", default="random,default",
+                   help="comma-separated router names or checkpoint directories "
+                        f"(names: random, default, {', '.join(n for n in ROUTERS if n != 'random')})")
+    p.add_argument("--benchmark", default="all",
+                   help=f"one of {', '.join(BENCHMARKS)}, a comma-separated list, or 'all'")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
+                   "or ../shared/data next to the checkout)")
+    p.add_argument("--mmlu-split", choices=("heldout", "all"), default="heldout",
+                   help="MMLU rows: outside the golden training split (default) or all rows")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
+    p.add_argument("--plot", default=None, metavar="PNG", help="write the quality curves to this PNG")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_main)
+
+
+def parse_benchmarks(spec: str) -> list[str]:
+    names = list(BENCHMARKS) if spec == "all" else [s.strip() for s in spec.split(",") if s.strip()]
+    if not names:
+        raise unknown_name("benchmark", spec, [*BENCHMARKS, "all"])
+    for n in names:
+        if n not in BENCHMARKS:
+            raise unknown_name("benchmark", n, [*BENCHMARKS, "all"])
+    return names
+
+
+def load_benchmarks(names: list[str], data_dir: str | None, mmlu_split: str = "heldout"
+                    ) -> dict[str, BenchmarkSet]:
+    return {n: load_benchmark(n, data_dir, mmlu_split=mmlu_split) for n in names}  # type: ignore[arg-type]
+
+
+def resolve_routers(spec: str, data_dir: str | None) -> dict[str, Router | None]:
+    """Router names/directories -> routers. ``random`` maps to ``None`` (the seed-averaged
+    baseline); trainable names are trained on first use and cached."""
+    out: dict[str, Router | None] = {}
+    for item in [s.strip() for s in spec.split(",") if s.strip()]:
+        if item == "random":
+            out[item] = None
+        elif item == "default" or Path(item).is_dir():
+            out[item] = load_router(item)
+        elif item in ROUTERS:
+            try:
+                from .training import get_or_train
+            except ImportError:
+                raise RouteLLMError(f"router {item!r} cannot be trained in this build") from None
+            out[item] = get_or_train(item, data_dir=data_dir)
+        else:
+            raise unknown_name("router", item, ["default", *ROUTERS, "<checkpoint directory>"])
+    if not out:
+        raise unknown_name("router", spec, ["default", *ROUTERS])
+    return out
+
+
+def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = None,
+             mmlu_split: str = "heldout", progress: bool = True):  # type: ignore[no-untyped-def]
+    from .evaluation import evaluate_routers
+
+    names = parse_benchmarks(bench_spec)
+    benches = load_benchmarks(names, data_dir, mmlu_split)
+    routers = resolve_routers(router_spec, data_dir)
+    return evaluate_routers(routers, benches, progress=progress)
+
+
+def _main(args: argparse.Namespace) -> int:
+    from .evaluation import format_table, plot_results, results_to_json
+
+    results = run_eval(args.router, args.benchmark, args.data_dir, args.mmlu_split,
+                       progress=not args.no_progress and not args.json)
+    if args.json:
+        json.dump(results_to_json(results), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_table(results))
+    if args.plot:
+        path = plot_results(results, args.plot)
+        print(f"plot written to {path}", file=sys.stderr if args.json else sys.stdout)
+    return 0
