@@ -8,8 +8,8 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .errors import DataError, unknown_name

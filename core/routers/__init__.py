@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..embeddings import Embedder
     from .base import Router
 
-__all__ = ["ROUTERS", "get_router_class", "load_router", "default_router_path"]
+__all__ = ["ROUTERS", "get_router_class", "register_router", "load_router", "default_router_path"]
 
 #: registry name -> "module:Class" (relative to this package)
 ROUTERS: dict[str, str] = {
@@ -35,10 +35,24 @@ ROUTERS: dict[str, str] = {
 }
 
 
+_CUSTOM: dict[str, type[Router]] = {}
+
+
+def register_router(cls: type[Router]) -> type[Router]:
+    """Register a user-defined router class under ``cls.name`` so its checkpoints load by
+    name. Usable as a class decorator."""
+    if cls.name in ROUTERS:
+        raise RouteLLMError(f"router name {cls.name!r} is taken by a built-in router")
+    _CUSTOM[cls.name] = cls
+    return cls
+
+
 def get_router_class(name: str) -> type[Router]:
     """The router class registered under ``name``; unknown names list the valid ones."""
+    if name in _CUSTOM:
+        return _CUSTOM[name]
     if name not in ROUTERS:
-        raise unknown_name("router", name, ROUTERS)
+        raise unknown_name("router", name, [*ROUTERS, *_CUSTOM])
     module, cls = ROUTERS[name].split(":")
     try:
         mod = importlib.import_module(f"{__name__}.{module}")
