@@ -53,7 +53,7 @@ from .data import (
     read_jsonl,
     resolve_data_dir,
 )
-from .errors import DataError, unknown_name
+from .errors import DataError, UnknownNameError, unknown_name
 
 __all__ = [
     "ReplayRecord",
@@ -275,7 +275,10 @@ class ReplayLog:
         rows = self._by_model.get(model)
         if rows is None:
             where = f" {self.name!r}" if self.name else ""
-            raise unknown_name(f"model in the replay log{where}", model, self._by_model)
+            raise UnknownNameError(
+                f"unknown model {model!r}: the replay log{where} holds answers of "
+                f"{', '.join(self.models()) or 'no model'}"
+            )
         return rows
 
     def get(self, model: str, prompt: str) -> ReplayRecord:

@@ -107,7 +107,7 @@ def test_run_cost_with_an_unpriced_model_fails(log: ReplayLog) -> None:
 
 def test_run_cost_with_a_model_not_in_the_log_fails(log: ReplayLog) -> None:
     prices = PRICES.with_overrides({"medium": (2.0, 2.0)})
-    with pytest.raises(UnknownNameError, match="unknown model in the replay log 'medium'"):
+    with pytest.raises(UnknownNameError, match="unknown model 'medium': the replay log holds answers of strong, weak"):
         log.run_cost([("medium", "q1")], prices)
     run = log.run_cost([("weak", "q1")], PRICES)
     with pytest.raises(UnknownNameError, match="'medium'"):
