@@ -1,0 +1,591 @@
+"""Training sets and training runs for the learned routers.
+
+* :func:`load_source`: battles from one of :data:`SOURCES` in the data directory.
+* :func:`build_training_set`: several sources, each selectable and weightable, an explicit
+  model alias table, and decontamination against the evaluation prompts; returns the battles
+  and a :class:`TrainingReport` (counts per source, model and outcome; prompts dropped).
+* :func:`train_from_config`: one JSON config (see ``docs/training.md``) to a trained,
+  calibrated router; :func:`get_or_train` caches the result in the user cache directory.
+
+Example:
+    >>> cfg = default_config("knn")
+    >>> cfg["router"]
+    'knn'
+    >>> router = train_from_config(cfg)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .data import (
+    STRONG_MODEL,
+    WEAK_MODEL,
+    Battle,
+    Battles,
+    battles_from_outcomes,
+    load_gsm8k,
+    load_mmlu,
+    load_mt_bench,
+    read_jsonl,
+    resolve_data_dir,
+)
+from .errors import DataError, unknown_name
+
+if TYPE_CHECKING:
+    from .embeddings import Embedder
+    from .routers.base import Router
+
+__all__ = [
+    "SOURCES",
+    "ALIAS_PRESETS",
+    "TRAINABLE_ROUTERS",
+    "TrainingReport",
+    "load_source",
+    "mmlu_pro_prompt",
+    "resolve_aliases",
+    "evaluation_prompts",
+    "decontaminate",
+    "build_training_set",
+    "default_config",
+    "load_config",
+    "validate_config",
+    "config_hash",
+    "make_embedder",
+    "train_from_config",
+    "get_or_train",
+]
+
+logger = logging.getLogger(__name__)
+
+#: training sources in the data directory
+SOURCES = ("arena-human", "arena-bench-v1", "mmlu-pro", "mmlu-train")
+
+#: routers this module can train
+TRAINABLE_ROUTERS = ("sw_ranking", "mf", "knn")
+
+#: Named alias tables. ``"gpt4-mixtral"`` treats every GPT-4 spelling (including GPT-4o in
+#: MMLU-Pro) as the strong model and the Mixtral-8x7B-Instruct spelling of MMLU-Pro as the weak
+#: model; ``"none"`` keeps every name distinct.
+ALIAS_PRESETS: dict[str, dict[str, str]] = {
+    "none": {},
+    "gpt4-mixtral": {
+        "gpt-4": STRONG_MODEL,
+        "gpt-4-0314": STRONG_MODEL,
+        "gpt-4o-2024-05-13(early-set)": STRONG_MODEL,
+        "Mixtral-8x7B-Instruct-v0.1": WEAK_MODEL,
+    },
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Sources
+# --------------------------------------------------------------------------------------------
+def mmlu_pro_prompt(question: str, options: Sequence[str]) -> str:
+    """Build an MMLU-style prompt: the question, lettered options, then ``Answer:``."""
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    lines = [question.strip()]
+    lines += [f"{letters[i]}. {str(o).strip()}" for i, o in enumerate(options)]
+    lines.append("Answer:")
+    return "\n".join(lines)
+
+
+def _arena_human(root: Path) -> Battles:
+    path = root / "arena-human" / "battles.jsonl"
+    if not path.is_file():
+        raise DataError(f"arena-human battles not found at {str(path)!r}")
+    out = []
+    for lineno, obj in read_jsonl(path):
+        try:
+            b = Battle.from_dict({**obj, "source": "arena-human"})
+        except (KeyError, DataError) as exc:
+            raise DataError(f"{path}:{lineno}: {exc}") from None
+        out.append(b)
+    return Battles(out)
+
+
+def _arena_bench(root: Path, models: Sequence[str] | None) -> Battles:
+    base = root / "arena-bench-v1"
+    qpath, spath = base / "question.jsonl", base / "judge_scores.jsonl"
+    for p in (qpath, spath):
+        if not p.is_file():
+            raise DataError(f"arena-bench-v1 file not found at {str(p)!r}")
+    questions = {str(o["question_id"]): str(o["turns"][0]) for _, o in read_jsonl(qpath)}
+    qids = sorted(questions)
+    pos = {q: i for i, q in enumerate(qids)}
+    scores: dict[str, list[float | None]] = {}
+    for lineno, obj in read_jsonl(spath):
+        try:
+            qid, model, score = str(obj["question_id"]), str(obj["model"]), obj["score"]
+        except KeyError as exc:
+            raise DataError(f"{spath}:{lineno}: missing field {exc.args[0]!r}") from None
+        if qid not in pos:
+            continue
+        scores.setdefault(model, [None] * len(qids))[pos[qid]] = score
+    prompts = [questions[q] for q in qids]
+    return battles_from_outcomes(prompts, scores, source="arena-bench-v1", models=models)
+
+
+def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
+    path = root / "mmlu-pro" / "correctness.jsonl"
+    if not path.is_file():
+        raise DataError(f"mmlu-pro data not found at {str(path)!r}")
+    prompts: list[str] = []
+    rows: list[dict[str, Any]] = []
+    for lineno, obj in read_jsonl(path):
+        try:
+            prompts.append(mmlu_pro_prompt(obj["question"], obj["options"]))
+            rows.append(obj["correct"])
+        except KeyError as exc:
+            raise DataError(f"{path}:{lineno}: missing field {exc.args[0]!r}") from None
+    names = sorted({m for r in rows for m in r})
+    outcomes = {m: [r.get(m) for r in rows] for m in names}
+    return battles_from_outcomes(prompts, outcomes, source="mmlu-pro", models=models)
+
+
+def load_source(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    models: Sequence[str] | None = None,
+) -> Battles:
+    """Battles of one training source.
+
+    Args:
+        name: one of :data:`SOURCES`: ``"arena-human"`` (human votes; ``tie (bothbad)`` is a
+            tie), ``"arena-bench-v1"`` (GPT-4 grades; every model pair per prompt, higher grade
+            wins), ``"mmlu-pro"`` (golden labels; every model pair per question, correct beats
+            wrong) or ``"mmlu-train"`` (the MMLU golden training split, GPT-4 vs Mixtral).
+        data_dir: the data directory (see :func:`~routellm_core.data.resolve_data_dir`).
+        models: for the all-pairs sources, build battles among these models only (default:
+            all). MMLU-Pro with all 31 models gives 2.4 million battles.
+    """
+    if name not in SOURCES:
+        raise unknown_name("training source", name, SOURCES)
+    root = resolve_data_dir(data_dir)
+    if name == "arena-human":
+        bs = _arena_human(root)
+        return bs.filter(models=models) if models is not None else bs
+    if name == "arena-bench-v1":
+        return _arena_bench(root, models)
+    if name == "mmlu-pro":
+        return _mmlu_pro(root, models)
+    return load_mmlu(root, split="train").to_battles(source="mmlu-train")
+
+
+def resolve_aliases(aliases: str | Mapping[str, str] | None) -> dict[str, str]:
+    """An alias table from a preset name (:data:`ALIAS_PRESETS`), a mapping, or ``None``."""
+    if aliases is None:
+        return {}
+    if isinstance(aliases, str):
+        if aliases not in ALIAS_PRESETS:
+            raise unknown_name("alias preset", aliases, ALIAS_PRESETS)
+        return dict(ALIAS_PRESETS[aliases])
+    if not isinstance(aliases, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()
+    ):
+        raise DataError("aliases must be a preset name or a JSON object {name: canonical name}")
+    return dict(aliases)
+
+
+# --------------------------------------------------------------------------------------------
+# Decontamination
+# --------------------------------------------------------------------------------------------
+def evaluation_prompts(data_dir: str | os.PathLike[str] | None = None) -> dict[str, list[str]]:
+    """Evaluation prompts that training must not contain: MT-Bench (both turns), GSM8K,
+    held-out MMLU."""
+    mt = load_mt_bench(data_dir)
+    return {
+        "mt-bench": [t for turns in mt.extra["turns"] for t in turns],
+        "gsm8k": list(load_gsm8k(data_dir).prompts),
+        "mmlu": list(load_mmlu(data_dir, split="heldout").prompts),
+    }
+
+
+def decontaminate(
+    battles: Battles,
+    eval_prompts: Sequence[str],
+    embedder: Embedder,
+    *,
+    threshold: float = 0.95,
+    chunk: int = 2048,
+) -> tuple[Battles, dict[str, int]]:
+    """Drop battles whose prompt has cosine similarity ``>= threshold`` to an evaluation prompt.
+
+    Returns:
+        The kept battles and the number of distinct prompts dropped per source.
+    """
+    prompts = battles.prompts()
+    if not prompts or not eval_prompts:
+        return battles, {}
+    train = np.asarray(embedder.embed(prompts), dtype=np.float32)
+    ev = np.asarray(embedder.embed(list(dict.fromkeys(eval_prompts))), dtype=np.float32)
+    eval_set = set(eval_prompts)
+    best = np.full(len(prompts), -1.0, dtype=np.float32)
+    for start in range(0, len(ev), chunk):
+        sims = train @ ev[start : start + chunk].T
+        best = np.maximum(best, sims.max(axis=1))
+    dropped = {p for p, s in zip(prompts, best, strict=True) if s >= threshold or p in eval_set}
+    by_source: Counter[str] = Counter()
+    seen: set[tuple[str, str]] = set()
+    for b in battles:
+        if b.prompt in dropped and (b.source, b.prompt) not in seen:
+            seen.add((b.source, b.prompt))
+            by_source[b.source or "?"] += 1
+    kept = battles.filter(lambda b: b.prompt not in dropped)
+    return kept, dict(by_source)
+
+
+# --------------------------------------------------------------------------------------------
+# Training set
+# --------------------------------------------------------------------------------------------
+@dataclass
+class TrainingReport:
+    """What went into a training set.
+
+    Attributes:
+        sources: per source: battles loaded, battles kept, distinct prompts kept, weight.
+        decontaminated: distinct prompts dropped per source for being near an evaluation prompt.
+        models: battles per model (after aliases).
+        outcomes: battles per outcome.
+        strong_vs_weak: outcomes of direct strong-vs-weak battles, from the strong side.
+    """
+
+    sources: dict[str, dict[str, float]] = field(default_factory=dict)
+    decontaminated: dict[str, int] = field(default_factory=dict)
+    models: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    strong_vs_weak: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": self.sources,
+            "decontaminated": self.decontaminated,
+            "models": self.models,
+            "outcomes": self.outcomes,
+            "strong_vs_weak": self.strong_vs_weak,
+        }
+
+    def format(self) -> str:
+        lines = ["source            loaded      kept   prompts  weight  decontaminated"]
+        for s, d in self.sources.items():
+            lines.append(
+                f"{s:<16} {int(d['loaded']):>7} {int(d['kept']):>9} {int(d['prompts']):>9} "
+                f"{d['weight']:>7g} {self.decontaminated.get(s, 0):>15}"
+            )
+        lines.append("outcomes: " + ", ".join(f"{k}={v}" for k, v in sorted(self.outcomes.items())))
+        lines.append(
+            "strong vs weak: " + ", ".join(f"{k}={v}" for k, v in self.strong_vs_weak.items())
+        )
+        top = sorted(self.models.items(), key=lambda kv: -kv[1])[:12]
+        lines.append("models (top 12 by battles): " + ", ".join(f"{m}={n}" for m, n in top))
+        return "\n".join(lines)
+
+
+def _normalise_sources(sources: Any) -> dict[str, dict[str, Any]]:
+    if isinstance(sources, (list, tuple)):
+        sources = {s: {} for s in sources}
+    if not isinstance(sources, Mapping) or not sources:
+        raise DataError("sources must be a non-empty list of names or object {name: {weight: ..}}")
+    out: dict[str, dict[str, Any]] = {}
+    for name, spec in sources.items():
+        if name not in SOURCES:
+            raise unknown_name("training source", name, SOURCES)
+        if isinstance(spec, (int, float)):
+            spec = {"weight": float(spec)}
+        spec = dict(spec or {})
+        bad = set(spec) - {"weight", "models"}
+        if bad:
+            raise DataError(f"source {name!r}: unknown keys {sorted(bad)} (valid: weight, models)")
+        w = float(spec.get("weight", 1.0))
+        if not w > 0:
+            raise DataError(f"source {name!r}: weight must be positive, got {w}")
+        out[name] = {"weight": w, "models": spec.get("models")}
+    return out
+
+
+def build_training_set(
+    sources: Sequence[str] | Mapping[str, Any] = ("arena-human", "arena-bench-v1", "mmlu-train"),
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    aliases: str | Mapping[str, str] | None = "gpt4-mixtral",
+    embedder: Embedder | None = None,
+    decontaminate_threshold: float | None = 0.95,
+    strong_model: str = STRONG_MODEL,
+    weak_model: str = WEAK_MODEL,
+) -> tuple[Battles, TrainingReport]:
+    """Combine training sources into one battle set.
+
+    Args:
+        sources: names, or ``{name: {"weight": w, "models": [...]}}``. A source's weight
+            multiplies every battle's weight; ``models`` limits an all-pairs source to those
+            models (names as spelled in that source, before aliases).
+        data_dir: the data directory.
+        aliases: alias preset name, ``{name: canonical}``, or ``None`` (names stay distinct).
+            Applied after loading; battles that become self-battles are dropped.
+        embedder: for decontamination (required when ``decontaminate_threshold`` is set).
+        decontaminate_threshold: drop prompts this similar (cosine) to an evaluation prompt;
+            ``None`` skips decontamination.
+        strong_model, weak_model: the pair for the strong-vs-weak counts in the report.
+
+    Returns:
+        ``(battles, report)``.
+    """
+    spec = _normalise_sources(sources)
+    table = resolve_aliases(aliases)
+    report = TrainingReport()
+    parts: list[Battles] = []
+    for name, s in spec.items():
+        loaded = load_source(name, data_dir, models=s["models"])
+        mapped = loaded.map_models(table) if table else loaded
+        if s["weight"] != 1.0:
+            mapped = mapped.with_weight(s["weight"])
+        report.sources[name] = {"loaded": len(loaded), "kept": len(mapped), "weight": s["weight"]}
+        parts.append(mapped)
+    battles = Battles([b for p in parts for b in p])
+    if decontaminate_threshold is not None:
+        if embedder is None:
+            raise DataError("decontamination needs an embedder (or decontaminate_threshold=None)")
+        ev = [p for ps in evaluation_prompts(data_dir).values() for p in ps]
+        battles, dropped = decontaminate(battles, ev, embedder, threshold=decontaminate_threshold)
+        report.decontaminated = {n: dropped.get(n, 0) for n in spec}
+    for name in spec:
+        sub = [b for b in battles if b.source == name]
+        report.sources[name]["kept"] = len(sub)
+        report.sources[name]["prompts"] = len({b.prompt for b in sub})
+    c = battles.counts()
+    report.models = dict(c["model"])
+    report.outcomes = dict(c["outcome"])
+    svw: Counter[str] = Counter()
+    for b in battles:
+        if {b.model_a, b.model_b} == {strong_model, weak_model}:
+            if b.winner == "tie":
+                svw["tie"] += 1
+            else:
+                won = b.model_a if b.winner == "model_a" else b.model_b
+                svw["strong_wins" if won == strong_model else "weak_wins"] += 1
+    report.strong_vs_weak = {k: svw.get(k, 0) for k in ("strong_wins", "tie", "weak_wins")}
+    return battles, report
+
+
+# --------------------------------------------------------------------------------------------
+# Configs
+# --------------------------------------------------------------------------------------------
+_DEFAULT_SOURCES: dict[str, Any] = {
+    "arena-human": {"weight": 1.0},
+    "arena-bench-v1": {"weight": 1.0},
+    "mmlu-train": {"weight": 1.0},
+}
+
+_DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "mf": {"dim": 64, "epochs": 30, "lr": 3e-3, "weight_decay": 1e-5, "noise": 0.01, "seed": 0},
+    "sw_ranking": {"gamma": 10.0, "n_tiers": 10},
+    "knn": {"k_candidates": [5, 10, 20, 50, 100, 200], "label_mode": "direct", "seed": 0},
+}
+
+_CONFIG_KEYS = {
+    "router", "params", "strong_model", "weak_model", "sources", "aliases", "embedder",
+    "decontaminate", "seed", "calibration", "data_dir",
+}
+
+
+def default_config(router: str) -> dict[str, Any]:
+    """The default training config of a router (see ``docs/training.md`` for the format)."""
+    if router not in TRAINABLE_ROUTERS:
+        raise unknown_name("trainable router", router, TRAINABLE_ROUTERS)
+    return {
+        "router": router,
+        "params": dict(_DEFAULT_PARAMS[router]),
+        "strong_model": STRONG_MODEL,
+        "weak_model": WEAK_MODEL,
+        "sources": copy.deepcopy(_DEFAULT_SOURCES),
+        "aliases": "gpt4-mixtral",
+        "embedder": "local",
+        "decontaminate": 0.95,
+        "seed": 0,
+        "calibration": "arena-bench-v1",
+    }
+
+
+def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a config and fill defaults; errors name the bad key."""
+    if not isinstance(config, Mapping):
+        raise DataError("a training config must be a JSON object")
+    bad = set(config) - _CONFIG_KEYS
+    if bad:
+        raise DataError(f"unknown config keys {sorted(bad)}; valid keys: {sorted(_CONFIG_KEYS)}")
+    router = config.get("router")
+    if router not in TRAINABLE_ROUTERS:
+        raise unknown_name("trainable router", router, TRAINABLE_ROUTERS)
+    cfg = default_config(router)
+    cfg.update({k: copy.deepcopy(v) for k, v in config.items() if k != "params"})
+    cfg["params"] = {**cfg["params"], **dict(config.get("params") or {})}
+    _normalise_sources(cfg["sources"])
+    resolve_aliases(cfg["aliases"])
+    if cfg["calibration"] not in (None, "arena-bench-v1", "arena-human"):
+        raise unknown_name("calibration prompt set", cfg["calibration"],
+                           ("arena-bench-v1", "arena-human"))
+    return cfg
+
+
+def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a JSON training config file and validate it."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"config file {str(p)!r} does not exist")
+    try:
+        raw = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{p}: not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    return validate_config(raw)
+
+
+def config_hash(config: Mapping[str, Any]) -> str:
+    """Short stable hash of a validated config (for cache folder names)."""
+    blob = json.dumps(validate_config(config), sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def make_embedder(spec: str | Embedder) -> Embedder:
+    """``"local"`` (all-MiniLM-L6-v2), ``"hashing-<dim>"``, or an embedder instance."""
+    from .embeddings import HashingEmbedder, LocalEmbedder
+
+    if not isinstance(spec, str):
+        return spec
+    if spec == "local":
+        return LocalEmbedder()
+    if spec.startswith("hashing-") and spec[len("hashing-"):].isdigit():
+        return HashingEmbedder(dim=int(spec[len("hashing-"):]))
+    raise unknown_name("embedder", spec, ("local", "hashing-<dim>"))
+
+
+def calibration_prompts(name: str, data_dir: str | os.PathLike[str] | None = None) -> list[str]:
+    """Prompts of a named calibration set (``"arena-bench-v1"`` or ``"arena-human"``)."""
+    root = resolve_data_dir(data_dir)
+    if name == "arena-bench-v1":
+        path = root / "arena-bench-v1" / "question.jsonl"
+        if not path.is_file():
+            raise DataError(f"arena-bench-v1 questions not found at {str(path)!r}")
+        return [str(o["turns"][0]) for _, o in read_jsonl(path)]
+    if name == "arena-human":
+        return _arena_human(root).prompts()
+    raise unknown_name("calibration prompt set", name, ("arena-bench-v1", "arena-human"))
+
+
+def build_router(config: Mapping[str, Any], embedder: Embedder | None = None) -> Router:
+    """An untrained router from a validated config."""
+    from .routers import get_router_class
+
+    cfg = validate_config(config)
+    klass = get_router_class(cfg["router"])
+    params = dict(cfg["params"])
+    if "seed" in klass._param_names() and "seed" not in (config.get("params") or {}):
+        params["seed"] = cfg["seed"]
+    emb = embedder if embedder is not None else make_embedder(cfg["embedder"])
+    try:
+        return klass(cfg["strong_model"], cfg["weak_model"], emb, **params)  # type: ignore[call-arg]
+    except TypeError as exc:
+        raise DataError(f"bad params for router {cfg['router']!r}: {exc}") from None
+
+
+def train_from_config(
+    config: Mapping[str, Any],
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    embedder: Embedder | None = None,
+    verbose: bool = False,
+) -> Router:
+    """Build the training set, train the router, and compute its calibration table.
+
+    Args:
+        config: a training config (see :func:`default_config`, ``docs/training.md``).
+        data_dir: overrides ``config["data_dir"]``.
+        embedder: overrides ``config["embedder"]`` (tests pass a HashingEmbedder).
+        verbose: print the training-set report.
+
+    Returns:
+        The fitted router; ``router.training_report_`` holds the report and
+        ``router.training_config_`` the validated config.
+    """
+    from .calibration import calibration_table
+
+    cfg = validate_config(config)
+    data_dir = data_dir if data_dir is not None else cfg.get("data_dir")
+    router = build_router(cfg, embedder)
+    emb = router.get_embedder()  # type: ignore[attr-defined]
+    dec = cfg["decontaminate"]
+    battles, report = build_training_set(
+        cfg["sources"],
+        data_dir=data_dir,
+        aliases=cfg["aliases"],
+        embedder=emb,
+        decontaminate_threshold=None if dec in (None, False) else float(dec),
+        strong_model=cfg["strong_model"],
+        weak_model=cfg["weak_model"],
+    )
+    if verbose:
+        print(report.format())
+    t0 = time.perf_counter()
+    router.fit(battles)
+    router.fit_seconds_ = time.perf_counter() - t0
+    if cfg["calibration"]:
+        prompts = calibration_prompts(cfg["calibration"], data_dir)
+        router.calibration_ = calibration_table(router, prompts, cfg["calibration"])
+    router.training_report_ = report
+    router.training_config_ = cfg
+    return router
+
+
+def get_or_train(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    config: Mapping[str, Any] | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> Router:
+    """Load the router trained with ``name``'s default config from the cache, or train it.
+
+    The checkpoint lives in ``<cache>/routers/<name>-<config hash>``, so a second call (or
+    ``routellm eval --router mf`` run twice) loads instead of training.
+
+    Args:
+        name: ``"sw_ranking"``, ``"mf"`` or ``"knn"``.
+        data_dir: the data directory.
+        config: a config to use instead of the default.
+        cache_dir: cache root (default :func:`~routellm_core.embeddings.default_cache_dir`).
+    """
+    from .embeddings import default_cache_dir
+    from .routers.base import Router
+
+    cfg = validate_config(config if config is not None else default_config(name))
+    if cfg["router"] != name:
+        raise DataError(f"config trains {cfg['router']!r}, not {name!r}")
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    path = root / "routers" / f"{name}-{config_hash(cfg)}"
+    if (path / "config.json").is_file():
+        try:
+            return Router.load(path)
+        except Exception as exc:  # a stale or damaged cache entry only costs a retrain
+            logger.warning("retraining %s: cached checkpoint %s unusable (%s)", name, path, exc)
+    router = train_from_config(cfg, data_dir)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    router.save(tmp)
+    try:
+        os.replace(tmp, path)
+    except OSError:  # another process won the race; its checkpoint is equivalent
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return router
