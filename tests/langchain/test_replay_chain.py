@@ -1,0 +1,140 @@
+"""ReplayChatModel in real LangChain code paths, and routing through an LCEL chain versus the
+core evaluation of the same router on the same prompts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from langchain_core.callbacks import get_usage_metadata_callback
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+
+from langchain_routellm.replay import ReplayChatModel
+from routellm_core.costs import count_tokens
+from routellm_core.data import STRONG_MODEL, WEAK_MODEL, resolve_data_dir
+from routellm_core.errors import DataError, UnknownNameError
+from routellm_core.replay import ReplayLog, ReplayRecord
+
+LONG = "Two plus two is four because adding two to two gives four; " * 3
+
+
+@pytest.fixture
+def log() -> ReplayLog:
+    return ReplayLog(
+        [
+            ReplayRecord("What is 2+2?", "big", LONG.strip(), 1.0),
+            ReplayRecord("What is 2+2?", "small", "5", 0.0, input_tokens=11, output_tokens=2),
+            ReplayRecord("Name a prime.", "big", "7", 1.0),
+            ReplayRecord("Name a prime.", "small", "9", 0.0),
+        ],
+        name="toy",
+    )
+
+
+def test_invoke_returns_the_recorded_answer_with_usage_and_name(log: ReplayLog) -> None:
+    big = ReplayChatModel(log=log, model="big")
+    msg = big.invoke("What is 2+2?")
+    assert isinstance(msg, AIMessage)
+    assert msg.content == LONG.strip()
+    assert msg.response_metadata["model_name"] == "big"
+    assert msg.response_metadata["replay_outcome"] == 1.0
+    assert msg.usage_metadata == {
+        "input_tokens": count_tokens("What is 2+2?"),
+        "output_tokens": count_tokens(LONG.strip()),
+        "total_tokens": count_tokens("What is 2+2?") + count_tokens(LONG.strip()),
+    }
+    small = ReplayChatModel(log=log, model="small")
+    assert small.invoke("What is 2+2?").usage_metadata["input_tokens"] == 11  # recorded wins
+
+
+def test_the_last_human_message_is_the_key_and_every_message_is_billed(log: ReplayLog) -> None:
+    big = ReplayChatModel(log=log, model="big")
+    msgs = [
+        SystemMessage("You are terse."),
+        HumanMessage("What is 2+2?"),
+        AIMessage("4"),
+        HumanMessage("Name a prime."),
+    ]
+    out = big.invoke(msgs)
+    assert out.content == "7"
+    billed = sum(count_tokens(m.text) for m in msgs)
+    assert out.usage_metadata["input_tokens"] == billed
+
+
+def test_unknown_prompt_is_an_error_never_an_answer(log: ReplayLog) -> None:
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | ReplayChatModel(
+        log=log, model="big"
+    ) | StrOutputParser()
+    with pytest.raises(DataError, match=r"'What is 3\+3\?' is not in the replay log 'toy'"):
+        chain.invoke({"q": "What is 3+3?"})
+    with pytest.raises(DataError, match="messages hold none"):
+        ReplayChatModel(log=log, model="big").invoke([SystemMessage("hi")])
+
+
+def test_unknown_model_or_missing_log_fails_at_construction(log: ReplayLog) -> None:
+    with pytest.raises(UnknownNameError, match="'medium'.*big, small"):
+        ReplayChatModel(log=log, model="medium")
+    with pytest.raises(DataError, match="log must be a routellm_core.replay.ReplayLog"):
+        ReplayChatModel(log={"What is 2+2?": "4"}, model="big")  # type: ignore[arg-type]
+
+
+def test_streaming_concatenates_to_the_answer_and_counts_usage_once(log: ReplayLog) -> None:
+    big = ReplayChatModel(log=log, model="big", stream_chunk_words=3)
+    chunks = list(big.stream("What is 2+2?"))
+    assert len(chunks) > 3
+    assert "".join(c.content for c in chunks) == LONG.strip()
+    assert sum(c.usage_metadata is not None for c in chunks) == 1
+    merged = chunks[0]
+    for c in chunks[1:]:
+        merged = merged + c
+    assert merged.response_metadata["model_name"] == "big"
+    assert merged.usage_metadata["output_tokens"] == count_tokens(LONG.strip())
+
+
+async def test_async_invoke_and_stream(log: ReplayLog) -> None:
+    big = ReplayChatModel(log=log, model="big")
+    assert (await big.ainvoke("Name a prime.")).content == "7"
+    text = "".join([c.content async for c in big.astream("What is 2+2?")])
+    assert text == LONG.strip()
+
+
+def test_usage_callback_counts_each_model_once(log: ReplayLog) -> None:
+    big, small = ReplayChatModel(log=log, model="big"), ReplayChatModel(log=log, model="small")
+    with get_usage_metadata_callback() as cb:
+        big.invoke("Name a prime.")
+        small.invoke("What is 2+2?")
+        list(small.stream("Name a prime."))
+    assert cb.usage_metadata["big"]["output_tokens"] == 1
+    assert cb.usage_metadata["small"]["input_tokens"] == 11 + count_tokens("Name a prime.")
+    assert cb.usage_metadata["small"]["output_tokens"] == 2 + 1
+
+
+def test_lcel_batch_keeps_order(log: ReplayLog) -> None:
+    chain = (
+        ChatPromptTemplate.from_messages([("system", "Answer."), ("human", "{q}")])
+        | ReplayChatModel(log=log, model="small")
+        | StrOutputParser()
+    )
+    assert chain.batch([{"q": "Name a prime."}, {"q": "What is 2+2?"}]) == ["9", "5"]
+
+
+def test_a_saved_log_replays_the_same(log: ReplayLog, tmp_path: Path) -> None:
+    loaded = ReplayLog.load(log.save(tmp_path / "traffic.csv"))
+    assert ReplayChatModel(log=loaded, model="big").invoke("What is 2+2?").content == LONG.strip()
+
+
+# ---- routing through the real chain equals the core evaluation ------------------------------------
+def _data_dir() -> Path | None:
+    try:
+        return resolve_data_dir()
+    except DataError:
+        return None
+
+
+DATA = _data_dir()
+needs_data = pytest.mark.skipif(
+    DATA is None, reason="the shared data directory (../shared/data or $ROUTELLM_DATA_DIR) is absent"
+)

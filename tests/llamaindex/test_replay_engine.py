@@ -1,0 +1,106 @@
+"""ReplayLLM in real LlamaIndex code paths, and routing through a chat engine versus the core
+evaluation of the same router on the same prompts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
+from llama_index.core.chat_engine import SimpleChatEngine
+from llama_index.core.llms import ChatMessage
+
+from llamaindex_routellm.replay import ReplayLLM
+from routellm_core.costs import count_tokens
+from routellm_core.data import STRONG_MODEL, WEAK_MODEL, resolve_data_dir
+from routellm_core.errors import DataError, UnknownNameError
+from routellm_core.replay import ReplayLog, ReplayRecord
+
+LONG = "Two plus two is four because adding two to two gives four; " * 3
+
+
+@pytest.fixture
+def log() -> ReplayLog:
+    return ReplayLog(
+        [
+            ReplayRecord("What is 2+2?", "big", LONG.strip(), 9.0),
+            ReplayRecord("What is 2+2?", "small", "5", 2.0, input_tokens=11, output_tokens=2),
+            ReplayRecord("Name a prime.", "big", "7", 10.0),
+            ReplayRecord("Name a prime.", "small", "9", None),
+        ],
+        name="toy",
+    )
+
+
+def test_chat_returns_the_recorded_answer_with_usage(log: ReplayLog) -> None:
+    big = ReplayLLM(log=log, model="big")
+    r = big.chat([ChatMessage(role="user", content="What is 2+2?")])
+    assert r.message.content == LONG.strip()
+    assert r.raw["model"] == "big" and r.raw["replay_outcome"] == 9.0
+    assert r.raw["usage"]["prompt_tokens"] == count_tokens("What is 2+2?")
+    assert r.raw["usage"]["completion_tokens"] == count_tokens(LONG.strip())
+    assert big.complete("Name a prime.").text == "7"
+    assert big.metadata.model_name == "big" and big.metadata.is_chat_model
+
+
+def test_unknown_prompt_model_or_log_are_errors(log: ReplayLog) -> None:
+    big = ReplayLLM(log=log, model="big")
+    with pytest.raises(DataError, match=r"'What is 3\+3\?' is not in the replay log 'toy'"):
+        big.chat([ChatMessage(role="user", content="What is 3+3?")])
+    with pytest.raises(DataError, match="messages hold none"):
+        big.chat([ChatMessage(role="system", content="hi")])
+    with pytest.raises(UnknownNameError, match="'medium'.*big, small"):
+        ReplayLLM(log=log, model="medium")
+    with pytest.raises(DataError, match="log must be a routellm_core.replay.ReplayLog"):
+        ReplayLLM(log=[], model="big")  # type: ignore[arg-type]
+
+
+def test_chat_engine_routes_on_the_last_user_turn_and_counts_tokens_once(log: ReplayLog) -> None:
+    counter = TokenCountingHandler(tokenizer=lambda s: s.split())
+    small = ReplayLLM(log=log, model="small", callback_manager=CallbackManager([counter]))
+    engine = SimpleChatEngine.from_defaults(llm=small, system_prompt="Be brief.")
+    assert engine.chat("What is 2+2?").response == "5"
+    # second turn: history and system prompt are sent, the new user turn is the key
+    assert engine.chat("Name a prime.").response == "9"
+    assert len(counter.llm_token_counts) == 2
+    assert counter.llm_token_counts[0].prompt_token_count == 11  # the recorded count
+    second = counter.llm_token_counts[1]
+    billed = sum(count_tokens(t) for t in ("Be brief.", "What is 2+2?", "5", "Name a prime."))
+    assert second.prompt_token_count == billed
+    assert second.completion_token_count == 1
+
+
+def test_streaming_sync_and_async(log: ReplayLog) -> None:
+    big = ReplayLLM(log=log, model="big", stream_chunk_words=3)
+    msgs = [ChatMessage(role="user", content="What is 2+2?")]
+    chunks = list(big.stream_chat(msgs))
+    assert len(chunks) > 3
+    assert "".join(c.delta for c in chunks) == LONG.strip() == chunks[-1].message.content
+    assert sum("usage" in c.raw for c in chunks) == 1
+    assert "".join(c.delta for c in big.stream_complete("What is 2+2?")) == LONG.strip()
+
+
+async def test_async_chat_and_engine(log: ReplayLog) -> None:
+    big = ReplayLLM(log=log, model="big")
+    r = await big.achat([ChatMessage(role="user", content="Name a prime.")])
+    assert r.message.content == "7"
+    gen = await big.astream_chat([ChatMessage(role="user", content="What is 2+2?")])
+    text = "".join([c.delta async for c in gen])
+    assert text == LONG.strip()
+    engine = SimpleChatEngine.from_defaults(llm=big)
+    assert (await engine.achat("Name a prime.")).response == "7"
+
+
+# ---- routing through the real engine equals the core evaluation -----------------------------------
+def _data_dir() -> Path | None:
+    try:
+        return resolve_data_dir()
+    except DataError:
+        return None
+
+
+DATA = _data_dir()
+needs_data = pytest.mark.skipif(
+    DATA is None, reason="the shared data directory (../shared/data or $ROUTELLM_DATA_DIR) is absent"
+)
