@@ -1,0 +1,140 @@
+"""``routellm train``, ``routellm calibrate`` and ``routellm route``.
+
+Example:
+    routellm train --config configs/default.json --out my_router
+    routellm calibrate --router my_router --prompts prompts.jsonl --strong-fraction 0.3 --save
+    routellm route "Prove that there are infinitely many primes" --router my_router --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import DataError
+
+__all__ = ["register", "read_prompt_file"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from .training import TRAINABLE_ROUTERS
+
+    p = sub.add_parser(
+        "train",
+        help="train a router on the preference data and save a checkpoint",
+        description="Train sw_ranking, mf or knn from the training sources (see "
+        "docs/training.md), compute its calibration table, and save it to --out.",
+    )
+    p.add_argument("--router", choices=TRAINABLE_ROUTERS, default=None,
+                   help="router type (default: the config's, else mf)")
+    p.add_argument("--config", default=None, metavar="FILE", help="JSON training config")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
+                   "or ../shared/data next to the checkout)")
+    p.add_argument("--out", required=True, metavar="DIR", help="checkpoint directory to write")
+    p.add_argument("--report", default=None, metavar="JSON",
+                   help="also write the training-set report (counts per source/model/outcome)")
+    p.set_defaults(func=_train)
+
+    c = sub.add_parser(
+        "calibrate",
+        help="threshold that sends a given fraction of your prompts to the strong model",
+        description="Score a prompt file with the router and print the threshold for "
+        "--strong-fraction; with --save, store a calibration table (5%%..95%%) computed on "
+        "these prompts in the checkpoint.",
+    )
+    c.add_argument("--router", required=True, metavar="DIR", help="checkpoint directory")
+    c.add_argument("--prompts", required=True, metavar="FILE",
+                   help='.jsonl with a "prompt" field per line, or .txt with one prompt per line')
+    c.add_argument("--strong-fraction", type=float, default=0.3)
+    c.add_argument("--save", action="store_true",
+                   help="store the calibration table computed on these prompts in the checkpoint")
+    c.set_defaults(func=_calibrate)
+
+    r = sub.add_parser("route", help="route one prompt and print the decision")
+    r.add_argument("prompt", help="the prompt text")
+    r.add_argument("--router", default="default",
+                   help="checkpoint directory, 'default' (shipped) or 'random'")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--strong-fraction", type=float, default=None,
+                   help="share of calls for the strong model (uses the calibration table)")
+    g.add_argument("--threshold", type=float, default=None, help="raw score threshold")
+    r.add_argument("--json", action="store_true", help="print the decision as JSON")
+    r.set_defaults(func=_route)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .training import default_config, load_config, train_from_config
+
+    if args.config:
+        cfg = load_config(args.config)
+        if args.router and args.router != cfg["router"]:
+            raise DataError(f"--router {args.router} contradicts the config's router "
+                            f"{cfg['router']!r}; drop one of them")
+    else:
+        cfg = default_config(args.router or "mf")
+    router = train_from_config(cfg, args.data_dir, verbose=True)
+    out = router.save(args.out)
+    if args.report:
+        Path(args.report).write_text(json.dumps(router.training_report_.to_dict(), indent=2))
+    print(f"trained {router.name} in {router.fit_seconds_:.1f} s; saved to {out}")
+    return 0
+
+
+def read_prompt_file(path: str | Path) -> list[str]:
+    """Prompts from a ``.jsonl`` file (``"prompt"`` field) or a text file (one per line)."""
+    from .data import read_jsonl
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"prompt file {str(p)!r} does not exist")
+    if p.suffix == ".jsonl":
+        out = []
+        for lineno, obj in read_jsonl(p):
+            if not isinstance(obj.get("prompt"), str):
+                raise DataError(f'{p}:{lineno}: expected a string field "prompt"')
+            out.append(obj["prompt"])
+    else:
+        out = [line.rstrip("\n") for line in p.read_text(encoding="utf-8").splitlines()]
+        out = [x for x in out if x.strip()]
+    if not out:
+        raise DataError(f"prompt file {str(p)!r} holds no prompts")
+    return out
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibration import calibration_table, check_fraction, threshold_for_fraction
+    from .routers.base import Router
+
+    f = check_fraction(args.strong_fraction)
+    router = Router.load(args.router)
+    prompts = read_prompt_file(args.prompts)
+    scores = router.predict_win_rate(prompts)
+    t = threshold_for_fraction(scores, f)
+    n = int((scores >= t).sum())
+    print(f"threshold {t:.6f}: {n} of {len(prompts)} prompts ({n / len(prompts):.1%}) "
+          "go to the strong model")
+    if args.save:
+        router.calibration_ = calibration_table(router, prompts, Path(args.prompts).name,
+                                                scores=scores)
+        router.save(args.router)
+        print(f"saved the calibration table on {len(prompts)} prompts to {args.router}")
+    return 0
+
+
+def _route(args: argparse.Namespace) -> int:
+    from .engine import RoutingEngine
+
+    engine = RoutingEngine(args.router, strong_fraction=args.strong_fraction,
+                           threshold=args.threshold)
+    d = engine.decide(args.prompt)
+    if d.reason == "router_error":
+        raise DataError("the router failed on this prompt (see the warning above)")
+    if args.json:
+        print(json.dumps({**d.to_dict(), "latency_ms": round(d.latency_ms, 3)}))
+    else:
+        print(f"{d.route} (score {d.score:.4f} {'>=' if d.route == 'strong' else '<'} threshold "
+              f"{d.threshold:.4f}; router {d.router}; {d.latency_ms:.1f} ms)")
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,80 @@
+"""``routellm train``, ``calibrate`` and ``route``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from routellm_core.cli import main
+from routellm_core.routers.base import Router
+
+
+def _tiny():
+    if "tiny_data" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "tiny_data", Path(__file__).with_name("tiny_data.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["tiny_data"] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules["tiny_data"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    data = _tiny().make_tiny_data(root / "data")
+    cfg = root / "cfg.json"
+    cfg.write_text(json.dumps({"router": "knn", "embedder": "hashing-128", "decontaminate": None,
+                               "sources": ["arena-bench-v1", "mmlu-train"]}))
+    out = root / "router"
+    assert main(["train", "--config", str(cfg), "--data-dir", str(data), "--out", str(out),
+                 "--report", str(root / "report.json")]) == 0
+    return root, out
+
+
+def test_train_writes_checkpoint_and_report(trained, capsys):
+    root, out = trained
+    r = Router.load(out)
+    assert r.name == "knn" and r.calibration_["prompt_set"] == "arena-bench-v1"
+    rep = json.loads((root / "report.json").read_text())
+    assert set(rep["sources"]) == {"arena-bench-v1", "mmlu-train"}
+
+
+def test_calibrate_txt_and_jsonl(trained, capsys):
+    root, out = trained
+    txt = root / "p.txt"
+    txt.write_text("\n".join(f"solve integral poem {i} " + "moon " * (i % 7) for i in range(20)))
+    assert main(["calibrate", "--router", str(out), "--prompts", str(txt),
+                 "--strong-fraction", "0.3", "--save"]) == 0
+    assert "threshold" in capsys.readouterr().out
+    assert Router.load(out).calibration_["prompt_set"] == "p.txt"
+    bad = root / "bad.jsonl"
+    bad.write_text('{"text": "x"}\n')
+    assert main(["calibrate", "--router", str(out), "--prompts", str(bad)]) == 2
+    assert '"prompt"' in capsys.readouterr().err
+    assert main(["calibrate", "--router", str(out), "--prompts", str(txt),
+                 "--strong-fraction", "1.5"]) == 2
+    assert "strictly between 0 and 1" in capsys.readouterr().err
+
+
+def test_route_prints_decision(trained, capsys):
+    _, out = trained
+    assert main(["route", "solve the integral", "--router", str(out), "--threshold", "0.0",
+                 "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["route"] == "strong" and d["router"] == "knn" and d["threshold"] == 0.0
+    assert main(["route", "hello", "--router", "random", "--strong-fraction", "0.5"]) == 0
+    assert "threshold" in capsys.readouterr().out
+
+
+def test_train_errors(tmp_path, capsys):
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps({"router": "mf"}))
+    assert main(["train", "--router", "knn", "--config", str(cfg), "--out", str(tmp_path)]) == 2
+    assert "contradicts" in capsys.readouterr().err
+    assert main(["train", "--config", str(tmp_path / "none.json"), "--out", "x"]) == 2
+    assert "does not exist" in capsys.readouterr().err
