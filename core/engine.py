@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import threading
@@ -327,6 +328,52 @@ class RoutingEngine:
             force: ``"strong"``, ``"weak"`` or an inner model's name: skip the router.
             thread_id: conversation id for sticky routing.
         """
+        return self._decide(lambda: text, force=force, thread_id=thread_id)
+
+    def decide_turns(
+        self,
+        turns: Sequence[Turn],
+        *,
+        question: str | None = None,
+        raw: Any = None,
+        force: str | None = None,
+        thread_id: str | None = None,
+    ) -> RouteDecision:
+        """:meth:`text_for` then :meth:`decide`, for wrappers.
+
+        The routing text is only computed when the router is asked (not for forced or sticky
+        calls), and a user's ``routing_text`` function that raises is handled by the same
+        fail-safe as a router that raises.
+
+        Raises:
+            DataError: the conversation is empty (and no question is known).
+        """
+        if not turns and not question and not (callable(self.routing_text_policy) and raw):
+            raise DataError("cannot route an empty message list: pass at least one message")
+        return self._decide(
+            lambda: self.text_for(turns, question=question, raw=raw),
+            force=force,
+            thread_id=thread_id,
+        )
+
+    async def adecide_turns(
+        self,
+        turns: Sequence[Turn],
+        *,
+        question: str | None = None,
+        raw: Any = None,
+        force: str | None = None,
+        thread_id: str | None = None,
+    ) -> RouteDecision:
+        """:meth:`decide_turns` in a worker thread unless the router is not asked."""
+        kw = {"question": question, "raw": raw, "force": force, "thread_id": thread_id}
+        if force is not None:
+            return self.decide_turns(turns, **kw)
+        return await asyncio.to_thread(functools.partial(self.decide_turns, turns, **kw))
+
+    def _decide(
+        self, get_text: Callable[[], str | None], *, force: str | None, thread_id: str | None
+    ) -> RouteDecision:
         forced = self.resolve_force(force)
         router_name = self.router.name
         if forced is not None:
@@ -336,6 +383,7 @@ class RoutingEngine:
         else:
             t0 = time.perf_counter()
             try:
+                text = get_text()
                 if text is None:
                     raise DataError("no routing text")
                 s = self.score(text)

@@ -1,0 +1,719 @@
+"""``RouteLLMChat``: a LangChain chat model that routes each call to a strong or a weak model.
+
+The wrapper holds no routing logic of its own. For every call it turns the LangChain messages
+into :class:`~routellm_core.engine.Turn` records, asks a
+:class:`~routellm_core.engine.RoutingEngine` for a decision, calls the chosen inner model's
+own hook (``_generate``, ``_agenerate``, ``_stream`` or ``_astream``) with the wrapper's run
+manager, and reports the token usage back. So each call is exactly one LLM run for every
+callback handler, and usage is counted once.
+
+Example:
+    >>> from langchain_core.language_models.fake_chat_models import FakeListChatModel
+    >>> llm = RouteLLMChat(
+    ...     strong=FakeListChatModel(responses=["strong answer"]),
+    ...     weak=FakeListChatModel(responses=["weak answer"]),
+    ...     router="random",
+    ...     strong_fraction=0.5,
+    ... )
+    >>> msg = llm.invoke("What is 2 + 2?", model="weak")  # a forced route
+    >>> msg.content, msg.response_metadata["routellm"]["route"]
+    ('weak answer', 'weak')
+    >>> llm.stats.snapshot().calls
+    {'strong': 0, 'weak': 1}
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForLLMRun,
+    BaseCallbackHandler,
+    CallbackManagerForLLMRun,
+)
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.base import LangSmithParams
+from langchain_core.language_models.model_profile import ModelProfile
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    FunctionMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langchain_core.outputs import ChatGenerationChunk, ChatResult, LLMResult
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
+from langchain_core.runnables.config import ensure_config, merge_configs
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ConfigDict, PrivateAttr, SecretStr, field_validator, model_validator
+from typing_extensions import Self
+
+from routellm_core.engine import RouteDecision, RoutingEngine, RoutingStats, Turn
+
+__all__ = ["RouteLLMChat", "messages_to_turns"]
+
+logger = logging.getLogger("routellm")
+
+Route = Literal["strong", "weak"]
+
+#: config["configurable"] keys read as the conversation id for sticky routing
+THREAD_KEYS = ("thread_id", "session_id")
+#: call kwargs the wrapper consumes (never forwarded to the inner model)
+_THREAD_KWARG = "thread_id"
+#: private binding key carrying bind_tools' extra keyword arguments to call time
+_TOOL_KWARGS = "routellm_tool_kwargs"
+
+_ROLES = {
+    "human": "user",
+    "user": "user",
+    "ai": "assistant",
+    "assistant": "assistant",
+    "system": "system",
+    "developer": "system",
+    "tool": "tool",
+    "function": "tool",
+}
+
+
+def _role(message: BaseMessage) -> str:
+    if isinstance(message, HumanMessage):
+        return "user"
+    if isinstance(message, AIMessage):
+        return "assistant"
+    if isinstance(message, SystemMessage):
+        return "system"
+    if isinstance(message, (ToolMessage, FunctionMessage)):
+        return "tool"
+    if isinstance(message, ChatMessage):
+        return _ROLES.get(message.role.lower(), message.role)
+    return _ROLES.get(message.type, message.type)
+
+
+def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
+    """LangChain messages as framework-neutral :class:`~routellm_core.engine.Turn` records.
+
+    Only the text of each message is kept (images and other blocks are not routed on).
+
+    Example:
+        >>> from langchain_core.messages import HumanMessage, AIMessage
+        >>> messages_to_turns([HumanMessage("hi"), AIMessage("hello")])
+        [Turn(role='user', text='hi'), Turn(role='assistant', text='hello')]
+    """
+    return [Turn(_role(m), m.text) for m in messages]
+
+
+def _model_name(model: BaseChatModel) -> str:
+    """The inner model's name, as LangChain reports it in tracing parameters."""
+    try:
+        name = model._get_ls_params().get("ls_model_name")
+    except Exception:  # a provider's _get_ls_params is not ours to trust
+        name = None
+    if isinstance(name, str) and name:
+        return name
+    for attr in ("model_name", "model", "model_id"):
+        value = getattr(model, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return type(model).__name__
+
+
+def _intersect_profiles(a: ModelProfile | None, b: ModelProfile | None) -> ModelProfile | None:
+    """Capabilities both models have: booleans ANDed, limits minimised, other keys if equal."""
+    if not a or not b:
+        return None
+    out: dict[str, Any] = {}
+    for key in a.keys() & b.keys():
+        x, y = a[key], b[key]  # type: ignore[literal-required]
+        if isinstance(x, bool) and isinstance(y, bool):
+            out[key] = x and y
+        elif isinstance(x, int) and isinstance(y, int):
+            out[key] = min(x, y)
+        elif x == y:
+            out[key] = x
+    return out  # type: ignore[return-value]
+
+
+def _unwrap(runnable: Any) -> tuple[BaseChatModel, dict[str, Any]]:
+    """A bound chat model's underlying model and its bound kwargs (outer bindings win)."""
+    kwargs: dict[str, Any] = {}
+    while isinstance(runnable, RunnableBinding):
+        kwargs = {**runnable.kwargs, **kwargs}
+        runnable = runnable.bound
+    if not isinstance(runnable, BaseChatModel):
+        raise TypeError(
+            f"bind_tools on {type(runnable).__name__} did not return a bound chat model; "
+            "RouteLLMChat cannot delegate tool calls to it"
+        )
+    return runnable, kwargs
+
+
+def _usage(message: BaseMessage) -> tuple[int, int]:
+    usage = getattr(message, "usage_metadata", None) or {}
+    return int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+
+
+def _message_to_chunk(message: BaseMessage) -> AIMessageChunk:
+    chunk = AIMessageChunk(**message.model_dump(exclude={"type"}))
+    chunk.chunk_position = "last"
+    return chunk
+
+
+def _tag(message: BaseMessage, decision: RouteDecision) -> None:
+    # A fresh dict: the inner model may share response_metadata objects between messages.
+    message.response_metadata = {**message.response_metadata, "routellm": decision.to_dict()}
+
+
+class _UsageRecorder(BaseCallbackHandler):
+    """Reports the usage of an inner model's run to the engine (structured-output path)."""
+
+    def __init__(self, engine: RoutingEngine, route: Route) -> None:
+        self.engine = engine
+        self.route = route
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        tin = tout = 0
+        for gens in response.generations:
+            for gen in gens:
+                msg = getattr(gen, "message", None)
+                if msg is not None:
+                    i, o = _usage(msg)
+                    tin, tout = tin + i, tout + o
+        self.engine.record_usage(self.route, tin, tout)
+
+
+class _RoutedRunnable(Runnable[LanguageModelInput, Any]):
+    """Routes each input, then runs the chosen model's runnable (structured output).
+
+    No run of its own is created: the chosen runnable's runs are the only ones traced, so a
+    call is one chat-model run, as with the inner model alone.
+    """
+
+    name = "RouteLLMStructuredOutput"
+
+    def __init__(self, chat: RouteLLMChat, routes: dict[str, Runnable]) -> None:
+        self.chat = chat
+        self.routes = routes
+
+    def _config(self, config: RunnableConfig | None, route: Route) -> RunnableConfig:
+        recorder = _UsageRecorder(self.chat.engine, route)
+        return merge_configs(ensure_config(config), {"callbacks": [recorder]})
+
+    def _messages(self, input: LanguageModelInput) -> list[BaseMessage]:
+        return self.chat._convert_input(input).to_messages()
+
+    def invoke(self, input: LanguageModelInput, config: RunnableConfig | None = None,
+               **kwargs: Any) -> Any:
+        d = self.chat._decide(self._messages(input), {}, config)
+        try:
+            return self.routes[d.route].invoke(input, self._config(config, d.route), **kwargs)
+        except Exception:
+            if not self.chat.fallback:
+                raise
+            d = self.chat.engine.fallback_decision(d)
+            return self.routes[d.route].invoke(input, self._config(config, d.route), **kwargs)
+
+    async def ainvoke(self, input: LanguageModelInput, config: RunnableConfig | None = None,
+                      **kwargs: Any) -> Any:
+        d = await self.chat._adecide(self._messages(input), {}, config)
+        try:
+            return await self.routes[d.route].ainvoke(
+                input, self._config(config, d.route), **kwargs)
+        except Exception:
+            if not self.chat.fallback:
+                raise
+            d = self.chat.engine.fallback_decision(d)
+            return await self.routes[d.route].ainvoke(
+                input, self._config(config, d.route), **kwargs)
+
+    def stream(self, input: LanguageModelInput, config: RunnableConfig | None = None,
+               **kwargs: Any) -> Iterator[Any]:
+        d = self.chat._decide(self._messages(input), {}, config)
+        it = self.routes[d.route].stream(input, self._config(config, d.route), **kwargs)
+        try:
+            first = next(it)
+        except StopIteration:
+            return
+        except Exception:
+            if not self.chat.fallback:
+                raise
+            d = self.chat.engine.fallback_decision(d)
+            it = self.routes[d.route].stream(input, self._config(config, d.route), **kwargs)
+            first = next(it)
+        yield first
+        yield from it
+
+    async def astream(self, input: LanguageModelInput, config: RunnableConfig | None = None,
+                      **kwargs: Any) -> AsyncIterator[Any]:
+        d = await self.chat._adecide(self._messages(input), {}, config)
+        it = self.routes[d.route].astream(input, self._config(config, d.route), **kwargs)
+        try:
+            first = await it.__anext__()
+        except StopAsyncIteration:
+            return
+        except Exception:
+            if not self.chat.fallback:
+                raise
+            d = self.chat.engine.fallback_decision(d)
+            it = self.routes[d.route].astream(input, self._config(config, d.route), **kwargs)
+            first = await it.__anext__()
+        yield first
+        async for chunk in it:
+            yield chunk
+
+
+class RouteLLMChat(BaseChatModel):
+    """A chat model that sends each call to a strong or a weak chat model.
+
+    A learned router scores the routed text (by default the last human message) and sends
+    the call to ``strong`` when the score reaches the threshold, else to ``weak``. Tools,
+    structured output, streaming, async, batch and event streaming work as with the inner
+    models.
+
+    Args:
+        strong: the capable, expensive chat model.
+        weak: the cheap chat model.
+        router: ``"default"`` (the router shipped with the package), ``"random"``, a router
+            checkpoint directory, or a :class:`routellm_core.Router` instance.
+        strong_fraction: the share of calls (on the router's calibration prompts) to send to
+            ``strong``; the threshold is read from the router's calibration table.
+        threshold: a raw score threshold instead (score >= threshold routes strong). Give one
+            of ``strong_fraction`` and ``threshold``; with neither, half the calls go strong.
+        routing_text: which text is scored: ``"last_user"`` (default: a tool loop stays on
+            one model), ``"first_user"``, ``"conversation"``, or a function receiving the
+            list of ``BaseMessage`` and returning a string (e.g. the user's question in a RAG
+            chain whose prompt holds retrieved context).
+        sticky: keep a conversation on the model chosen for its first turn; the conversation
+            is ``config["configurable"]["thread_id"]`` (or ``"session_id"``) when the model
+            runs inside a chain or graph, or a ``thread_id=`` call argument.
+        on_router_error: the route used when the router raises (a warning is logged).
+        fallback: if the chosen model raises, retry once on the other model.
+        on_route: a callable (or list of callables) receiving each ``RouteDecision``.
+        prices: ``{"strong": (in, out), "weak": (in, out)}`` in USD per million tokens, for
+            the cost and savings in :attr:`stats`.
+        embeddings: a LangChain ``Embeddings`` (or a routellm embedder) for an embedding
+            router loaded by name or directory; it must be the model the router was trained on.
+        temperature, max_tokens, stop: when set, passed to the chosen model on every call
+            (as call arguments; the inner models' own settings apply otherwise).
+        timeout, max_retries, api_key: accepted for interface compatibility and not used;
+            set them on the inner models, which make the requests.
+        streaming: stream from the chosen model even on ``invoke`` (as ``BaseChatModel``).
+
+    Attributes:
+        engine: the :class:`~routellm_core.engine.RoutingEngine` (router, threshold, stats).
+        stats: the engine's thread-safe :class:`~routellm_core.engine.RoutingStats`.
+
+    Example:
+        >>> from langchain_core.language_models.fake_chat_models import FakeListChatModel
+        >>> llm = RouteLLMChat(strong=FakeListChatModel(responses=["S"]),
+        ...                    weak=FakeListChatModel(responses=["W"]), router="random")
+        >>> llm.invoke("hello").response_metadata["routellm"]["route"] in ("strong", "weak")
+        True
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+
+    strong: BaseChatModel
+    weak: BaseChatModel
+    router: Any = "default"
+    strong_fraction: float | None = None
+    threshold: float | None = None
+    routing_text: Any = "last_user"
+    sticky: bool = False
+    on_router_error: Literal["strong", "weak"] = "strong"
+    fallback: bool = False
+    on_route: Any = None
+    prices: Mapping[str, Any] | None = None
+    embeddings: Any = None
+
+    # standard parameters
+    temperature: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] | None = None
+    timeout: float | None = None
+    max_retries: int | None = None
+    api_key: SecretStr | None = None
+    streaming: bool = False
+
+    _engine: RoutingEngine = PrivateAttr()
+
+    # ---- construction ---------------------------------------------------------------------
+    @field_validator("strong", "weak", mode="before")
+    @classmethod
+    def _check_chat_model(cls, value: Any, info: Any) -> Any:
+        if isinstance(value, BaseChatModel):
+            return value
+        which = info.field_name
+        if isinstance(value, str):
+            hint = f"build it first, e.g. init_chat_model({value!r})"
+        elif isinstance(value, RunnableBinding):
+            hint = ("pass the chat model itself and bind tools or settings on RouteLLMChat "
+                    "(llm.bind_tools(...), llm.bind(...))")
+        elif isinstance(value, Runnable):
+            hint = "text-completion LLMs and chains cannot be routed; pass a BaseChatModel"
+        else:
+            hint = "pass a LangChain chat model such as ChatOpenAI(...) or ChatAnthropic(...)"
+        raise ValueError(
+            f"RouteLLMChat {which}= must be a LangChain chat model (BaseChatModel), got "
+            f"{type(value).__name__}: {hint}"
+        )
+
+    @model_validator(mode="after")
+    def _build_engine(self) -> Self:
+        embedder = self.embeddings
+        if embedder is not None:
+            from routellm_core.routers.base import Router
+
+            if isinstance(self.router, Router):
+                raise ValueError(
+                    "embeddings= applies when the router is loaded by name or directory; "
+                    "give your Router instance its embedder when you build it"
+                )
+            from langchain_core.embeddings import Embeddings
+
+            if isinstance(embedder, Embeddings):
+                from .embeddings import LangChainEmbedder
+
+                embedder = LangChainEmbedder(embedder)
+        self._engine = RoutingEngine(
+            self.router,
+            strong_fraction=self.strong_fraction,
+            threshold=self.threshold,
+            strong_name=_model_name(self.strong),
+            weak_name=_model_name(self.weak),
+            routing_text=self.routing_text,
+            sticky=self.sticky,
+            on_router_error=self.on_router_error,
+            on_route=self.on_route,
+            prices=self.prices,
+            embedder=embedder,
+        )
+        return self
+
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        return _intersect_profiles(self.strong.profile, self.weak.profile)
+
+    # ---- public surface ---------------------------------------------------------------------
+    @property
+    def engine(self) -> RoutingEngine:
+        """The routing engine: router, threshold, sticky memory and statistics."""
+        return self._engine
+
+    @property
+    def stats(self) -> RoutingStats:
+        """Calls and tokens per route, cost and savings (``stats.snapshot()``)."""
+        return self._engine.stats
+
+    @property
+    def _llm_type(self) -> str:
+        return "routellm-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        names = self._engine.names
+        params: dict[str, Any] = {
+            "strong": names["strong"],
+            "weak": names["weak"],
+            "router": self._engine.router.name,
+            "threshold": self._engine.threshold,
+        }
+        if self.temperature is not None:
+            params["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            params["max_tokens"] = self.max_tokens
+        return params
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        names = self._engine.names
+        model = kwargs.get("model")
+        params = LangSmithParams(
+            ls_provider="routellm",
+            ls_model_name=model if isinstance(model, str) else
+            f"routellm:{names['strong']}|{names['weak']}",
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if isinstance(temperature, (int, float)):
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if isinstance(max_tokens, int):
+            params["ls_max_tokens"] = max_tokens
+        if stop or self.stop:
+            params["ls_stop"] = stop or self.stop
+        return params
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | Any],
+        *,
+        tool_choice: str | dict[str, Any] | bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools; at call time they are bound on whichever model is chosen.
+
+        Tools are converted to the OpenAI tool format (dicts are kept as given, so
+        provider-specific built-in tools pass through); the chosen model's own
+        ``bind_tools`` then formats them for its provider. Other keyword arguments
+        (``parallel_tool_calls``, ``strict``, ...) go to that ``bind_tools`` call.
+        """
+        formatted = [t if isinstance(t, dict) else convert_to_openai_tool(t) for t in tools]
+        bound: dict[str, Any] = {"tools": formatted}
+        if tool_choice is not None:
+            bound["tool_choice"] = tool_choice
+        structured = kwargs.pop("ls_structured_output_format", None)
+        if structured is not None:
+            bound["ls_structured_output_format"] = structured
+        if kwargs:
+            bound[_TOOL_KWARGS] = kwargs
+        return self.bind(**bound)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type,
+        *,
+        include_raw: bool = False,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | Any]:
+        """Structured output from whichever model is chosen, in its own native mode.
+
+        ``strong.with_structured_output(schema, ...)`` and
+        ``weak.with_structured_output(schema, ...)`` are built once with the same arguments
+        (``method=``, ``strict=``, ``include_raw=``: whatever the inner models support); each
+        input is routed, then handed to the chosen one. With ``fallback=True`` the other one
+        answers if the chosen one raises.
+        """
+        routes = {
+            "strong": self.strong.with_structured_output(schema, include_raw=include_raw, **kwargs),
+            "weak": self.weak.with_structured_output(schema, include_raw=include_raw, **kwargs),
+        }
+        return _RoutedRunnable(self, routes)
+
+    # ---- routing ------------------------------------------------------------------------------
+    def _route_args(
+        self, messages: list[BaseMessage], kwargs: dict[str, Any], config: RunnableConfig | None
+    ) -> dict[str, Any]:
+        """Pop the wrapper's own call arguments; return the engine's decide_turns arguments."""
+        if not messages:
+            raise ValueError(
+                "RouteLLMChat got an empty message list: pass at least one message"
+            )
+        force = kwargs.pop("model", None)
+        thread_id = kwargs.pop(_THREAD_KWARG, None)
+        if thread_id is None and self.sticky:
+            configurable = ensure_config(config).get("configurable") or {}
+            thread_id = next((configurable[k] for k in THREAD_KEYS if configurable.get(k)), None)
+        return {
+            "raw": messages,
+            "force": force,
+            "thread_id": None if thread_id is None else str(thread_id),
+        }
+
+    def _decide(
+        self,
+        messages: list[BaseMessage],
+        kwargs: dict[str, Any],
+        config: RunnableConfig | None = None,
+    ) -> RouteDecision:
+        args = self._route_args(messages, kwargs, config)
+        return self._engine.decide_turns(messages_to_turns(messages), **args)
+
+    async def _adecide(
+        self,
+        messages: list[BaseMessage],
+        kwargs: dict[str, Any],
+        config: RunnableConfig | None = None,
+    ) -> RouteDecision:
+        args = self._route_args(messages, kwargs, config)
+        return await self._engine.adecide_turns(messages_to_turns(messages), **args)
+
+    def _inner(self, route: Route, kwargs: dict[str, Any]) -> tuple[BaseChatModel, dict[str, Any]]:
+        """The model to call for ``route`` and the kwargs for its hook."""
+        model: BaseChatModel = self.strong if route == "strong" else self.weak
+        kw = dict(kwargs)
+        if self.temperature is not None:
+            kw.setdefault("temperature", self.temperature)
+        if self.max_tokens is not None:
+            kw.setdefault("max_tokens", self.max_tokens)
+        tool_kwargs = kw.pop(_TOOL_KWARGS, None) or {}
+        if "tools" in kw:
+            tools = kw.pop("tools")
+            if "tool_choice" in kw:
+                tool_kwargs = {**tool_kwargs, "tool_choice": kw.pop("tool_choice")}
+            model, bound = _unwrap(model.bind_tools(tools, **tool_kwargs))
+            kw = {**bound, **kw}
+        return model, kw
+
+    def _stop(self, stop: list[str] | None) -> list[str] | None:
+        return stop if stop is not None else self.stop
+
+    @staticmethod
+    def _no_stream(model: BaseChatModel, kw: dict[str, Any], async_api: bool) -> bool:
+        """Whether streaming the inner model would fall back to a single generate call."""
+        if type(model)._stream is BaseChatModel._stream and (
+            not async_api or type(model)._astream is BaseChatModel._astream
+        ):
+            return True
+        try:
+            return bool(model._streaming_disabled(**kw))
+        except Exception:  # private LangChain API: if it changes, just stream
+            return False
+
+    def _finish(self, result: ChatResult, decision: RouteDecision) -> ChatResult:
+        tin = tout = 0
+        for gen in result.generations:
+            i, o = _usage(gen.message)
+            tin, tout = tin + i, tout + o
+        self._engine.record_usage(decision.route, tin, tout)
+        if result.generations:
+            _tag(result.generations[0].message, decision)
+        return result
+
+    # ---- hooks --------------------------------------------------------------------------------
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        decision = self._decide(messages, kwargs)
+        stop = self._stop(stop)
+
+        def call(route: Route) -> ChatResult:
+            model, kw = self._inner(route, kwargs)
+            if model.rate_limiter:
+                model.rate_limiter.acquire(blocking=True)
+            return model._generate(messages, stop=stop, run_manager=run_manager, **kw)
+
+        try:
+            result = call(decision.route)
+        except Exception:
+            if not self.fallback:
+                raise
+            decision = self._engine.fallback_decision(decision)
+            result = call(decision.route)
+        return self._finish(result, decision)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        decision = await self._adecide(messages, kwargs)
+        stop = self._stop(stop)
+
+        async def call(route: Route) -> ChatResult:
+            model, kw = self._inner(route, kwargs)
+            if model.rate_limiter:
+                await model.rate_limiter.aacquire(blocking=True)
+            return await model._agenerate(messages, stop=stop, run_manager=run_manager, **kw)
+
+        try:
+            result = await call(decision.route)
+        except Exception:
+            if not self.fallback:
+                raise
+            decision = self._engine.fallback_decision(decision)
+            result = await call(decision.route)
+        return self._finish(result, decision)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        decision = self._decide(messages, kwargs)
+        stop = self._stop(stop)
+
+        def chunks(route: Route) -> Iterator[ChatGenerationChunk]:
+            model, kw = self._inner(route, kwargs)
+            if model.rate_limiter:
+                model.rate_limiter.acquire(blocking=True)
+            if self._no_stream(model, kw, async_api=False):
+                result = model._generate(messages, stop=stop, run_manager=run_manager, **kw)
+                gen = result.generations[0]
+                yield ChatGenerationChunk(
+                    message=_message_to_chunk(gen.message), generation_info=gen.generation_info
+                )
+                return
+            yield from model._stream(messages, stop=stop, run_manager=run_manager, **kw)
+
+        it = chunks(decision.route)
+        try:
+            first = next(it, None)
+        except Exception:
+            if not self.fallback:
+                raise
+            decision = self._engine.fallback_decision(decision)
+            it = chunks(decision.route)
+            first = next(it, None)
+        tin = tout = 0
+        try:
+            if first is not None:
+                _tag(first.message, decision)
+                i, o = _usage(first.message)
+                tin, tout = tin + i, tout + o
+                yield first
+            for chunk in it:
+                i, o = _usage(chunk.message)
+                tin, tout = tin + i, tout + o
+                yield chunk
+        finally:
+            self._engine.record_usage(decision.route, tin, tout)
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        decision = await self._adecide(messages, kwargs)
+        stop = self._stop(stop)
+
+        async def chunks(route: Route) -> AsyncIterator[ChatGenerationChunk]:
+            model, kw = self._inner(route, kwargs)
+            if model.rate_limiter:
+                await model.rate_limiter.aacquire(blocking=True)
+            if self._no_stream(model, kw, async_api=True):
+                result = await model._agenerate(
+                    messages, stop=stop, run_manager=run_manager, **kw
+                )
+                gen = result.generations[0]
+                yield ChatGenerationChunk(
+                    message=_message_to_chunk(gen.message), generation_info=gen.generation_info
+                )
+                return
+            async for c in model._astream(messages, stop=stop, run_manager=run_manager, **kw):
+                yield c
+
+        it = chunks(decision.route)
+        try:
+            first = await anext(it, None)
+        except Exception:
+            if not self.fallback:
+                raise
+            decision = self._engine.fallback_decision(decision)
+            it = chunks(decision.route)
+            first = await anext(it, None)
+        tin = tout = 0
+        try:
+            if first is not None:
+                _tag(first.message, decision)
+                i, o = _usage(first.message)
+                tin, tout = tin + i, tout + o
+                yield first
+            async for chunk in it:
+                i, o = _usage(chunk.message)
+                tin, tout = tin + i, tout + o
+                yield chunk
+        finally:
+            self._engine.record_usage(decision.route, tin, tout)

@@ -1,0 +1,72 @@
+"""LangChain's standard chat-model suites against RouteLLMChat over two scripted models.
+
+Skipped standard tests are only the capabilities the scripted fake lacks (images, audio,
+PDF, JSON mode, Anthropic-format inputs) and the VCR/benchmark timing tests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import KeywordRouter
+from langchain_tests.integration_tests import ChatModelIntegrationTests
+from langchain_tests.unit_tests import ChatModelUnitTests
+from lc_fakes import ScriptedChatModel
+
+from langchain_routellm import RouteLLMChat
+
+
+def _params() -> dict[str, Any]:
+    # Fresh inner models per test; "random" routes half of the calls to each model, so
+    # every standard test exercises both routes across the suite.
+    return {
+        "strong": ScriptedChatModel(model_name="fake-strong"),
+        "weak": ScriptedChatModel(model_name="fake-weak"),
+        "router": "random",
+        "strong_fraction": 0.5,
+    }
+
+
+class TestRouteLLMChatUnit(ChatModelUnitTests):
+    @property
+    def chat_model_class(self) -> type[RouteLLMChat]:
+        return RouteLLMChat
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return _params()
+
+    @property
+    def model_override_value(self) -> str:
+        return "fake-weak"
+
+
+class TestRouteLLMChatIntegration(ChatModelIntegrationTests):
+    @property
+    def chat_model_class(self) -> type[RouteLLMChat]:
+        return RouteLLMChat
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return _params()
+
+    @property
+    def model_override_value(self) -> str:
+        return "fake-weak"
+
+
+class TestRouteLLMChatIntegrationKeywordRouter(ChatModelIntegrationTests):
+    """The same suite with a content-based router (other prompts, other routes)."""
+
+    @property
+    def chat_model_class(self) -> type[RouteLLMChat]:
+        return RouteLLMChat
+
+    @property
+    def chat_model_params(self) -> dict[str, Any]:
+        return {**_params(), "router": KeywordRouter(), "strong_fraction": None,
+                "threshold": 0.5, "routing_text": "conversation", "fallback": True}
+
+    @property
+    def model_override_value(self) -> str:
+        return "fake-strong"
