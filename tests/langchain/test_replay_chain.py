@@ -138,3 +138,81 @@ DATA = _data_dir()
 needs_data = pytest.mark.skipif(
     DATA is None, reason="the shared data directory (../shared/data or $ROUTELLM_DATA_DIR) is absent"
 )
+
+
+@pytest.fixture(scope="module")
+def gsm8k_subset() -> tuple[ReplayLog, list[str]]:
+    from routellm_core.replay import gsm8k_log
+
+    assert DATA is not None
+    log = gsm8k_log(DATA)
+    prompts = log.prompts()[::7]  # 187 prompts spread over the set
+    return log, prompts
+
+
+@needs_data
+@pytest.mark.parametrize(("threshold", "strong_fraction"), [(0.6, None), (None, 0.3)])
+def test_lcel_chain_routes_exactly_as_the_core_evaluation(
+    gsm8k_subset: tuple[ReplayLog, list[str]], threshold: float | None, strong_fraction: float | None
+) -> None:
+    from langchain_routellm import RouteLLMChat
+    from langchain_routellm.demo import replay_chain
+    from routellm_core import metrics
+    from routellm_core.costs import DEFAULT_PRICES
+    from routellm_core.routers.random import RandomRouter
+
+    log, prompts = gsm8k_subset
+    llm = RouteLLMChat(
+        strong=ReplayChatModel(log=log, model=STRONG_MODEL),
+        weak=ReplayChatModel(log=log, model=WEAK_MODEL),
+        router="random",
+        threshold=threshold,
+        strong_fraction=strong_fraction,
+    )
+    run = replay_chain(llm, prompts, max_concurrency=4)
+
+    # the core's view: the same router's scores and the same threshold, in numpy
+    scores = RandomRouter().predict_win_rate(prompts)
+    t = threshold if threshold is not None else RandomRouter().threshold_for(strong_fraction)
+    assert run.threshold == t
+    core_strong = scores >= t
+    assert 0 < core_strong.sum() < len(prompts)  # both routes are exercised
+    np.testing.assert_array_equal(np.asarray(run.routes) == "strong", core_strong)
+    np.testing.assert_allclose(np.asarray(run.scores, dtype=float), scores)
+    assert run.models == [STRONG_MODEL if s else WEAK_MODEL for s in core_strong]
+
+    # the chain's output is the recorded answer of the model the core would pick
+    assert run.answers == [log.answer(m, p) for m, p in zip(run.models, prompts, strict=True)]
+
+    strong_o, weak_o = log.outcomes(STRONG_MODEL, prompts), log.outcomes(WEAK_MODEL, prompts)
+    chain_acc = np.mean([log.outcome(m, p) for m, p in zip(run.models, prompts, strict=True)])
+    assert chain_acc == pytest.approx(metrics.quality_at_threshold(scores, strong_o, weak_o, t))
+    assert run.strong_fraction == pytest.approx(metrics.strong_fraction_at_threshold(scores, t))
+    assert llm.stats.snapshot().strong_fraction == pytest.approx(run.strong_fraction)
+
+    # the cost from the usage the chain reported equals the replay log's accounting
+    calls = list(zip(run.models, prompts, strict=True))
+    assert run.cost(DEFAULT_PRICES) == pytest.approx(log.run_cost(calls, DEFAULT_PRICES).cost)
+
+
+@needs_data
+def test_demo_part_runs_on_a_subset_and_reports_consistent_figures(
+    gsm8k_subset: tuple[ReplayLog, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from langchain_routellm.demo import run
+
+    log, prompts = gsm8k_subset
+    summary = run(log=log.subset(prompts), router="random", progress=False)
+    out = capsys.readouterr().out
+    assert "strong_fraction=0.5" in out and "equals the core's numpy evaluation" in out
+    rows = summary["rows"]
+    assert [r["setting"].split(" ")[0] for r in rows] == [
+        "always", "strong_fraction=0.2", "strong_fraction=0.5", "strong_fraction=0.8", "always"
+    ]
+    assert summary["routes_equal_core"] is True
+    weak_row, *routed, strong_row = rows
+    # more GPT-4 calls cost more; everything lies between always-weak and always-strong
+    costs = [r["cost"] for r in routed]
+    assert costs == sorted(costs)
+    assert weak_row["cost"] < costs[0] and costs[-1] < strong_row["cost"]
+    assert strong_row["accuracy"] == pytest.approx(np.mean(log.outcomes(STRONG_MODEL, prompts)))

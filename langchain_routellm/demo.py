@@ -1,0 +1,300 @@
+"""Part 2 of ``routellm demo``: GSM8K through a real LCEL chain that routes.
+
+The chain is ``ChatPromptTemplate | RouteLLMChat | StrOutputParser``, with
+:class:`~langchain_routellm.replay.ReplayChatModel` inner models replaying the recorded answers of
+GPT-4 (``gpt-4-1106-preview``) and Mixtral (``mistralai/Mixtral-8x7B-Instruct-v0.1``) on the
+1,307 GSM8K test prompts. For three strong fractions it reports accuracy, the share of calls
+sent to GPT-4, and the cost of the run against sending every prompt to one model, and checks
+that the chain routed every prompt exactly as the core's numpy evaluation of the same router
+does.
+
+Run it with ``routellm demo --parts langchain`` (registered in the ``routellm.demo``
+entry-point group), or from Python:
+
+Example:
+    >>> from langchain_routellm.demo import run
+    >>> summary = run(progress=False)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.outputs import LLMResult
+from langchain_core.prompts import ChatPromptTemplate
+
+from routellm_core.costs import DEFAULT_PRICES, PriceTable
+from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.errors import RouteLLMError
+from routellm_core.replay import ReplayLog, gsm8k_log
+from routellm_core.routers import default_router_path, load_router
+from routellm_core.routers.base import Router
+
+from .chat_models import RouteLLMChat
+from .replay import ReplayChatModel
+
+__all__ = ["ChainRun", "CallRecorder", "replay_chain", "pick_router", "run"]
+
+#: Strong-call fractions the demo runs at.
+FRACTIONS = (0.2, 0.5, 0.8)
+
+
+class CallRecorder(BaseCallbackHandler):
+    """Collects, for one chain input, the model that answered, its route record and usage.
+
+    Passed in that input's ``config["callbacks"]``; ``RouteLLMChat`` makes exactly one LLM run
+    per call, so one ``on_llm_end`` arrives per input.
+    """
+
+    def __init__(self, tick: Any = None) -> None:
+        self.model: str | None = None
+        self.route: dict[str, Any] | None = None
+        self.usage: dict[str, int] | None = None
+        self.calls = 0
+        self._tick = tick
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        msg = response.generations[0][0].message  # type: ignore[attr-defined]
+        self.calls += 1
+        self.model = msg.response_metadata.get("model_name")
+        self.route = msg.response_metadata.get("routellm")
+        self.usage = dict(msg.usage_metadata or {})
+        if self._tick is not None:
+            self._tick()
+
+
+@dataclass
+class ChainRun:
+    """What one pass of prompts through a routing chain produced, per prompt.
+
+    Attributes:
+        prompts: the prompts, in input order.
+        answers: the chain's output strings.
+        models: the model that answered each prompt (from the response metadata).
+        routes: ``"strong"`` or ``"weak"`` per prompt (the ``routellm`` route record).
+        scores: the router's score per prompt, as recorded in the route record.
+        input_tokens, output_tokens: the usage each call reported.
+        threshold: the threshold the chain's router used.
+        seconds: wall time of the pass.
+    """
+
+    prompts: list[str]
+    answers: list[str]
+    models: list[str]
+    routes: list[str]
+    scores: list[float | None]
+    input_tokens: list[int]
+    output_tokens: list[int]
+    threshold: float
+    seconds: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def strong_fraction(self) -> float:
+        return float(np.mean([r == "strong" for r in self.routes])) if self.routes else 0.0
+
+    def cost(self, prices: PriceTable) -> float:
+        """USD of the run from the usage each call reported."""
+        return float(
+            sum(
+                prices.cost(m, i, o)
+                for m, i, o in zip(self.models, self.input_tokens, self.output_tokens, strict=True)
+            )
+        )
+
+
+def replay_chain(
+    llm: RouteLLMChat,
+    prompts: Sequence[str],
+    *,
+    max_concurrency: int | None = None,
+    progress: Any = None,
+) -> ChainRun:
+    """Send ``prompts`` through ``ChatPromptTemplate | llm | StrOutputParser`` with ``batch``.
+
+    Args:
+        llm: the routing chat model (its inner models are usually replay models).
+        prompts: the user prompts; each becomes the chain's one human message.
+        max_concurrency: ``batch``'s concurrency limit.
+        progress: an optional callable invoked once per finished call (a progress bar's update).
+    """
+    chain = ChatPromptTemplate.from_messages([("human", "{question}")]) | llm | StrOutputParser()
+    recorders = [CallRecorder(progress) for _ in prompts]
+    configs: list[Any] = [{"callbacks": [r]} for r in recorders]
+    if max_concurrency is not None:
+        for c in configs:
+            c["max_concurrency"] = max_concurrency
+    t0 = time.perf_counter()
+    answers = chain.batch([{"question": p} for p in prompts], config=configs)
+    seconds = time.perf_counter() - t0
+    for p, r in zip(prompts, recorders, strict=True):
+        if r.calls != 1 or r.model is None or r.route is None:
+            raise RouteLLMError(
+                f"the chain made {r.calls} model calls for prompt {p[:60]!r}; expected exactly one "
+                "with a routellm route record"
+            )
+    return ChainRun(
+        prompts=list(prompts),
+        answers=list(answers),
+        models=[r.model or "" for r in recorders],
+        routes=[(r.route or {})["route"] for r in recorders],
+        scores=[(r.route or {}).get("score") for r in recorders],
+        input_tokens=[int((r.usage or {}).get("input_tokens", 0)) for r in recorders],
+        output_tokens=[int((r.usage or {}).get("output_tokens", 0)) for r in recorders],
+        threshold=llm.engine.threshold,
+        seconds=seconds,
+    )
+
+
+def pick_router(router: str | Router | None = None) -> tuple[Router, str]:
+    """The router to demo and a note: the shipped default when present, else ``random``."""
+    if router is not None:
+        r = load_router(router)
+        return r, f"router: {r.name}"
+    if (default_router_path() / "config.json").is_file():
+        r = load_router("default")
+        return r, f"router: default (shipped, {r.name})"
+    r = load_router("random")
+    return r, (
+        "router: random (note: the shipped default router is not in this build, "
+        f"{default_router_path()} has no config.json; routing below is random)"
+    )
+
+
+def _progress_bar(total: int, desc: str, enabled: bool) -> tuple[Any, Any]:
+    if not enabled:
+        return None, None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=desc, unit="call", file=sys.stderr, leave=False)
+    lock = threading.Lock()
+
+    def tick() -> None:
+        with lock:
+            bar.update(1)
+
+    return bar, tick
+
+
+def _fmt_money(x: float) -> str:
+    return f"${x:,.2f}" if x >= 1 else f"${x:.4f}"
+
+
+def run(
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    prices: PriceTable | None = None,
+    progress: bool = True,
+    router: str | Router | None = None,
+    fractions: Sequence[float] = FRACTIONS,
+    limit: int | None = None,
+    log: ReplayLog | None = None,
+) -> dict[str, Any]:
+    """Run part 2 of the demo and print its table; return a JSON-able summary.
+
+    Args:
+        data_dir: the data directory (see :func:`routellm_core.data.resolve_data_dir`).
+        prices: USD per million input/output tokens for both models (default
+            :data:`routellm_core.costs.DEFAULT_PRICES`).
+        progress: show a progress bar on stderr.
+        router: a router name, checkpoint folder or instance (default: the shipped default
+            router when present, else ``random`` with a printed note).
+        fractions: the strong fractions to run at.
+        limit: use only the first ``limit`` prompts (for quick checks).
+        log: a replay log to use instead of GSM8K's (must hold both models' answers).
+    """
+    prices = prices if prices is not None else DEFAULT_PRICES
+    for m in (STRONG_MODEL, WEAK_MODEL):
+        prices.get(m)  # a missing price fails before any work
+    log = log if log is not None else gsm8k_log(data_dir)
+    prompts = log.prompts(STRONG_MODEL)
+    if limit is not None:
+        prompts = prompts[:limit]
+    r, note = pick_router(router)
+    print(note)
+    print(f"chain: ChatPromptTemplate | RouteLLMChat(strong=ReplayChatModel({STRONG_MODEL!r}), "
+          f"weak=ReplayChatModel({WEAK_MODEL!r})) | StrOutputParser; {len(prompts)} prompts")
+    strong = ReplayChatModel(log=log, model=STRONG_MODEL)
+    weak = ReplayChatModel(log=log, model=WEAK_MODEL)
+
+    # One batched scoring pass warms the router's embedding cache (memory and disk), so the
+    # per-call scoring inside the chain is a lookup; these scores are also the core's view.
+    t0 = time.perf_counter()
+    scores = r.predict_win_rate(prompts)
+    score_s = time.perf_counter() - t0
+
+    acc_strong = float(np.nanmean(log.outcomes(STRONG_MODEL, prompts)))
+    acc_weak = float(np.nanmean(log.outcomes(WEAK_MODEL, prompts)))
+    cost_strong = log.model_cost(STRONG_MODEL, prompts, prices)
+    cost_weak = log.model_cost(WEAK_MODEL, prompts, prices)
+
+    rows: list[dict[str, Any]] = []
+    agree_all = True
+    bar, tick = _progress_bar(len(prompts) * len(fractions), "GSM8K chain", progress)
+    try:
+        for f in fractions:
+            llm = RouteLLMChat(strong=strong, weak=weak, router=r, strong_fraction=f)
+            chain_run = replay_chain(llm, prompts, progress=tick)
+            outcomes = np.asarray(
+                [log.outcome(m, p) for m, p in zip(chain_run.models, prompts, strict=True)],
+                dtype=np.float64,
+            )
+            core_routes = scores >= chain_run.threshold
+            agree = bool(np.array_equal(core_routes, np.asarray(chain_run.routes) == "strong"))
+            agree_all &= agree
+            cost = chain_run.cost(prices)
+            rows.append({
+                "setting": f"strong_fraction={f:g}",
+                "strong_fraction_requested": f,
+                "threshold": chain_run.threshold,
+                "accuracy": float(np.mean(outcomes)),
+                "strong_calls": chain_run.strong_fraction,
+                "cost": cost,
+                "saving_vs_strong": 1 - cost / cost_strong if cost_strong else 0.0,
+                "routes_equal_core": agree,
+                "seconds": round(chain_run.seconds, 2),
+            })
+    finally:
+        if bar is not None:
+            bar.close()
+
+    table = [
+        {"setting": f"always weak ({WEAK_MODEL.split('/')[-1]})", "accuracy": acc_weak,
+         "strong_calls": 0.0, "cost": cost_weak,
+         "saving_vs_strong": 1 - cost_weak / cost_strong if cost_strong else 0.0},
+        *rows,
+        {"setting": f"always strong ({STRONG_MODEL})", "accuracy": acc_strong,
+         "strong_calls": 1.0, "cost": cost_strong, "saving_vs_strong": 0.0},
+    ]
+    print()
+    print(f"{'setting':<40} {'accuracy':>9} {'GPT-4 calls':>12} {'cost':>10} {'saved vs GPT-4':>15}")
+    for row in table:
+        print(f"{row['setting']:<40} {100 * row['accuracy']:>8.2f}% {100 * row['strong_calls']:>11.1f}% "
+              f"{_fmt_money(row['cost']):>10} {100 * row['saving_vs_strong']:>14.1f}%")
+    print(f"\nrouting inside the chain equals the core's numpy evaluation (score >= threshold) on "
+          f"every prompt: {'yes' if agree_all else 'NO'}")
+    print("strong_fraction picks the threshold from the router's calibration prompts, so the "
+          "share of GPT-4 calls on GSM8K can differ from it.")
+    print("costs: token counts estimated from the recorded text (routellm_core.costs.count_tokens) "
+          "at the prices above.")
+    return {
+        "benchmark": "gsm8k",
+        "prompts": len(prompts),
+        "router": r.name,
+        "router_note": note,
+        "strong": STRONG_MODEL,
+        "weak": WEAK_MODEL,
+        "prices": {m: [prices.get(m).input, prices.get(m).output] for m in (STRONG_MODEL, WEAK_MODEL)},
+        "scoring_seconds": round(score_s, 2),
+        "rows": table,
+        "routes_equal_core": agree_all,
+    }
