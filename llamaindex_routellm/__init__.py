@@ -1,0 +1,22 @@
+"""LlamaIndex integration: :class:`RouteLLM` routes each call to a strong or a weak LLM.
+
+Example:
+    >>> from llama_index.core.llms import MockLLM
+    >>> from llamaindex_routellm import RouteLLM
+    >>> llm = RouteLLM(strong=MockLLM(), weak=MockLLM(), router="random", strong_fraction=0.3)
+    >>> llm.complete("hello").additional_kwargs["routellm"]["route"] in ("strong", "weak")
+    True
+"""
+
+from .embeddings import LlamaIndexEmbedder
+from .events import RouteDecisionEvent
+from .llms import ROUTE_KWARG, TAG_KEY, THREAD_KWARG, RouteLLM
+
+__all__ = [
+    "RouteLLM",
+    "RouteDecisionEvent",
+    "LlamaIndexEmbedder",
+    "ROUTE_KWARG",
+    "THREAD_KWARG",
+    "TAG_KEY",
+]

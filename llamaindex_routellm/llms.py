@@ -1,0 +1,815 @@
+"""``RouteLLM``: a LlamaIndex LLM that sends each call to a strong or a weak LLM.
+
+The wrapper holds no routing logic of its own. For each call it turns the LlamaIndex messages
+into :class:`~routellm_core.engine.Turn` records, asks the shared
+:class:`~routellm_core.engine.RoutingEngine` for a decision, calls the chosen model, tags the
+response, and reports token usage to the engine's statistics.
+
+Event source: the wrapper's own methods are *not* decorated with ``llm_chat_callback`` /
+``llm_completion_callback``; the chosen inner model emits LlamaIndex's LLM events (start, end,
+token counts) exactly once per call, as it would without the wrapper. The wrapper's callback
+manager is copied onto both inner models whenever it is set (LlamaIndex sets it through
+``Settings.llm``, response synthesizers and chat engines), so handlers on
+``Settings.callback_manager`` see each call once. The wrapper adds a
+:class:`~llamaindex_routellm.events.RouteDecisionEvent` per decision.
+
+Example:
+    >>> from llama_index.core.llms import MockLLM
+    >>> llm = RouteLLM(strong=MockLLM(), weak=MockLLM(), router="random", strong_fraction=0.5)
+    >>> r = llm.complete("What is 2 + 2?")
+    >>> r.additional_kwargs["routellm"]["route"] in ("strong", "weak")
+    True
+    >>> llm.stats.snapshot().total_calls
+    1
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import LLM, ToolSelection
+from pydantic import Field, PrivateAttr
+from routellm_core.costs import Price, count_tokens
+from routellm_core.engine import (
+    Route,
+    RouteDecision,
+    RoutingEngine,
+    RoutingStats,
+    RoutingTextPolicy,
+    Turn,
+)
+from routellm_core.errors import RouteLLMError
+from routellm_core.routers.base import Router
+
+from .embeddings import LlamaIndexEmbedder
+from .events import RouteDecisionEvent
+
+if TYPE_CHECKING:
+    from llama_index.core.prompts import BasePromptTemplate
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["RouteLLM", "ROUTE_KWARG", "THREAD_KWARG", "TAG_KEY"]
+
+dispatcher = get_dispatcher(__name__)
+
+#: Call keyword that forces a route: ``llm.chat(msgs, route="weak")`` (``"strong"``,
+#: ``"weak"`` or an inner model's name). It is removed before the inner model is called.
+ROUTE_KWARG = "route"
+#: Call keyword naming the conversation for sticky routing: ``llm.chat(msgs, thread_id="t1")``.
+THREAD_KWARG = "thread_id"
+#: Key of the route record in ``response.additional_kwargs``.
+TAG_KEY = "routellm"
+#: Private key between ``_prepare_chat_with_tools`` and ``chat``/``achat``/stream methods.
+_PREPARED = "_routellm_prepared"
+#: Private key from ``achat_with_tools``/``astream_chat_with_tools`` (decided off the event loop)
+#: to ``_prepare_chat_with_tools``.
+_DECIDED = "_routellm_decided"
+#: Prompt-template variables that hold the user's question: ``query_str`` (query engines,
+#: selectors), ``question`` (the condense step of chat engines).
+QUESTION_KEYS = ("query_str", "question")
+
+_ROLES = {
+    "user": "user",
+    "assistant": "assistant",
+    "model": "assistant",
+    "chatbot": "assistant",
+    "system": "system",
+    "developer": "system",
+    "tool": "tool",
+    "function": "tool",
+}
+
+
+def to_turns(messages: Sequence[ChatMessage]) -> list[Turn]:
+    """LlamaIndex messages as framework-neutral :class:`Turn` records (text blocks only)."""
+    out = []
+    for m in messages:
+        role = m.role.value if isinstance(m.role, MessageRole) else str(m.role)
+        out.append(Turn(_ROLES.get(role, "user"), m.content or ""))
+    return out
+
+
+def _check_llm(which: str, llm: Any) -> None:
+    if isinstance(llm, LLM):
+        return
+    hint = ""
+    mod = type(llm).__module__
+    if mod.startswith("langchain"):
+        hint = (
+            "; for a LangChain model use langchain_routellm.RouteLLMChat, or wrap it with "
+            "llama_index.llms.langchain.LangChainLLM"
+        )
+    elif isinstance(llm, str):
+        hint = "; pass an LLM object, e.g. OpenAI(model=...), not a model name"
+    raise TypeError(
+        f"RouteLLM's {which} model must be a LlamaIndex LLM (llama_index.core.llms.LLM), "
+        f"got {type(llm).__module__}.{type(llm).__name__}{hint}"
+    )
+
+
+def _usage(response: Any) -> tuple[int, int]:
+    """Provider-reported (input, output) tokens, or zeros when the response has none."""
+    from llama_index.core.callbacks.token_counting import get_tokens_from_response
+
+    try:
+        tin, tout = get_tokens_from_response(response)
+        return int(tin or 0), int(tout or 0)
+    except Exception:  # raw payloads of unknown shape: fall back to estimates
+        return 0, 0
+
+
+def _response_text(response: Any) -> str:
+    if isinstance(response, ChatResponse):
+        return response.message.content or ""
+    return getattr(response, "text", "") or ""
+
+
+@dataclass
+class _Pending:
+    """What a call needs decided: the routing text (lazily) and the caller's overrides."""
+
+    text: str | None
+    force: str | None
+    thread_id: str | None
+
+
+@dataclass
+class _Prepared:
+    """Carried from ``_prepare_chat_with_tools`` to ``chat`` under :data:`_PREPARED`."""
+
+    decision: RouteDecision
+    args: dict[str, Any]
+
+
+class RouteLLM(FunctionCallingLLM):
+    """A LlamaIndex LLM that routes each call to a strong or a weak LLM with a learned router.
+
+    Args:
+        strong: the strong (expensive) LlamaIndex LLM.
+        weak: the weak (cheap) LlamaIndex LLM.
+        router: ``"default"`` (the router shipped in the package), ``"random"``, a checkpoint
+            directory, or a :class:`~routellm_core.routers.base.Router` instance.
+        strong_fraction: share of calls (on the router's calibration prompts) that should go to
+            the strong model. Give this or ``threshold``, not both; with neither, 0.5.
+        threshold: a raw score threshold instead (``score >= threshold`` routes strong).
+        routing_text: which text the router scores: ``"question"`` (default: the user's
+            question, ``query_str``, when a query engine or selector formats a prompt
+            template; otherwise the last user message), ``"last_user"``, ``"first_user"``,
+            ``"conversation"``, or a function receiving the list of ``ChatMessage`` and
+            returning a string.
+        sticky: keep a conversation on the route of its first decision. The conversation is
+            the ``thread_id=`` call keyword, :meth:`conversation`, or else the first user
+            message of the history.
+        on_router_error: route taken when the router raises (``"strong"``, with a warning).
+        fallback: when the chosen model raises, retry the call once on the other model.
+        prices: ``{"strong": (in, out), "weak": (in, out)}`` in USD per million tokens, for
+            cost and savings in :attr:`stats`.
+        embed_model: a LlamaIndex ``BaseEmbedding`` for embedding routers loaded from a
+            checkpoint (``"default"`` or a directory); its dimension must match the one the
+            checkpoint was trained on.
+        on_route: callables receiving each :class:`~routellm_core.engine.RouteDecision`.
+        callback_manager: LlamaIndex callback manager; also set on both inner models.
+        **kwargs: other ``LLM`` fields (``system_prompt``, ...).
+
+    Raises:
+        TypeError: ``strong`` or ``weak`` is not a LlamaIndex LLM.
+
+    Example:
+        >>> from llama_index.core.llms import MockLLM
+        >>> llm = RouteLLM(strong=MockLLM(), weak=MockLLM(), router="random", threshold=1.0)
+        >>> llm.complete("hi").additional_kwargs["routellm"]["route"]
+        'weak'
+        >>> llm.complete("hi", route="strong").additional_kwargs["routellm"]["reason"]
+        'forced'
+    """
+
+    strong: LLM = Field(exclude=True, description="The strong (expensive) LLM.")
+    weak: LLM = Field(exclude=True, description="The weak (cheap) LLM.")
+    fallback: bool = Field(
+        default=False, description="Retry once on the other model when the chosen one raises."
+    )
+
+    _engine: RoutingEngine = PrivateAttr()
+    _force: ContextVar[str | None] = PrivateAttr()
+    _thread: ContextVar[str | None] = PrivateAttr()
+    _question: ContextVar[str | None] = PrivateAttr()
+
+    def __init__(
+        self,
+        strong: LLM,
+        weak: LLM,
+        *,
+        router: str | os.PathLike[str] | Router = "default",
+        strong_fraction: float | None = None,
+        threshold: float | None = None,
+        routing_text: RoutingTextPolicy = "question",
+        sticky: bool = False,
+        on_router_error: Route = "strong",
+        fallback: bool = False,
+        prices: Mapping[str, Price | tuple[float, float]] | None = None,
+        embed_model: BaseEmbedding | None = None,
+        on_route: Sequence[Callable[[RouteDecision], Any]]
+        | Callable[[RouteDecision], Any]
+        | None = None,
+        callback_manager: CallbackManager | None = None,
+        **kwargs: Any,
+    ) -> None:
+        _check_llm("strong", strong)
+        _check_llm("weak", weak)
+        embedder = LlamaIndexEmbedder(embed_model) if embed_model is not None else None
+        names = (strong.metadata.model_name, weak.metadata.model_name)
+        if names[0] == names[1]:  # forcing by name needs two distinct names
+            names = ("strong", "weak")
+        engine = RoutingEngine(
+            router,
+            strong_fraction=strong_fraction,
+            threshold=threshold,
+            strong_name=names[0],
+            weak_name=names[1],
+            routing_text=routing_text,
+            sticky=sticky,
+            on_router_error=on_router_error,
+            on_route=on_route,
+            prices=prices,
+            embedder=embedder,
+        )
+        super().__init__(
+            strong=strong,
+            weak=weak,
+            fallback=fallback,
+            callback_manager=callback_manager or CallbackManager([]),
+            **kwargs,
+        )
+        self._engine = engine
+        uid = f"{id(self):x}"
+        self._force = ContextVar(f"routellm_force_{uid}", default=None)
+        self._thread = ContextVar(f"routellm_thread_{uid}", default=None)
+        self._question = ContextVar(f"routellm_question_{uid}", default=None)
+        if callback_manager is not None:
+            self._share_callback_manager(callback_manager)
+
+    # ---- configuration ------------------------------------------------------------------------
+    @classmethod
+    def class_name(cls) -> str:
+        return "RouteLLM"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        # LlamaIndex hands its callback manager to the LLM it was given (Settings.llm, response
+        # synthesizers, chat engines); the inner models emit the events, so they need it too.
+        if name == "callback_manager" and value is not None and "weak" in self.__dict__:
+            self._share_callback_manager(value)
+
+    def _share_callback_manager(self, cm: CallbackManager) -> None:
+        for m in (self.strong, self.weak):
+            if m.callback_manager is not cm:
+                m.callback_manager = cm
+
+    @property
+    def engine(self) -> RoutingEngine:
+        """The shared :class:`~routellm_core.engine.RoutingEngine` (router, threshold, ...)."""
+        return self._engine
+
+    @property
+    def stats(self) -> RoutingStats:
+        """Calls, tokens, cost and savings per route; ``stats.snapshot()`` for a copy."""
+        return self._engine.stats
+
+    @property
+    def threshold(self) -> float:
+        return self._engine.threshold
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        """The intersection of the inner models' metadata: the smaller context window and
+        output budget, capabilities only when both models have them."""
+        a, b = self.strong.metadata, self.weak.metadata
+
+        def smaller(x: int | None, y: int | None, default: int | None) -> int | None:
+            known = [v for v in (x, y) if v is not None and v > 0]
+            return min(known) if known else default
+
+        fc = (
+            bool(a.is_function_calling_model and b.is_function_calling_model)
+            and isinstance(self.strong, FunctionCallingLLM)
+            and isinstance(self.weak, FunctionCallingLLM)
+        )
+        return LLMMetadata(
+            context_window=smaller(a.context_window, b.context_window, a.context_window),
+            num_output=smaller(a.num_output, b.num_output, a.num_output),
+            is_chat_model=bool(a.is_chat_model and b.is_chat_model),
+            is_function_calling_model=fc,
+            model_name=f"routellm({self._engine.names['strong']}|{self._engine.names['weak']})",
+            system_role=a.system_role if a.system_role == b.system_role else MessageRole.SYSTEM,
+        )
+
+    def model(self, route: Route) -> LLM:
+        """The inner model of a route."""
+        return self.strong if route == "strong" else self.weak
+
+    # ---- forced routes and conversations ------------------------------------------------------
+    @contextmanager
+    def force(self, route: str) -> Iterator[None]:
+        """Send every call made inside the block to one model, e.g. through a query engine.
+
+        Args:
+            route: ``"strong"``, ``"weak"`` or an inner model's name.
+
+        Example:
+            >>> from llama_index.core.llms import MockLLM
+            >>> llm = RouteLLM(strong=MockLLM(), weak=MockLLM(), router="random")
+            >>> with llm.force("weak"):
+            ...     llm.complete("hard question").additional_kwargs["routellm"]["route"]
+            'weak'
+        """
+        self._engine.resolve_force(route)  # fail here on a bad name, not at the call
+        token = self._force.set(route)
+        try:
+            yield
+        finally:
+            self._force.reset(token)
+
+    @contextmanager
+    def conversation(self, thread_id: str) -> Iterator[None]:
+        """Name the conversation of the calls inside the block (for ``sticky=True``)."""
+        token = self._thread.set(thread_id)
+        try:
+            yield
+        finally:
+            self._thread.reset(token)
+
+    # ---- deciding -----------------------------------------------------------------------------
+    def _pending(
+        self, messages: Sequence[ChatMessage] | None, prompt: str | None, kwargs: dict[str, Any]
+    ) -> _Pending:
+        force = kwargs.pop(ROUTE_KWARG, None) or self._force.get()
+        thread = kwargs.pop(THREAD_KWARG, None) or self._thread.get()
+        if force is not None:
+            self._engine.resolve_force(force)
+            return _Pending(None, force, thread)
+        if messages is None:
+            messages = [ChatMessage(role=MessageRole.USER, content=prompt or "")]
+        turns = to_turns(messages)
+        text: str | None
+        try:
+            text = self._engine.text_for(turns, question=self._question.get(), raw=list(messages))
+        except Exception as exc:  # a policy error must not lose the call: the engine's fail-safe
+            from routellm_core.engine import logger
+
+            logger.warning("could not select the routing text (%s: %s)", type(exc).__name__, exc)
+            text = None
+        if self._engine.sticky and thread is None:
+            first = next((t.text for t in turns if t.role == "user"), None)
+            if first is not None:
+                thread = "auto:" + hashlib.sha1(first.encode("utf-8")).hexdigest()
+        return _Pending(text, None, thread)
+
+    def _emit(self, decision: RouteDecision, text: str | None, method: str) -> RouteDecision:
+        dispatcher.event(RouteDecisionEvent.from_decision(decision, routing_text=text, method=method))
+        return decision
+
+    def _decide(
+        self,
+        method: str,
+        kwargs: dict[str, Any],
+        messages: Sequence[ChatMessage] | None = None,
+        prompt: str | None = None,
+    ) -> RouteDecision:
+        p = self._pending(messages, prompt, kwargs)
+        d = self._engine.decide(p.text, force=p.force, thread_id=p.thread_id)
+        return self._emit(d, p.text, method)
+
+    async def _adecide(
+        self,
+        method: str,
+        kwargs: dict[str, Any],
+        messages: Sequence[ChatMessage] | None = None,
+        prompt: str | None = None,
+    ) -> RouteDecision:
+        p = self._pending(messages, prompt, kwargs)
+        d = await self._engine.adecide(p.text, force=p.force, thread_id=p.thread_id)
+        return self._emit(d, p.text, method)
+
+    def _fallback(self, decision: RouteDecision, method: str) -> RouteDecision:
+        d = self._engine.fallback_decision(decision)
+        return self._emit(d, None, method)
+
+    def _finish(self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]) -> Any:
+        response.additional_kwargs[TAG_KEY] = decision.to_dict()
+        self._record(decision, response, prompt_text)
+        return response
+
+    def _record(self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]) -> None:
+        tin, tout = _usage(response)
+        # without provider usage, estimate so costs stay comparable across routes
+        if not tin:
+            tin = count_tokens(prompt_text())
+        if not tout:
+            tout = count_tokens(_response_text(response))
+        self._engine.record_usage(decision.route, tin, tout)
+
+    # ---- calling with fallback ----------------------------------------------------------------
+    def _call(self, decision: RouteDecision, method: str, fn: Callable[[Route], Any]) -> tuple[RouteDecision, Any]:
+        try:
+            return decision, fn(decision.route)
+        except Exception:
+            if not self.fallback:
+                raise
+            decision = self._fallback(decision, method)
+            return decision, fn(decision.route)
+
+    async def _acall(
+        self, decision: RouteDecision, method: str, fn: Callable[[Route], Awaitable[Any]]
+    ) -> tuple[RouteDecision, Any]:
+        try:
+            return decision, await fn(decision.route)
+        except Exception:
+            if not self.fallback:
+                raise
+            decision = self._fallback(decision, method)
+            return decision, await fn(decision.route)
+
+    def _stream(
+        self,
+        decision: RouteDecision,
+        method: str,
+        start: Callable[[Route], Iterator[Any]],
+        prompt_text: Callable[[], str],
+    ) -> Generator[Any, None, None]:
+        # The inner stream is created now (the inner model's start event fires now); a failure
+        # before the first chunk may still fall back, a failure after it cannot.
+        decision, gen = self._call(decision, method, start)
+
+        def tagged() -> Generator[Any, None, None]:
+            nonlocal decision, gen
+            tag = decision.to_dict()
+            last = None
+            fell_back = decision.reason == "fallback"
+            try:
+                while True:
+                    try:
+                        chunk = next(gen)
+                    except StopIteration:
+                        return
+                    except Exception:
+                        if last is not None or fell_back or not self.fallback:
+                            raise
+                        fell_back = True
+                        decision = self._fallback(decision, method)
+                        tag = decision.to_dict()
+                        gen = start(decision.route)
+                        continue
+                    chunk.additional_kwargs[TAG_KEY] = tag
+                    last = chunk
+                    yield chunk
+            finally:
+                if last is not None:
+                    self._record(decision, last, prompt_text)
+
+        return tagged()
+
+    async def _astream(
+        self,
+        decision: RouteDecision,
+        method: str,
+        start: Callable[[Route], Awaitable[AsyncIterator[Any]]],
+        prompt_text: Callable[[], str],
+    ) -> AsyncGenerator[Any, None]:
+        decision, gen = await self._acall(decision, method, start)
+
+        async def tagged() -> AsyncGenerator[Any, None]:
+            nonlocal decision, gen
+            tag = decision.to_dict()
+            last = None
+            fell_back = decision.reason == "fallback"
+            try:
+                while True:
+                    try:
+                        chunk = await gen.__anext__()
+                    except StopAsyncIteration:
+                        return
+                    except Exception:
+                        if last is not None or fell_back or not self.fallback:
+                            raise
+                        fell_back = True
+                        decision = self._fallback(decision, method)
+                        tag = decision.to_dict()
+                        gen = await start(decision.route)
+                        continue
+                    chunk.additional_kwargs[TAG_KEY] = tag
+                    last = chunk
+                    yield chunk
+            finally:
+                if last is not None:
+                    self._record(decision, last, prompt_text)
+
+        return tagged()
+
+    # ---- tools --------------------------------------------------------------------------------
+    def _fc(self, route: Route) -> FunctionCallingLLM:
+        m = self.model(route)
+        if not isinstance(m, FunctionCallingLLM):
+            raise RouteLLMError(
+                f"the {route} model ({type(m).__name__}) does not support tool calling; use two "
+                "function-calling LLMs, or an agent that works without native tool calls "
+                "(ReActAgent)"
+            )
+        return m
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Decide the route, then let the chosen model format the tools its own way."""
+        decision: RouteDecision | None = kwargs.pop(_DECIDED, None)
+        if decision is None:
+            messages = list(chat_history or [])
+            if user_msg is not None:
+                messages.append(
+                    ChatMessage(role=MessageRole.USER, content=user_msg)
+                    if isinstance(user_msg, str)
+                    else user_msg
+                )
+            decision = self._decide("chat_with_tools", kwargs, messages)
+        else:
+            kwargs.pop(ROUTE_KWARG, None)
+            kwargs.pop(THREAD_KWARG, None)
+        args = dict(
+            user_msg=user_msg,
+            chat_history=chat_history,
+            verbose=verbose,
+            allow_parallel_tool_calls=allow_parallel_tool_calls,
+            tool_required=tool_required,
+            **kwargs,
+        )
+        out = self._fc(decision.route)._prepare_chat_with_tools_compat(tools, **args)
+        out[_PREPARED] = _Prepared(decision, {"tools": tools, **args})
+        return out
+
+    def _tool_messages(self, kwargs: dict[str, Any]) -> list[ChatMessage]:
+        msgs = list(kwargs.get("chat_history") or [])
+        user_msg = kwargs.get("user_msg")
+        if user_msg is not None:
+            msgs.append(
+                ChatMessage(role=MessageRole.USER, content=user_msg)
+                if isinstance(user_msg, str)
+                else user_msg
+            )
+        return msgs
+
+    async def achat_with_tools(  # type: ignore[override]
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        # decide here, off the event loop, then prepare as in the sync path
+        probe = {"chat_history": chat_history, "user_msg": user_msg}
+        kwargs[_DECIDED] = await self._adecide(
+            "achat_with_tools", kwargs, self._tool_messages(probe)
+        )
+        return await super().achat_with_tools(
+            tools,
+            user_msg=user_msg,
+            chat_history=chat_history,
+            verbose=verbose,
+            allow_parallel_tool_calls=allow_parallel_tool_calls,
+            tool_required=tool_required,
+            **kwargs,
+        )
+
+    async def astream_chat_with_tools(  # type: ignore[override]
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponseAsyncGen:
+        probe = {"chat_history": chat_history, "user_msg": user_msg}
+        kwargs[_DECIDED] = await self._adecide(
+            "astream_chat_with_tools", kwargs, self._tool_messages(probe)
+        )
+        return await super().astream_chat_with_tools(
+            tools,
+            user_msg=user_msg,
+            chat_history=chat_history,
+            verbose=verbose,
+            allow_parallel_tool_calls=allow_parallel_tool_calls,
+            tool_required=tool_required,
+            **kwargs,
+        )
+
+    def _answered_by(self, response: ChatResponse) -> FunctionCallingLLM:
+        tag = response.additional_kwargs.get(TAG_KEY) or {}
+        return self._fc(tag.get("route", "strong"))
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        """Parse tool calls with the model that produced ``response``."""
+        return self._answered_by(response).get_tool_calls_from_response(
+            response, error_on_no_tool_call=error_on_no_tool_call, **kwargs
+        )
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        for k in (_DECIDED, ROUTE_KWARG, THREAD_KWARG):
+            kwargs.pop(k, None)
+        return self._answered_by(response)._validate_chat_with_tools_response(
+            response, tools, allow_parallel_tool_calls=allow_parallel_tool_calls, **kwargs
+        )
+
+    def _tool_call(self, prepared: _Prepared | None, route: Route, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> tuple[Sequence[ChatMessage], dict[str, Any]]:
+        """Messages and kwargs for ``route``: re-prepared when a fallback left the chosen model."""
+        if prepared is None or route == prepared.decision.route:
+            return messages, kwargs
+        args = dict(prepared.args)
+        out = self._fc(route)._prepare_chat_with_tools_compat(args.pop("tools"), **args)
+        return out.pop("messages"), out
+
+    # ---- chat ---------------------------------------------------------------------------------
+    def _chat_decision(self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> tuple[RouteDecision, _Prepared | None]:
+        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
+        if prepared is not None:
+            return prepared.decision, prepared
+        return self._decide(method, kwargs, messages), None
+
+    async def _achat_decision(self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> tuple[RouteDecision, _Prepared | None]:
+        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
+        if prepared is not None:
+            return prepared.decision, prepared
+        return await self._adecide(method, kwargs, messages), None
+
+    @staticmethod
+    def _messages_text(messages: Sequence[ChatMessage]) -> Callable[[], str]:
+        return lambda: "\n".join(m.content or "" for m in messages)
+
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        decision, prepared = self._chat_decision("chat", messages, kwargs)
+
+        def run(route: Route) -> ChatResponse:
+            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
+            return self.model(route).chat(msgs, **kw)
+
+        decision, resp = self._call(decision, "chat", run)
+        return self._finish(decision, resp, self._messages_text(messages))
+
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        decision, prepared = await self._achat_decision("achat", messages, kwargs)
+
+        async def run(route: Route) -> ChatResponse:
+            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
+            return await self.model(route).achat(msgs, **kw)
+
+        decision, resp = await self._acall(decision, "achat", run)
+        return self._finish(decision, resp, self._messages_text(messages))
+
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        decision, prepared = self._chat_decision("stream_chat", messages, kwargs)
+
+        def start(route: Route) -> ChatResponseGen:
+            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
+            return self.model(route).stream_chat(msgs, **kw)
+
+        return self._stream(decision, "stream_chat", start, self._messages_text(messages))
+
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        decision, prepared = await self._achat_decision("astream_chat", messages, kwargs)
+
+        async def start(route: Route) -> ChatResponseAsyncGen:
+            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
+            return await self.model(route).astream_chat(msgs, **kw)
+
+        return await self._astream(decision, "astream_chat", start, self._messages_text(messages))
+
+    # ---- completion ---------------------------------------------------------------------------
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        decision = self._decide("complete", kwargs, prompt=prompt)
+        decision, resp = self._call(
+            decision, "complete", lambda r: self.model(r).complete(prompt, formatted=formatted, **kwargs)
+        )
+        return self._finish(decision, resp, lambda: prompt)
+
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        decision = await self._adecide("acomplete", kwargs, prompt=prompt)
+
+        async def run(route: Route) -> CompletionResponse:
+            return await self.model(route).acomplete(prompt, formatted=formatted, **kwargs)
+
+        decision, resp = await self._acall(decision, "acomplete", run)
+        return self._finish(decision, resp, lambda: prompt)
+
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        decision = self._decide("stream_complete", kwargs, prompt=prompt)
+        return self._stream(
+            decision,
+            "stream_complete",
+            lambda r: self.model(r).stream_complete(prompt, formatted=formatted, **kwargs),
+            lambda: prompt,
+        )
+
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        decision = await self._adecide("astream_complete", kwargs, prompt=prompt)
+
+        async def start(route: Route) -> CompletionResponseAsyncGen:
+            return await self.model(route).astream_complete(prompt, formatted=formatted, **kwargs)
+
+        return await self._astream(decision, "astream_complete", start, lambda: prompt)
+
+    # ---- RAG-aware routing: remember the question while a prompt template is sent ------------
+    @contextmanager
+    def _question_from(self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]) -> Iterator[None]:
+        question = None
+        for key in QUESTION_KEYS:
+            value = prompt_args.get(key, (getattr(prompt, "kwargs", None) or {}).get(key))
+            if isinstance(value, str) and value.strip():
+                question = value
+                break
+        token = self._question.set(question)
+        try:
+            yield
+        finally:
+            self._question.reset(token)
+
+    def predict(self, prompt: BasePromptTemplate, **prompt_args: Any) -> str:
+        with self._question_from(prompt, prompt_args):
+            return super().predict(prompt, **prompt_args)
+
+    async def apredict(self, prompt: BasePromptTemplate, **prompt_args: Any) -> str:
+        with self._question_from(prompt, prompt_args):
+            return await super().apredict(prompt, **prompt_args)
+
+    def stream(self, prompt: BasePromptTemplate, **prompt_args: Any) -> Any:
+        # the route is decided when the inner stream is created, inside this block
+        with self._question_from(prompt, prompt_args):
+            return super().stream(prompt, **prompt_args)
+
+    async def astream(self, prompt: BasePromptTemplate, **prompt_args: Any) -> Any:
+        with self._question_from(prompt, prompt_args):
+            return await super().astream(prompt, **prompt_args)
+
+    def structured_predict(self, output_cls: Any, prompt: Any, llm_kwargs: dict[str, Any] | None = None, **prompt_args: Any) -> Any:
+        with self._question_from(prompt, prompt_args):
+            return super().structured_predict(output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args)
+
+    async def astructured_predict(self, output_cls: Any, prompt: Any, llm_kwargs: dict[str, Any] | None = None, **prompt_args: Any) -> Any:
+        with self._question_from(prompt, prompt_args):
+            return await super().astructured_predict(
+                output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+            )
