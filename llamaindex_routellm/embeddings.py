@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
+
 from routellm_core.embeddings import l2_normalize
 from routellm_core.errors import RouteLLMError
 

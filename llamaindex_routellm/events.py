@@ -20,8 +20,9 @@ Example:
 
 from __future__ import annotations
 
-from routellm_core.engine import RouteDecision
 from llama_index.core.instrumentation.events.base import BaseEvent
+
+from routellm_core.engine import RouteDecision
 
 __all__ = ["RouteDecisionEvent"]
 
@@ -37,7 +38,6 @@ class RouteDecisionEvent(BaseEvent):
         router: the router's name.
         reason: ``"router"``, ``"forced"``, ``"sticky"``, ``"router_error"`` or ``"fallback"``.
         latency_ms: time spent scoring.
-        routing_text: the text the router scored (``None`` when it was not needed).
         method: the LLM method that was routed (``"chat"``, ``"astream_complete"``, ...).
     """
 
@@ -48,7 +48,6 @@ class RouteDecisionEvent(BaseEvent):
     router: str
     reason: str
     latency_ms: float = 0.0
-    routing_text: str | None = None
     method: str = ""
 
     @classmethod
@@ -56,9 +55,7 @@ class RouteDecisionEvent(BaseEvent):
         return "RouteDecisionEvent"
 
     @classmethod
-    def from_decision(
-        cls, decision: RouteDecision, *, routing_text: str | None, method: str
-    ) -> RouteDecisionEvent:
+    def from_decision(cls, decision: RouteDecision, *, method: str) -> RouteDecisionEvent:
         return cls(
             route=decision.route,
             model=decision.model,
@@ -67,7 +64,6 @@ class RouteDecisionEvent(BaseEvent):
             router=decision.router,
             reason=decision.reason,
             latency_ms=decision.latency_ms,
-            routing_text=routing_text,
             method=method,
         )
 

@@ -42,6 +42,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -53,12 +54,12 @@ from llama_index.core.base.llms.types import (
     LLMMetadata,
     MessageRole,
 )
-from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
 from pydantic import Field, PrivateAttr
+
 from routellm_core.costs import Price, count_tokens
 from routellm_core.engine import (
     Route,
@@ -156,9 +157,11 @@ def _response_text(response: Any) -> str:
 
 @dataclass
 class _Pending:
-    """What a call needs decided: the routing text (lazily) and the caller's overrides."""
+    """What the engine needs to decide one call."""
 
-    text: str | None
+    turns: list[Turn]
+    raw: list[ChatMessage]
+    question: str | None
     force: str | None
     thread_id: str | None
 
@@ -374,28 +377,19 @@ class RouteLLM(FunctionCallingLLM):
     ) -> _Pending:
         force = kwargs.pop(ROUTE_KWARG, None) or self._force.get()
         thread = kwargs.pop(THREAD_KWARG, None) or self._thread.get()
-        if force is not None:
-            self._engine.resolve_force(force)
-            return _Pending(None, force, thread)
         if messages is None:
             messages = [ChatMessage(role=MessageRole.USER, content=prompt or "")]
         turns = to_turns(messages)
-        text: str | None
-        try:
-            text = self._engine.text_for(turns, question=self._question.get(), raw=list(messages))
-        except Exception as exc:  # a policy error must not lose the call: the engine's fail-safe
-            from routellm_core.engine import logger
-
-            logger.warning("could not select the routing text (%s: %s)", type(exc).__name__, exc)
-            text = None
-        if self._engine.sticky and thread is None:
+        if force is None and thread is None and self._engine.sticky:
+            # without a named conversation, the first user message identifies it: chat
+            # engines and agents resend the whole history on every turn
             first = next((t.text for t in turns if t.role == "user"), None)
             if first is not None:
                 thread = "auto:" + hashlib.sha1(first.encode("utf-8")).hexdigest()
-        return _Pending(text, None, thread)
+        return _Pending(turns, list(messages), self._question.get(), force, thread)
 
-    def _emit(self, decision: RouteDecision, text: str | None, method: str) -> RouteDecision:
-        dispatcher.event(RouteDecisionEvent.from_decision(decision, routing_text=text, method=method))
+    def _emit(self, decision: RouteDecision, method: str) -> RouteDecision:
+        dispatcher.event(RouteDecisionEvent.from_decision(decision, method=method))
         return decision
 
     def _decide(
@@ -406,8 +400,10 @@ class RouteLLM(FunctionCallingLLM):
         prompt: str | None = None,
     ) -> RouteDecision:
         p = self._pending(messages, prompt, kwargs)
-        d = self._engine.decide(p.text, force=p.force, thread_id=p.thread_id)
-        return self._emit(d, p.text, method)
+        d = self._engine.decide_turns(
+            p.turns, question=p.question, raw=p.raw, force=p.force, thread_id=p.thread_id
+        )
+        return self._emit(d, method)
 
     async def _adecide(
         self,
@@ -417,19 +413,25 @@ class RouteLLM(FunctionCallingLLM):
         prompt: str | None = None,
     ) -> RouteDecision:
         p = self._pending(messages, prompt, kwargs)
-        d = await self._engine.adecide(p.text, force=p.force, thread_id=p.thread_id)
-        return self._emit(d, p.text, method)
+        d = await self._engine.adecide_turns(
+            p.turns, question=p.question, raw=p.raw, force=p.force, thread_id=p.thread_id
+        )
+        return self._emit(d, method)
 
     def _fallback(self, decision: RouteDecision, method: str) -> RouteDecision:
         d = self._engine.fallback_decision(decision)
-        return self._emit(d, None, method)
+        return self._emit(d, method)
 
-    def _finish(self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]) -> Any:
+    def _finish(
+        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]
+    ) -> Any:
         response.additional_kwargs[TAG_KEY] = decision.to_dict()
         self._record(decision, response, prompt_text)
         return response
 
-    def _record(self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]) -> None:
+    def _record(
+        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]
+    ) -> None:
         tin, tout = _usage(response)
         # without provider usage, estimate so costs stay comparable across routes
         if not tin:
@@ -439,7 +441,9 @@ class RouteLLM(FunctionCallingLLM):
         self._engine.record_usage(decision.route, tin, tout)
 
     # ---- calling with fallback ----------------------------------------------------------------
-    def _call(self, decision: RouteDecision, method: str, fn: Callable[[Route], Any]) -> tuple[RouteDecision, Any]:
+    def _call(
+        self, decision: RouteDecision, method: str, fn: Callable[[Route], Any]
+    ) -> tuple[RouteDecision, Any]:
         try:
             return decision, fn(decision.route)
         except Exception:
@@ -667,7 +671,13 @@ class RouteLLM(FunctionCallingLLM):
             response, tools, allow_parallel_tool_calls=allow_parallel_tool_calls, **kwargs
         )
 
-    def _tool_call(self, prepared: _Prepared | None, route: Route, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> tuple[Sequence[ChatMessage], dict[str, Any]]:
+    def _tool_call(
+        self,
+        prepared: _Prepared | None,
+        route: Route,
+        messages: Sequence[ChatMessage],
+        kwargs: dict[str, Any],
+    ) -> tuple[Sequence[ChatMessage], dict[str, Any]]:
         """Messages and kwargs for ``route``: re-prepared when a fallback left the chosen model."""
         if prepared is None or route == prepared.decision.route:
             return messages, kwargs
@@ -676,13 +686,17 @@ class RouteLLM(FunctionCallingLLM):
         return out.pop("messages"), out
 
     # ---- chat ---------------------------------------------------------------------------------
-    def _chat_decision(self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> tuple[RouteDecision, _Prepared | None]:
+    def _chat_decision(
+        self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> tuple[RouteDecision, _Prepared | None]:
         prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
         if prepared is not None:
             return prepared.decision, prepared
         return self._decide(method, kwargs, messages), None
 
-    async def _achat_decision(self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> tuple[RouteDecision, _Prepared | None]:
+    async def _achat_decision(
+        self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
+    ) -> tuple[RouteDecision, _Prepared | None]:
         prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
         if prepared is not None:
             return prepared.decision, prepared
@@ -736,7 +750,9 @@ class RouteLLM(FunctionCallingLLM):
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         decision = self._decide("complete", kwargs, prompt=prompt)
         decision, resp = self._call(
-            decision, "complete", lambda r: self.model(r).complete(prompt, formatted=formatted, **kwargs)
+            decision,
+            "complete",
+            lambda r: self.model(r).complete(prompt, formatted=formatted, **kwargs),
         )
         return self._finish(decision, resp, lambda: prompt)
 
@@ -774,7 +790,9 @@ class RouteLLM(FunctionCallingLLM):
 
     # ---- RAG-aware routing: remember the question while a prompt template is sent ------------
     @contextmanager
-    def _question_from(self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]) -> Iterator[None]:
+    def _question_from(
+        self, prompt: BasePromptTemplate, prompt_args: dict[str, Any]
+    ) -> Iterator[None]:
         question = None
         for key in QUESTION_KEYS:
             value = prompt_args.get(key, (getattr(prompt, "kwargs", None) or {}).get(key))
@@ -804,11 +822,25 @@ class RouteLLM(FunctionCallingLLM):
         with self._question_from(prompt, prompt_args):
             return await super().astream(prompt, **prompt_args)
 
-    def structured_predict(self, output_cls: Any, prompt: Any, llm_kwargs: dict[str, Any] | None = None, **prompt_args: Any) -> Any:
+    def structured_predict(
+        self,
+        output_cls: Any,
+        prompt: Any,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Any:
         with self._question_from(prompt, prompt_args):
-            return super().structured_predict(output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args)
+            return super().structured_predict(
+                output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
+            )
 
-    async def astructured_predict(self, output_cls: Any, prompt: Any, llm_kwargs: dict[str, Any] | None = None, **prompt_args: Any) -> Any:
+    async def astructured_predict(
+        self,
+        output_cls: Any,
+        prompt: Any,
+        llm_kwargs: dict[str, Any] | None = None,
+        **prompt_args: Any,
+    ) -> Any:
         with self._question_from(prompt, prompt_args):
             return await super().astructured_predict(
                 output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
