@@ -104,3 +104,77 @@ DATA = _data_dir()
 needs_data = pytest.mark.skipif(
     DATA is None, reason="the shared data directory (../shared/data or $ROUTELLM_DATA_DIR) is absent"
 )
+
+
+@pytest.fixture(scope="module")
+def arena_subset() -> tuple[ReplayLog, list[str]]:
+    from routellm_core.replay import arena_bench_log
+
+    assert DATA is not None
+    log = arena_bench_log(DATA, models=[STRONG_MODEL, WEAK_MODEL])
+    return log, log.prompts()[::3]  # 100 prompts spread over the set
+
+
+@needs_data
+@pytest.mark.parametrize(("threshold", "strong_fraction"), [(0.45, None), (None, 0.7)])
+def test_chat_engine_routes_exactly_as_the_core_evaluation(
+    arena_subset: tuple[ReplayLog, list[str]], threshold: float | None, strong_fraction: float | None
+) -> None:
+    from llamaindex_routellm import RouteLLM
+    from llamaindex_routellm.demo import replay_chat_engine
+    from routellm_core import metrics
+    from routellm_core.costs import DEFAULT_PRICES
+    from routellm_core.routers.random import RandomRouter
+
+    log, prompts = arena_subset
+    prices = {"strong": DEFAULT_PRICES.get(STRONG_MODEL), "weak": DEFAULT_PRICES.get(WEAK_MODEL)}
+    llm = RouteLLM(
+        strong=ReplayLLM(log=log, model=STRONG_MODEL),
+        weak=ReplayLLM(log=log, model=WEAK_MODEL),
+        router="random",
+        threshold=threshold,
+        strong_fraction=strong_fraction,
+        prices=prices,
+    )
+    run = replay_chat_engine(llm, prompts)
+
+    scores = RandomRouter().predict_win_rate(prompts)
+    t = threshold if threshold is not None else RandomRouter().threshold_for(strong_fraction)
+    assert run.threshold == t
+    core_strong = scores >= t
+    assert 0 < core_strong.sum() < len(prompts)
+    np.testing.assert_array_equal(np.asarray(run.routes) == "strong", core_strong)
+    np.testing.assert_allclose(np.asarray(run.scores, dtype=float), scores)
+    assert run.models == [STRONG_MODEL if s else WEAK_MODEL for s in core_strong]
+    # the engine's reply is the recorded answer of the model the core would pick
+    assert run.answers == [log.answer(m, p) for m, p in zip(run.models, prompts, strict=True)]
+
+    # mean judge grade through the engine equals the core's quality at this threshold
+    s_o, w_o = log.outcomes(STRONG_MODEL, prompts), log.outcomes(WEAK_MODEL, prompts)
+    ok = ~(np.isnan(s_o) | np.isnan(w_o))
+    engine_grade = np.mean([log.outcome(m, p) for m, p, k in zip(run.models, prompts, ok, strict=True) if k])
+    core_grade = metrics.quality_at_threshold(scores[ok], s_o[ok], w_o[ok], t)
+    assert engine_grade == pytest.approx(core_grade)
+    assert run.strong_fraction == pytest.approx(metrics.strong_fraction_at_threshold(scores, t))
+
+    # the cost from the usage the replayed models reported equals the replay log's accounting
+    calls = list(zip(run.models, prompts, strict=True))
+    assert run.cost == pytest.approx(log.run_cost(calls, DEFAULT_PRICES).cost)
+
+
+@needs_data
+def test_demo_part_runs_on_a_subset_and_reports_consistent_figures(
+    arena_subset: tuple[ReplayLog, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from llamaindex_routellm.demo import run
+
+    log, prompts = arena_subset
+    summary = run(log=log.subset(prompts), router="random", progress=False)
+    out = capsys.readouterr().out
+    assert "strong_fraction=0.8" in out and "equals the core's numpy evaluation" in out
+    assert summary["routes_equal_core"] is True
+    weak_row, *routed, strong_row = summary["rows"]
+    costs = [r["cost"] for r in routed]
+    assert costs == sorted(costs)
+    assert weak_row["cost"] < costs[0] and costs[-1] < strong_row["cost"]
+    assert weak_row["grade"] < strong_row["grade"]

@@ -1,0 +1,260 @@
+"""Part 3 of ``routellm demo``: Chatbot Arena prompts through a LlamaIndex chat engine that routes.
+
+The 300 arena-bench-v1 prompts go one by one through ``SimpleChatEngine`` with a
+:class:`~llamaindex_routellm.llms.RouteLLM` over
+:class:`~llamaindex_routellm.replay.ReplayLLM` models replaying the recorded answers of GPT-4
+(``gpt-4-1106-preview``) and Mixtral (``mistralai/Mixtral-8x7B-Instruct-v0.1``). For three
+strong fractions it reports the mean GPT-4 judge grade (1-10) of the answers the engine
+returned, the share of calls sent to GPT-4 and the cost, against each model alone, and checks
+that the engine routed every prompt exactly as the core's numpy evaluation of the same router.
+
+Run it with ``routellm demo --parts llamaindex`` (registered in the ``routellm.demo``
+entry-point group), or from Python:
+
+Example:
+    >>> from llamaindex_routellm.demo import run
+    >>> summary = run(progress=False)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from llama_index.core.chat_engine import SimpleChatEngine
+from llama_index.core.memory import ChatMemoryBuffer
+
+from routellm_core.costs import DEFAULT_PRICES, PriceTable
+from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.engine import RouteDecision
+from routellm_core.errors import RouteLLMError
+from routellm_core.replay import ReplayLog, arena_bench_log
+from routellm_core.routers import default_router_path, load_router
+from routellm_core.routers.base import Router
+
+from .llms import RouteLLM
+from .replay import ReplayLLM
+
+__all__ = ["EngineRun", "replay_chat_engine", "pick_router", "run"]
+
+#: Strong-call fractions the demo runs at.
+FRACTIONS = (0.2, 0.5, 0.8)
+
+
+@dataclass
+class EngineRun:
+    """What one pass of prompts through a routing chat engine produced, per prompt.
+
+    Attributes:
+        prompts: the prompts, in order.
+        answers: the engine's response texts.
+        models: the model that answered each prompt (from the route decision).
+        routes: ``"strong"`` or ``"weak"`` per prompt.
+        scores: the router's score per prompt, as decided.
+        threshold: the threshold the router used.
+        cost: USD of the run from the usage the models reported (``RouteLLM.stats``).
+        seconds: wall time of the pass.
+    """
+
+    prompts: list[str]
+    answers: list[str]
+    models: list[str]
+    routes: list[str]
+    scores: list[float | None]
+    threshold: float
+    cost: float | None
+    seconds: float = 0.0
+
+    @property
+    def strong_fraction(self) -> float:
+        return float(np.mean([r == "strong" for r in self.routes])) if self.routes else 0.0
+
+
+def replay_chat_engine(
+    llm: RouteLLM, prompts: Sequence[str], *, progress: Any = None
+) -> EngineRun:
+    """Send each prompt as a fresh conversation through ``SimpleChatEngine`` over ``llm``.
+
+    The routing decisions are collected with an ``on_route`` callback; prompts run one after
+    the other, so the n-th decision belongs to the n-th prompt.
+
+    Args:
+        llm: the routing LLM (its inner models are usually replay models).
+        prompts: the user messages.
+        progress: an optional callable invoked once per finished prompt.
+    """
+    decisions: list[RouteDecision] = []
+    llm.engine.on_route.append(decisions.append)
+    # an in-process memory buffer: the default Memory writes every turn to SQLite, which
+    # costs more than the replayed call itself
+    engine = SimpleChatEngine.from_defaults(
+        llm=llm, memory=ChatMemoryBuffer.from_defaults(llm=llm, token_limit=1_000_000)
+    )
+    answers: list[str] = []
+    t0 = time.perf_counter()
+    try:
+        for p in prompts:
+            engine.reset()  # every prompt is its own conversation
+            answers.append(engine.chat(p).response)
+            if progress is not None:
+                progress()
+    finally:
+        llm.engine.on_route.remove(decisions.append)
+    seconds = time.perf_counter() - t0
+    if len(decisions) != len(prompts):
+        raise RouteLLMError(
+            f"the chat engine made {len(decisions)} routing decisions for {len(prompts)} "
+            "prompts; expected exactly one per prompt"
+        )
+    return EngineRun(
+        prompts=list(prompts),
+        answers=answers,
+        models=[d.model for d in decisions],
+        routes=[d.route for d in decisions],
+        scores=[d.score for d in decisions],
+        threshold=llm.engine.threshold,
+        cost=llm.stats.snapshot().cost,
+        seconds=seconds,
+    )
+
+
+def pick_router(router: str | Router | None = None) -> tuple[Router, str]:
+    """The router to demo and a note: the shipped default when present, else ``random``."""
+    if router is not None:
+        r = load_router(router)
+        return r, f"router: {r.name}"
+    if (default_router_path() / "config.json").is_file():
+        r = load_router("default")
+        return r, f"router: default (shipped, {r.name})"
+    r = load_router("random")
+    return r, (
+        "router: random (note: the shipped default router is not in this build, "
+        f"{default_router_path()} has no config.json; routing below is random)"
+    )
+
+
+def _fmt_money(x: float) -> str:
+    return f"${x:,.2f}" if x >= 1 else f"${x:.4f}"
+
+
+def run(
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    prices: PriceTable | None = None,
+    progress: bool = True,
+    router: str | Router | None = None,
+    fractions: Sequence[float] = FRACTIONS,
+    limit: int | None = None,
+    log: ReplayLog | None = None,
+) -> dict[str, Any]:
+    """Run part 3 of the demo and print its table; return a JSON-able summary.
+
+    Args:
+        data_dir: the data directory (see :func:`routellm_core.data.resolve_data_dir`).
+        prices: USD per million input/output tokens for both models (default
+            :data:`routellm_core.costs.DEFAULT_PRICES`).
+        progress: show a progress bar on stderr.
+        router: a router name, checkpoint folder or instance (default: the shipped default
+            router when present, else ``random`` with a printed note).
+        fractions: the strong fractions to run at.
+        limit: use only the first ``limit`` prompts (for quick checks).
+        log: a replay log to use instead of arena-bench-v1's (with both models' answers).
+    """
+    prices = prices if prices is not None else DEFAULT_PRICES
+    route_prices = {"strong": prices.get(STRONG_MODEL), "weak": prices.get(WEAK_MODEL)}
+    log = log if log is not None else arena_bench_log(data_dir, models=[STRONG_MODEL, WEAK_MODEL])
+    prompts = log.prompts(STRONG_MODEL)
+    if limit is not None:
+        prompts = prompts[:limit]
+    r, note = pick_router(router)
+    print(note)
+    print(f"engine: SimpleChatEngine(llm=RouteLLM(strong=ReplayLLM({STRONG_MODEL!r}), "
+          f"weak=ReplayLLM({WEAK_MODEL!r}))); {len(prompts)} prompts, one conversation each")
+    strong = ReplayLLM(log=log, model=STRONG_MODEL)
+    weak = ReplayLLM(log=log, model=WEAK_MODEL)
+
+    # one batched scoring pass warms the router's embedding cache; also the core's view
+    t0 = time.perf_counter()
+    scores = r.predict_win_rate(prompts)
+    score_s = time.perf_counter() - t0
+
+    g_strong = log.outcomes(STRONG_MODEL, prompts)
+    g_weak = log.outcomes(WEAK_MODEL, prompts)
+    graded = ~(np.isnan(g_strong) | np.isnan(g_weak))  # grade means over prompts both have
+    cost_strong = log.model_cost(STRONG_MODEL, prompts, prices)
+    cost_weak = log.model_cost(WEAK_MODEL, prompts, prices)
+
+    bar = tick = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(prompts) * len(fractions), desc="Arena chat engine", unit="call",
+                   file=sys.stderr, leave=False)
+
+        def tick() -> None:
+            bar.update(1)
+
+    rows: list[dict[str, Any]] = []
+    agree_all = True
+    try:
+        for f in fractions:
+            llm = RouteLLM(strong=strong, weak=weak, router=r, strong_fraction=f,
+                           prices=route_prices)
+            er = replay_chat_engine(llm, prompts, progress=tick)
+            grades = np.where(np.asarray(er.routes) == "strong", g_strong, g_weak)
+            core_routes = scores >= er.threshold
+            agree = bool(np.array_equal(core_routes, np.asarray(er.routes) == "strong"))
+            agree_all &= agree
+            cost = er.cost if er.cost is not None else 0.0
+            rows.append({
+                "setting": f"strong_fraction={f:g}",
+                "strong_fraction_requested": f,
+                "threshold": er.threshold,
+                "grade": float(grades[graded].mean()),
+                "strong_calls": er.strong_fraction,
+                "cost": cost,
+                "saving_vs_strong": 1 - cost / cost_strong if cost_strong else 0.0,
+                "routes_equal_core": agree,
+                "seconds": round(er.seconds, 2),
+            })
+    finally:
+        if bar is not None:
+            bar.close()
+
+    table = [
+        {"setting": f"always weak ({WEAK_MODEL.split('/')[-1]})",
+         "grade": float(g_weak[graded].mean()), "strong_calls": 0.0, "cost": cost_weak,
+         "saving_vs_strong": 1 - cost_weak / cost_strong if cost_strong else 0.0},
+        *rows,
+        {"setting": f"always strong ({STRONG_MODEL})", "grade": float(g_strong[graded].mean()),
+         "strong_calls": 1.0, "cost": cost_strong, "saving_vs_strong": 0.0},
+    ]
+    print()
+    print(f"{'setting':<40} {'judge grade':>11} {'GPT-4 calls':>12} {'cost':>10} {'saved vs GPT-4':>15}")
+    for row in table:
+        print(f"{row['setting']:<40} {row['grade']:>11.3f} {100 * row['strong_calls']:>11.1f}% "
+              f"{_fmt_money(row['cost']):>10} {100 * row['saving_vs_strong']:>14.1f}%")
+    print(f"\nmean GPT-4 judge grade (1-10) over the {int(graded.sum())} prompts graded for both "
+          f"models; costs over all {len(prompts)} prompts")
+    print(f"routing inside the chat engine equals the core's numpy evaluation (score >= threshold) "
+          f"on every prompt: {'yes' if agree_all else 'NO'}")
+    print("note: arena-bench-v1 is training data for the shipped routers, so these grades are "
+          "in-sample; part 1 holds the held-out evaluation.")
+    return {
+        "benchmark": "arena-bench-v1",
+        "prompts": len(prompts),
+        "graded_prompts": int(graded.sum()),
+        "router": r.name,
+        "router_note": note,
+        "strong": STRONG_MODEL,
+        "weak": WEAK_MODEL,
+        "prices": {m: [prices.get(m).input, prices.get(m).output] for m in (STRONG_MODEL, WEAK_MODEL)},
+        "scoring_seconds": round(score_s, 2),
+        "rows": table,
+        "routes_equal_core": agree_all,
+    }
