@@ -282,8 +282,11 @@ def run(
               f"{_fmt_money(row['cost']):>10} {100 * row['saving_vs_strong']:>14.1f}%")
     print(f"\nrouting inside the chain equals the core's numpy evaluation (score >= threshold) on "
           f"every prompt: {'yes' if agree_all else 'NO'}")
-    print("strong_fraction picks the threshold from the router's calibration prompts, so the "
-          "share of GPT-4 calls on GSM8K can differ from it.")
+    cal = getattr(r, "calibration_", None) or {}
+    if cal.get("prompt_set"):
+        print(f"strong_fraction picks the threshold from the router's calibration table "
+              f"({cal['prompt_set']} prompts), so the share of GPT-4 calls on GSM8K can differ "
+              "from it: recalibrate on your own traffic (docs/concepts.md).")
     print("costs: token counts estimated from the recorded text (routellm_core.costs.count_tokens) "
           "at the prices above.")
     return {
