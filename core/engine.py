@@ -187,9 +187,9 @@ class RoutingStats:
 
     def reset(self) -> None:
         with self._lock:
-            self._calls = dict.fromkeys(ROUTES, 0)
-            self._in = dict.fromkeys(ROUTES, 0)
-            self._out = dict.fromkeys(ROUTES, 0)
+            self._calls: dict[str, int] = dict.fromkeys(ROUTES, 0)
+            self._in: dict[str, int] = dict.fromkeys(ROUTES, 0)
+            self._out: dict[str, int] = dict.fromkeys(ROUTES, 0)
             self._reasons: dict[str, int] = {}
             self._fallbacks = 0
             self._errors = 0

@@ -78,6 +78,14 @@ class Router:
     #: whether ``fit`` needs battles (RandomRouter does not)
     needs_fit: ClassVar[bool] = True
 
+    # Learned/loaded state (annotations only: absent until fit/load, as in scikit-learn).
+    is_fitted_: bool
+    calibration_: dict[str, Any] | None
+    checkpoint_path_: Path
+    fit_seconds_: float
+    training_report_: dict[str, Any]
+    training_config_: dict[str, Any]
+
     def __init__(self, strong_model: str = STRONG_MODEL, weak_model: str = WEAK_MODEL) -> None:
         self.strong_model = strong_model
         self.weak_model = weak_model
