@@ -204,7 +204,7 @@ def run(
     Args:
         data_dir: the data directory (see :func:`routellm_core.data.resolve_data_dir`).
         prices: USD per million input/output tokens for both models (default
-            :data:`routellm_core.costs.DEFAULT_PRICES`).
+            ``routellm_core.costs.DEFAULT_PRICES``).
         progress: show a progress bar on stderr.
         router: a router name, checkpoint folder or instance (default: the shipped default
             router when present, else ``random`` with a printed note).
