@@ -16,6 +16,7 @@ Example:
     >>> handler = Collect()
     >>> get_dispatcher().add_event_handler(handler)
     >>> # ... RouteLLM calls ...; handler.events[i].route is "strong" or "weak"
+    >>> get_dispatcher().event_handlers.remove(handler)
 """
 
 from __future__ import annotations

@@ -354,3 +354,55 @@ async def test_100_concurrent_async_calls_keep_consistent_stats(make_llm, events
     for t, route in zip(texts, routes):
         per_route_in[route] += count_tokens(t)
     assert s.input_tokens == per_route_in
+
+
+def test_a_routing_text_function_that_raises_goes_to_strong(make_llm, caplog):
+    def policy(messages):
+        raise KeyError("no question here")
+
+    llm = make_llm(routing_text=policy)
+    with caplog.at_level(logging.WARNING, logger="routellm"):
+        r = llm.chat(user(EASY))
+    assert r.additional_kwargs["routellm"]["reason"] == "router_error"
+    assert r.message.content.startswith("[strong]")
+
+
+def test_stream_falls_back_when_the_first_chunk_fails(make_llm):
+    def lazy_failure(messages, **kw):
+        raise_now = True
+        if raise_now:
+            raise RuntimeError("connection reset before the first token")
+        yield  # pragma: no cover - makes this a generator: it fails on iteration
+
+    strong = scripted("strong")
+    strong.response_generator = lazy_failure
+    llm = make_llm(strong=strong, fallback=True)
+    stream = llm.stream_chat(user(HARD))  # created fine: the failure comes when iterating
+    chunks = list(stream)
+    assert chunks[-1].message.content.startswith("[weak]")
+    assert all(c.additional_kwargs["routellm"]["reason"] == "fallback" for c in chunks)
+    assert llm.stats.snapshot().calls == {"strong": 0, "weak": 1}
+
+
+def test_no_fallback_after_the_first_chunk(make_llm):
+    def breaks_midway(messages, **kw):
+        yield ChatMessage(role="assistant", content="partial")
+        raise RuntimeError("connection reset mid-stream")
+
+    strong = scripted("strong")
+    strong.response_generator = breaks_midway
+    llm = make_llm(strong=strong, fallback=True)
+    got = []
+    with pytest.raises(RuntimeError, match="mid-stream"):
+        for c in llm.stream_chat(user(HARD)):
+            got.append(c)
+    assert [c.message.content for c in got] == ["partial"]
+    assert llm.stats.snapshot().fallbacks == 0
+
+
+def test_settings_callback_manager_reaches_the_inner_models(make_llm, strong, weak):
+    cm = CallbackManager([])
+    Settings.callback_manager = cm
+    Settings.llm = make_llm()
+    assert Settings.llm.callback_manager is cm
+    assert strong.callback_manager is cm and weak.callback_manager is cm

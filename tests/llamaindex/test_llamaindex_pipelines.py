@@ -187,3 +187,28 @@ async def test_astructured_predict(make_llm, events):
     out = await llm.astructured_predict(Answer, PromptTemplate("Q: {query_str}"), query_str=HARD_Q)
     assert out.value == 7
     assert decisions(events) == [("strong", "router")]
+
+
+async def test_100_concurrent_async_queries_keep_consistent_stats(index, make_llm, router, events):
+    import asyncio
+
+    llm = make_llm(prices={"strong": (10.0, 30.0), "weak": (0.5, 1.5)})
+    qe = index.as_query_engine(llm=llm)
+    questions = [HARD_Q if i % 5 == 0 else f"{EASY_Q} ({i})" for i in range(100)]
+    answers = await asyncio.gather(*(qe.aquery(q) for q in questions))
+    for q, a in zip(questions, answers):
+        assert str(a).startswith("[strong]" if q == HARD_Q else "[weak]")
+    s = llm.stats.snapshot()
+    assert s.calls == {"strong": 20, "weak": 80} and s.total_calls == 100
+    assert sorted(router.seen) == sorted(questions)
+    assert len(events.of("RouteDecisionEvent")) == 100
+    # the same queries one by one give the same token totals: no update was lost or doubled
+    seq = make_llm(router=type(router)())
+    sqe = index.as_query_engine(llm=seq)
+    for q in questions:
+        await sqe.aquery(q)
+    s2 = seq.stats.snapshot()
+    assert (s.input_tokens, s.output_tokens) == (s2.input_tokens, s2.output_tokens)
+    assert s.cost == pytest.approx(
+        (s.input_tokens["strong"] * 10 + s.output_tokens["strong"] * 30
+         + s.input_tokens["weak"] * 0.5 + s.output_tokens["weak"] * 1.5) / 1e6)
