@@ -318,9 +318,10 @@ class RouteLLM(FunctionCallingLLM):
         output budget, capabilities only when both models have them."""
         a, b = self.strong.metadata, self.weak.metadata
 
-        def smaller(x: int | None, y: int | None, default: int | None) -> int | None:
+        def smaller(x: int, y: int) -> int:
+            # non-positive values mean "unknown" (MockLLM reports num_output=-1)
             known = [v for v in (x, y) if v is not None and v > 0]
-            return min(known) if known else default
+            return min(known) if known else x
 
         fc = (
             bool(a.is_function_calling_model and b.is_function_calling_model)
@@ -328,8 +329,8 @@ class RouteLLM(FunctionCallingLLM):
             and isinstance(self.weak, FunctionCallingLLM)
         )
         return LLMMetadata(
-            context_window=smaller(a.context_window, b.context_window, a.context_window),
-            num_output=smaller(a.num_output, b.num_output, a.num_output),
+            context_window=smaller(a.context_window, b.context_window),
+            num_output=smaller(a.num_output, b.num_output),
             is_chat_model=bool(a.is_chat_model and b.is_chat_model),
             is_function_calling_model=fc,
             model_name=f"routellm({self._engine.names['strong']}|{self._engine.names['weak']})",
