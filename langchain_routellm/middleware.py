@@ -66,10 +66,11 @@ def _state_turns(state: State) -> tuple[list[Turn], Any]:
         return [Turn("user", state)], [state]
     if isinstance(state, BaseMessage):
         return messages_to_turns([state]), [state]
-    if isinstance(state, Mapping) and isinstance(state.get("messages"), Sequence):
-        state = state["messages"]
-    if isinstance(state, Sequence) and all(isinstance(m, BaseMessage) for m in state):
-        msgs = list(state)  # type: ignore[arg-type]
+    items: Any = state
+    if isinstance(items, Mapping) and isinstance(items.get("messages"), Sequence):
+        items = items["messages"]
+    if isinstance(items, Sequence) and all(isinstance(m, BaseMessage) for m in items):
+        msgs: list[BaseMessage] = list(items)
         return messages_to_turns(msgs), msgs
     return [Turn("user", json.dumps(state, default=str, ensure_ascii=False))], [state]
 
@@ -161,7 +162,7 @@ class RouteLLMDecisionModel(BaseDecisionModel):
         p_strong = min(max(float(p_strong), 0.0), 1.0)
         answers: dict[str, Any] = {}
         for qid, q in questions.items():
-            if isinstance(q, Noul):
+            if not isinstance(q, Choice):  # a Noul (_check allows nothing else)
                 answers[qid] = NoulAnswer(type="noul", noul=p_strong)
                 continue
             probs = dict.fromkeys(q.criteria, 0.0)

@@ -534,3 +534,13 @@ def test_router_checkpoint_directory_with_langchain_embeddings(tmp_path: Path, s
     with pytest.raises(ValueError, match="embeddings= applies"):
         RouteLLMChat(strong=strong, weak=weak, router=KeywordRouter(),
                      embeddings=DeterministicFakeEmbedding(size=16))
+
+
+async def test_structured_output_batch_and_events(make_llm, strong, weak):
+    structured = make_llm().with_structured_output(Joke)
+    outs = structured.batch(["Prove a joke is funny", "Tell a joke"])
+    assert all(isinstance(o, Joke) for o in outs)
+    assert len(strong.calls) == len(weak.calls) == 1
+    events = [e async for e in structured.astream_events("Tell a joke", version="v2")]
+    kinds = [e["event"] for e in events]
+    assert kinds.count("on_chat_model_start") == 1 and kinds.count("on_chat_model_end") == 1
