@@ -140,7 +140,7 @@ def pick_router(router: str | Router | None = None) -> tuple[Router, str]:
 
 def _in_sample_note(router: Router) -> str:
     if not router.needs_fit:
-        return f"the {router.name} router is not trained: these figures are its routing, not learned."
+        return f"the {router.name} router ignores the prompt: it is the baseline a learned router must beat."
     cal = getattr(router, "calibration_", None) or {}
     where = f" and its strong_fraction table was calibrated on {cal['prompt_set']}" if cal.get(
         "prompt_set") else ""
