@@ -25,6 +25,7 @@ from .data import (
 )
 from .engine import RouteDecision, RoutingEngine, RoutingStats, StatsSnapshot, Turn, routing_text
 from .errors import CheckpointError, DataError, RouteLLMError, UnknownNameError
+from .replay import ReplayLog, ReplayRecord
 from .routers import ROUTERS, get_router_class, load_router
 from .routers.base import EmbeddingRouter, Router
 
@@ -43,6 +44,8 @@ __all__ = [
     "DataError",
     "EmbeddingRouter",
     "Price",
+    "ReplayLog",
+    "ReplayRecord",
     "PriceTable",
     "RouteDecision",
     "RouteLLMError",

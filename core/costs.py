@@ -40,10 +40,18 @@ class PriceTable:
     prices: dict[str, Price] = field(default_factory=dict)
 
     def __init__(self, prices: Mapping[str, Price | tuple[float, float]] | None = None) -> None:
-        self.prices = {
-            name: p if isinstance(p, Price) else Price(float(p[0]), float(p[1]))
-            for name, p in (prices or {}).items()
-        }
+        self.prices = {}
+        for name, p in (prices or {}).items():
+            if isinstance(p, Price):
+                self.prices[name] = p
+                continue
+            try:
+                pin, pout = float(p[0]), float(p[1])
+            except (TypeError, ValueError, IndexError):
+                raise DataError(
+                    f"price of {name!r} must be (input, output) USD per million tokens, got {p!r}"
+                ) from None
+            self.prices[name] = Price(pin, pout)
 
     def __contains__(self, model: object) -> bool:
         return model in self.prices

@@ -18,14 +18,22 @@ if TYPE_CHECKING:
     from .chat_models import RouteLLMChat, messages_to_turns
     from .embeddings import LangChainEmbedder
     from .middleware import RouteLLMDecisionModel
+    from .replay import ReplayChatModel
 
-__all__ = ["RouteLLMChat", "RouteLLMDecisionModel", "LangChainEmbedder", "messages_to_turns"]
+__all__ = [
+    "RouteLLMChat",
+    "RouteLLMDecisionModel",
+    "LangChainEmbedder",
+    "ReplayChatModel",
+    "messages_to_turns",
+]
 
 _WHERE = {
     "RouteLLMChat": "chat_models",
     "messages_to_turns": "chat_models",
     "LangChainEmbedder": "embeddings",
     "RouteLLMDecisionModel": "middleware",
+    "ReplayChatModel": "replay",
 }
 
 

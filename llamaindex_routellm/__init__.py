@@ -11,11 +11,13 @@ Example:
 from .embeddings import LlamaIndexEmbedder
 from .events import RouteDecisionEvent
 from .llms import ROUTE_KWARG, TAG_KEY, THREAD_KWARG, RouteLLM
+from .replay import ReplayLLM
 
 __all__ = [
     "RouteLLM",
     "RouteDecisionEvent",
     "LlamaIndexEmbedder",
+    "ReplayLLM",
     "ROUTE_KWARG",
     "THREAD_KWARG",
     "TAG_KEY",

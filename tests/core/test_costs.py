@@ -112,3 +112,13 @@ def test_run_cost_with_a_model_not_in_the_log_fails(log: ReplayLog) -> None:
     run = log.run_cost([("weak", "q1")], PRICES)
     with pytest.raises(UnknownNameError, match="'medium'"):
         run.savings_against("medium")
+
+
+def test_non_numeric_price_is_a_clear_error():
+    from routellm_core.costs import PriceTable
+    from routellm_core.errors import DataError
+
+    with pytest.raises(DataError, match="price of 'm' must be"):
+        PriceTable({"m": ("free", 1.0)})
+    with pytest.raises(DataError, match="price of 'm' must be"):
+        PriceTable({"m": (1.0,)})
