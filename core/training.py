@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SOURCES",
+    "MMLU_PRO_MODELS",
     "ALIAS_PRESETS",
     "TRAINABLE_ROUTERS",
     "TrainingReport",
@@ -160,6 +161,7 @@ def load_source(
     data_dir: str | os.PathLike[str] | None = None,
     *,
     models: Sequence[str] | None = None,
+    exclude_domains: Sequence[str] = (),
 ) -> Battles:
     """Battles of one training source.
 
@@ -171,6 +173,9 @@ def load_source(
         data_dir: the data directory (see :func:`~routellm_core.data.resolve_data_dir`).
         models: for the all-pairs sources, build battles among these models only (default:
             all). MMLU-Pro with all 31 models gives 2.4 million battles.
+        exclude_domains: for ``"mmlu-train"``, MMLU domains to leave out (for example
+            ``high_school_mathematics``, where the recorded GPT-4 answers were cut to one token
+            and marked wrong on 97 % of rows: it teaches "math goes to the weak model").
     """
     if name not in SOURCES:
         raise unknown_name("training source", name, SOURCES)
@@ -182,7 +187,15 @@ def load_source(
         return _arena_bench(root, models)
     if name == "mmlu-pro":
         return _mmlu_pro(root, models)
-    return load_mmlu(root, split="train").to_battles(source="mmlu-train")
+    bench = load_mmlu(root, split="train")
+    if exclude_domains:
+        known = set(bench.extra["domain"])
+        for d in exclude_domains:
+            if d not in known:
+                raise unknown_name("MMLU domain", d, known)
+        drop = set(exclude_domains)
+        bench = bench.subset([i for i, d in enumerate(bench.extra["domain"]) if d not in drop])
+    return bench.to_battles(source="mmlu-train")
 
 
 def resolve_aliases(aliases: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -306,13 +319,17 @@ def _normalise_sources(sources: Any) -> dict[str, dict[str, Any]]:
         if isinstance(spec, (int, float)):
             spec = {"weight": float(spec)}
         spec = dict(spec or {})
-        bad = set(spec) - {"weight", "models"}
+        bad = set(spec) - {"weight", "models", "exclude_domains"}
         if bad:
-            raise DataError(f"source {name!r}: unknown keys {sorted(bad)} (valid: weight, models)")
+            raise DataError(f"source {name!r}: unknown keys {sorted(bad)} "
+                            "(valid: weight, models, exclude_domains)")
+        if spec.get("exclude_domains") and name != "mmlu-train":
+            raise DataError(f"source {name!r}: exclude_domains applies to mmlu-train only")
         w = float(spec.get("weight", 1.0))
         if not w > 0:
             raise DataError(f"source {name!r}: weight must be positive, got {w}")
-        out[name] = {"weight": w, "models": spec.get("models")}
+        out[name] = {"weight": w, "models": spec.get("models"),
+                     "exclude_domains": list(spec.get("exclude_domains") or ())}
     return out
 
 
@@ -348,7 +365,8 @@ def build_training_set(
     report = TrainingReport()
     parts: list[Battles] = []
     for name, s in spec.items():
-        loaded = load_source(name, data_dir, models=s["models"])
+        loaded = load_source(name, data_dir, models=s["models"],
+                             exclude_domains=s["exclude_domains"])
         mapped = loaded.map_models(table) if table else loaded
         if s["weight"] != 1.0:
             mapped = mapped.with_weight(s["weight"])
@@ -383,14 +401,27 @@ def build_training_set(
 # --------------------------------------------------------------------------------------------
 # Configs
 # --------------------------------------------------------------------------------------------
+#: MMLU-Pro models in the default training set: the GPT-4o / Mixtral-Instruct pair (aliased onto
+#: the evaluation pair by ``"gpt4-mixtral"``) and four models between them in strength. All 31
+#: models would be 2.4 million battles and let MMLU-Pro outweigh every other source.
+MMLU_PRO_MODELS = [
+    "gpt-4o-2024-05-13(early-set)",
+    "Mixtral-8x7B-Instruct-v0.1",
+    "Meta-Llama-3_1-70B-Instruct",
+    "Qwen1.5-72B-Chat",
+    "gemini-1.5-pro-002",
+    "Mistral-7B-Instruct-v0.2",
+]
+
 _DEFAULT_SOURCES: dict[str, Any] = {
     "arena-human": {"weight": 1.0},
     "arena-bench-v1": {"weight": 1.0},
     "mmlu-train": {"weight": 1.0},
+    "mmlu-pro": {"weight": 1.0, "models": MMLU_PRO_MODELS},
 }
 
 _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
-    "mf": {"dim": 64, "epochs": 30, "lr": 3e-3, "weight_decay": 1e-5, "noise": 0.01, "seed": 0},
+    "mf": {"dim": 64, "epochs": 10, "lr": 3e-3, "weight_decay": 1e-2, "noise": 0.01, "seed": 0},
     "sw_ranking": {"gamma": 10.0, "n_tiers": 10},
     "knn": {"k_candidates": [5, 10, 20, 50, 100, 200], "label_mode": "direct", "seed": 0},
 }

@@ -92,8 +92,8 @@ def test_decontamination_drops_eval_prompts(data):
 
     real = tr.load_source
 
-    def patched(name, data_dir=None, *, models=None):
-        bs = real(name, data_dir, models=models)
+    def patched(name, data_dir=None, *, models=None, exclude_domains=()):
+        bs = real(name, data_dir, models=models, exclude_domains=exclude_domains)
         if name == "arena-human":
             from routellm_core.data import Battle, Battles, load_mmlu, load_mt_bench
 
