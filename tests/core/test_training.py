@@ -60,7 +60,12 @@ def test_sources_load(data):
     assert len(ab) == 30 * 3 - 2
     mp = load_source("mmlu-pro", data, models=["gpt-4o-2024-05-13(early-set)",
                                                 "Mixtral-8x7B-Instruct-v0.1"])
-    assert len(mp) == 30 and mp[0].prompt.endswith("C. 3\nAnswer:")
+    assert len(mp) == 30
+    with pytest.raises(UnknownNameError, match="Yi-6B"):
+        load_source("mmlu-pro", data, models=["gpt-5"])
+    assert len(load_source("mmlu-train", data, exclude_domains=["tiny"])) == 0
+    with pytest.raises(UnknownNameError, match="tiny"):
+        load_source("mmlu-train", data, exclude_domains=["nope"]) and mp[0].prompt.endswith("C. 3\nAnswer:")
     assert len(load_source("mmlu-train", data)) == 20
     with pytest.raises(UnknownNameError, match="arena-human"):
         load_source("nope", data)
@@ -71,7 +76,8 @@ def test_mmlu_pro_prompt_format():
 
 
 def test_aliases_change_counts_and_report(data):
-    src = {"arena-human": 1.0, "mmlu-pro": {"weight": 0.5}}
+    src = {"arena-human": 1.0, "mmlu-pro": {"weight": 0.5, "models": [
+        "gpt-4o-2024-05-13(early-set)", "Mixtral-8x7B-Instruct-v0.1", "Yi-6B"]}}
     off, rep_off = build_training_set(src, data_dir=data, aliases=None,
                                       decontaminate_threshold=None)
     on, rep_on = build_training_set(src, data_dir=data, aliases="gpt4-mixtral",

@@ -12,6 +12,10 @@ MATH = "integral derivative equation solve algebra matrix proof theorem calculus
 POEM = "poem sonnet ocean rhyme love story haiku song flower moon".split()
 
 
+OTHERS = ["Meta-Llama-3_1-70B-Instruct", "Qwen1.5-72B-Chat", "gemini-1.5-pro-002",
+          "Mistral-7B-Instruct-v0.2"]
+
+
 def _p(rng: random.Random, vocab: list[str], n: int = 8) -> str:
     return " ".join(rng.choice(vocab) for _ in range(n))
 
@@ -76,6 +80,8 @@ def make_tiny_data(root: Path, seed: int = 0) -> Path:
         mp.append({"question_id": i, "question": _p(rng, MATH if m else POEM),
                    "options": ["1", "2", "3"], "answer": "A", "category": "x", "src": "y",
                    "correct": {"gpt-4o-2024-05-13(early-set)": int(m),
-                               "Mixtral-8x7B-Instruct-v0.1": int(not m), "Yi-6B": 0}})
+                               "Mixtral-8x7B-Instruct-v0.1": int(not m), "Yi-6B": 0,
+                               # the other models of the default MMLU-Pro selection
+                               **{x: rng.randint(0, 1) for x in OTHERS}}})
     _jsonl(root / "mmlu-pro/correctness.jsonl", mp)
     return root
