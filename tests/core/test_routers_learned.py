@@ -189,3 +189,21 @@ def test_embedder_dimension_mismatch_on_load(fitted, tmp_path):
     p = fitted["knn"].save(tmp_path / "knn")
     with pytest.raises(CheckpointError, match="256-d"):
         Router.load(p, embedder=HashingEmbedder(dim=32))
+
+
+def test_shipped_default_router_loads_offline_and_is_small():
+    from routellm_core.routers import default_router_path
+
+    path = default_router_path()
+    size = sum(f.stat().st_size for f in path.iterdir())
+    assert size < 5 * 2**20
+    # a 384-d stand-in embedder keeps the test fast; the checkpoint records MiniLM
+    r = load_router("default", embedder=HashingEmbedder(dim=384))
+    assert r.name == "mf" and r.embedding_dim_ == 384
+    cal = r.calibration_
+    assert cal["prompt_set"] == "arena-bench-v1" and cal["n"] == 300
+    assert all(a >= b for a, b in zip(cal["thresholds"], cal["thresholds"][1:], strict=False))
+    assert r.threshold_for(0.05) >= r.threshold_for(0.5) >= r.threshold_for(0.95)
+    assert json.loads((path / "config.json").read_text())["embedder"]["dim"] == 384
+    s = r.predict_win_rate(["What is 2+2?", "Prove Fermat's little theorem."])
+    assert s.shape == (2,) and np.all((s > 0) & (s < 1))
