@@ -79,9 +79,9 @@ def run(configs: dict[str, dict], benches: dict, emb: LocalEmbedder) -> dict[str
             row["gsm8k_corr_score_gain"] = round(float(np.corrcoef(s, gain)[0, 1]), 3)
             row["gsm8k_corr_score_length"] = round(float(np.corrcoef(s, length)[0, 1]), 3)
         rep = router.training_report_
-        row["battles"] = int(sum(d["kept"] for d in rep.sources.values()))
-        row["strong_vs_weak"] = rep.strong_vs_weak
-        row["decontaminated"] = rep.decontaminated
+        row["battles"] = int(sum(d["kept"] for d in rep["sources"].values()))
+        row["strong_vs_weak"] = rep["strong_vs_weak"]
+        row["decontaminated"] = rep["decontaminated"]
         for b, bench in benches.items():
             r = evaluate(router.predict_from_embeddings(bench_emb[b]), bench, name=label)
             row[b] = {"apgr": round(r.apgr, 4), "cpt50": round(r.cpt50, 1),

@@ -77,7 +77,7 @@ def _train(args: argparse.Namespace) -> int:
     router = train_from_config(cfg, args.data_dir, verbose=True)
     out = router.save(args.out)
     if args.report:
-        Path(args.report).write_text(json.dumps(router.training_report_.to_dict(), indent=2))
+        Path(args.report).write_text(json.dumps(router.training_report_, indent=2))
     print(f"trained {router.name} in {router.fit_seconds_:.1f} s; saved to {out}")
     return 0
 

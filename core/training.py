@@ -136,7 +136,8 @@ def _arena_bench(root: Path, models: Sequence[str] | None) -> Battles:
             continue
         scores.setdefault(model, [None] * len(qids))[pos[qid]] = score
     prompts = [questions[q] for q in qids]
-    return battles_from_outcomes(prompts, scores, source="arena-bench-v1", models=models)
+    return battles_from_outcomes(prompts, scores, source="arena-bench-v1",  # type: ignore[arg-type]
+                                 models=models)
 
 
 def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
@@ -153,7 +154,8 @@ def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
             raise DataError(f"{path}:{lineno}: missing field {exc.args[0]!r}") from None
     names = sorted({m for r in rows for m in r})
     outcomes = {m: [r.get(m) for r in rows] for m in names}
-    return battles_from_outcomes(prompts, outcomes, source="mmlu-pro", models=models)
+    return battles_from_outcomes(prompts, outcomes, source="mmlu-pro",  # type: ignore[arg-type]
+                                 models=models)
 
 
 def load_source(
@@ -547,7 +549,8 @@ def train_from_config(
         verbose: print the training-set report.
 
     Returns:
-        The fitted router; ``router.training_report_`` holds the report and
+        The fitted router; ``router.training_report_`` holds the report (as a dict, see
+        :meth:`TrainingReport.to_dict`) and
         ``router.training_config_`` the validated config.
     """
     from .calibration import calibration_table
@@ -574,7 +577,7 @@ def train_from_config(
     if cfg["calibration"]:
         prompts = calibration_prompts(cfg["calibration"], data_dir)
         router.calibration_ = calibration_table(router, prompts, cfg["calibration"])
-    router.training_report_ = report
+    router.training_report_ = report.to_dict()
     router.training_config_ = cfg
     return router
 

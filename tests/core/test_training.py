@@ -144,7 +144,7 @@ def test_train_from_config_learns_and_calibrates(data, router):
     MATH, POEM = _tiny().MATH, _tiny().POEM
     s = r.predict_win_rate([" ".join(MATH[:6]), " ".join(POEM[:6])])
     assert s[0] > s[1]
-    assert r.training_report_.sources["arena-bench-v1"]["kept"] > 0
+    assert r.training_report_["sources"]["arena-bench-v1"]["kept"] > 0
 
 
 def test_get_or_train_caches(data, tmp_path, monkeypatch):
