@@ -220,7 +220,11 @@ class LocalEmbedder(_CachingMixin):
         model_dir: an encoder directory; default: the packaged all-MiniLM-L6-v2.
         batch_size: texts per forward pass.
         max_length: tokens kept per text (longer texts are truncated).
-        num_threads: torch intra-op threads (``None``: leave torch's setting).
+        num_threads: torch intra-op threads. ``None`` (default): single-threaded for small
+            batches (at most ``small_batch`` texts: the routing path, where a second thread
+            gains little and, on a busy 2-core machine, thrashing made one prompt 4-5x slower;
+            see ``benchmarks/bench_foundation.py``), torch's own setting for larger batches.
+        small_batch: the largest batch treated as the latency path when ``num_threads`` is None.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         cache: ``True`` for the default on-disk cache, ``False`` for none, or an
             :class:`EmbeddingCache`.
@@ -240,11 +244,13 @@ class LocalEmbedder(_CachingMixin):
         num_threads: int | None = None,
         device: str = "cpu",
         cache: bool | EmbeddingCache = True,
+        small_batch: int = 8,
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.batch_size = batch_size
         self.max_length = max_length
         self.num_threads = num_threads
+        self.small_batch = small_batch
         self.device = device
         self.model_id = MINILM_ID if model_dir is None else f"local:{Path(model_dir).resolve()}"
         self.dim = 384 if model_dir is None else self._read_dim(Path(model_dir))
@@ -280,9 +286,18 @@ class LocalEmbedder(_CachingMixin):
 
             if self.num_threads is not None:
                 torch.set_num_threads(self.num_threads)
+            from transformers.utils import logging as hf_logging
+
             path = self.model_dir or minilm_model_dir()
-            self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = AutoModel.from_pretrained(str(path), local_files_only=True)
+            # a weight-loading progress bar per router load is noise in a chain's output
+            bar_was_on = hf_logging.is_progress_bar_enabled()
+            hf_logging.disable_progress_bar()
+            try:
+                self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+                model = AutoModel.from_pretrained(str(path), local_files_only=True)
+            finally:
+                if bar_was_on:
+                    hf_logging.enable_progress_bar()
             model.eval()
             device = self.device
             if device == "auto":
@@ -297,6 +312,23 @@ class LocalEmbedder(_CachingMixin):
         self.load()
         order = np.argsort([len(t) for t in texts], kind="stable")
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        restore = None
+        if self.num_threads is None and len(texts) <= self.small_batch:
+            restore = torch.get_num_threads()
+            if restore != 1:
+                torch.set_num_threads(1)
+            else:
+                restore = None
+        try:
+            self._forward(texts, order, out)
+        finally:
+            if restore is not None:
+                torch.set_num_threads(restore)
+        return out
+
+    def _forward(self, texts: Sequence[str], order: np.ndarray, out: np.ndarray) -> None:
+        import torch
+
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 idx = order[start : start + self.batch_size]
@@ -312,7 +344,6 @@ class LocalEmbedder(_CachingMixin):
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
                 out[idx] = pooled.float().cpu().numpy()
-        return out
 
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
