@@ -23,6 +23,7 @@ from ..errors import CheckpointError
 from ._torch_training import (
     LABELS,
     STRONG_WINS,
+    TrainResult,
     check_model_dir,
     pair_examples,
     predict_in_batches,
@@ -153,10 +154,10 @@ class BertRouter(Router):
     def _fit(self, battles: Battles) -> None:
         examples = pair_examples(battles, self.strong_model, self.weak_model,
                                  self.label_source, self.n_tiers)
-        self.label_info_ = examples.info
+        self.label_info_: dict[str, Any] | None = examples.info
         self._load_model(self._base_dir(), fresh_head=True)
         logger.info("training %s on %d examples (%s)", self.name, len(examples), examples.info)
-        self.train_result_ = train_classifier(
+        self.train_result_: TrainResult | None = train_classifier(
             self.model_, examples, self._class_logits,
             lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
             val_fraction=self.val_fraction, patience=self.patience, max_steps=self.max_steps,
@@ -184,8 +185,9 @@ class BertRouter(Router):
         meta: dict[str, Any] = {"model_subdir": MODEL_SUBDIR, "labels": list(LABELS)}
         if getattr(self, "label_info_", None) is not None:
             meta["label_info"] = self.label_info_
-        if getattr(self, "train_result_", None) is not None:
-            meta["train_result"] = self.train_result_.to_dict()
+        result = getattr(self, "train_result_", None)
+        if result is not None:
+            meta["train_result"] = result.to_dict()
         return meta, {}
 
     def _save_extra(self, path: Path) -> None:

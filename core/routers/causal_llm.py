@@ -27,6 +27,7 @@ from ..errors import CheckpointError, DataError
 from ._torch_training import (
     LABELS,
     STRONG_WINS,
+    TrainResult,
     check_model_dir,
     pair_examples,
     predict_in_batches,
@@ -154,7 +155,7 @@ class CausalLLMRouter(Router):
             # Padding is on the right and only the answer position is read, so any id will do.
             tok.pad_token = tok.eos_token if tok.eos_token is not None else LABEL_TOKENS[1]
         self.device_ = resolve_device(self.device)
-        self.model_ = model.to(self.device_).eval()
+        self.model_ = model.to(self.device_).eval()  # type: ignore[arg-type]
         self.tokenizer_ = tok
         self.label_ids_ = ids
         self._prepare_template()
@@ -247,7 +248,7 @@ class CausalLLMRouter(Router):
             logger.warning("skipping %d training prompts that are empty after tokenisation",
                            len(examples) - len(keep))
             examples = examples.subset(keep)
-        self.label_info_ = examples.info
+        self.label_info_: dict[str, Any] | None = examples.info
         self.unreadable_count_ = 0
         label_ids = torch.as_tensor(self.label_ids_)
 
@@ -260,7 +261,7 @@ class CausalLLMRouter(Router):
             return logits[:, label_ids.to(logits.device)].float() - logz
 
         logger.info("training %s on %d examples (%s)", self.name, len(examples), examples.info)
-        self.train_result_ = train_classifier(
+        self.train_result_: TrainResult | None = train_classifier(
             self.model_, examples, class_logits,
             lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
             val_fraction=self.val_fraction, patience=self.patience, max_steps=self.max_steps,
@@ -315,8 +316,9 @@ class CausalLLMRouter(Router):
                                 "label_tokens": list(LABEL_TOKENS)}
         if getattr(self, "label_info_", None) is not None:
             meta["label_info"] = self.label_info_
-        if getattr(self, "train_result_", None) is not None:
-            meta["train_result"] = self.train_result_.to_dict()
+        result = getattr(self, "train_result_", None)
+        if result is not None:
+            meta["train_result"] = result.to_dict()
         return meta, {}
 
     def _save_extra(self, path: Path) -> None:
