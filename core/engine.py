@@ -238,7 +238,8 @@ class RoutingEngine:
             go to the strong model; the threshold comes from the router's calibration table.
         threshold: a raw score threshold instead (``score >= threshold`` routes strong).
             Give ``strong_fraction`` or ``threshold``, not both; with neither, 0.5 of calls.
-        strong_name, weak_name: model names reported in decisions.
+        strong_name, weak_name: model names reported in decisions (default: the router's
+            ``strong_model`` / ``weak_model``).
         routing_text: policy for which text is scored (see :func:`routing_text`).
         sticky: keep a conversation (by thread id) on the route of its first decision.
         on_router_error: route used when the router raises (``"strong"`` by default).
@@ -254,8 +255,8 @@ class RoutingEngine:
         *,
         strong_fraction: float | None = None,
         threshold: float | None = None,
-        strong_name: str = "strong",
-        weak_name: str = "weak",
+        strong_name: str | None = None,
+        weak_name: str | None = None,
         routing_text: RoutingTextPolicy = "last_user",
         sticky: bool = False,
         on_router_error: Route = "strong",
@@ -276,7 +277,10 @@ class RoutingEngine:
         else:
             self.strong_fraction = check_fraction(0.5 if strong_fraction is None else strong_fraction)
             self.threshold = self.router.threshold_for(self.strong_fraction)
-        self.names: dict[Route, str] = {"strong": strong_name, "weak": weak_name}
+        self.names: dict[Route, str] = {
+            "strong": strong_name or self.router.strong_model,
+            "weak": weak_name or self.router.weak_model,
+        }
         self.routing_text_policy = routing_text
         self.sticky = sticky
         self.on_router_error: Route = on_router_error
