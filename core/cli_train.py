@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "train",
         help="train a router on the preference data and save a checkpoint",
-        description="Train sw_ranking, mf or knn from the training sources (see "
+        description="Train sw_ranking, mf, knn, bert or causal_llm from the training sources (see "
         "docs/training.md), compute its calibration table, and save it to --out.",
     )
     p.add_argument("--router", choices=TRAINABLE_ROUTERS, default=None,

@@ -75,7 +75,7 @@ logger = logging.getLogger(__name__)
 SOURCES = ("arena-human", "arena-bench-v1", "mmlu-pro", "mmlu-train")
 
 #: routers this module can train
-TRAINABLE_ROUTERS = ("sw_ranking", "mf", "knn")
+TRAINABLE_ROUTERS = ("sw_ranking", "mf", "knn", "bert", "causal_llm")
 
 #: Named alias tables. ``"gpt4-mixtral"`` treats every GPT-4 spelling (including GPT-4o in
 #: MMLU-Pro) as the strong model and the Mixtral-8x7B-Instruct spelling of MMLU-Pro as the weak
@@ -426,6 +426,11 @@ _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "mf": {"dim": 64, "epochs": 10, "lr": 3e-3, "weight_decay": 1e-2, "noise": 0.01, "seed": 0},
     "sw_ranking": {"gamma": 10.0, "n_tiers": 10},
     "knn": {"k_candidates": [5, 10, 20, 50, 100, 200], "label_mode": "direct", "seed": 0},
+    # The classifier defaults are the short CPU runs measured in docs/results.md; raise
+    # max_steps (or drop it for full epochs) on a GPU.
+    "bert": {"label_source": "tier", "max_length": 128, "max_steps": 80, "seed": 0},
+    "causal_llm": {"label_source": "tier", "max_length": 256, "batch_size": 8, "lr": 5e-5,
+                   "max_steps": 30, "seed": 0},
 }
 
 _CONFIG_KEYS = {
@@ -526,9 +531,18 @@ def build_router(config: Mapping[str, Any], embedder: Embedder | None = None) ->
     params = dict(cfg["params"])
     if "seed" in klass._param_names() and "seed" not in (config.get("params") or {}):
         params["seed"] = cfg["seed"]
-    emb = embedder if embedder is not None else make_embedder(cfg["embedder"])
+    from .routers.base import EmbeddingRouter
+
+    if cfg["router"] == "causal_llm" and not params.get("model_dir"):
+        raise DataError(
+            "the causal_llm router needs params.model_dir, a local causal LM directory; make one "
+            "offline with `python scripts/convert_smollm2.py --out DIR` (docs/classifiers.md)"
+        )
     try:
-        return klass(cfg["strong_model"], cfg["weak_model"], emb, **params)  # type: ignore[call-arg]
+        if issubclass(klass, EmbeddingRouter):
+            emb = embedder if embedder is not None else make_embedder(cfg["embedder"])
+            return klass(cfg["strong_model"], cfg["weak_model"], emb, **params)  # type: ignore[call-arg]
+        return klass(cfg["strong_model"], cfg["weak_model"], **params)  # type: ignore[call-arg]
     except TypeError as exc:
         raise DataError(f"bad params for router {cfg['router']!r}: {exc}") from None
 
@@ -558,7 +572,9 @@ def train_from_config(
     cfg = validate_config(config)
     data_dir = data_dir if data_dir is not None else cfg.get("data_dir")
     router = build_router(cfg, embedder)
-    emb = router.get_embedder()  # type: ignore[attr-defined]
+    # classifier routers embed nothing themselves; decontamination still needs embeddings
+    get_emb = getattr(router, "get_embedder", None)
+    emb = get_emb() if get_emb is not None else (embedder or make_embedder(cfg["embedder"]))
     dec = cfg["decontaminate"]
     battles, report = build_training_set(
         cfg["sources"],
@@ -595,7 +611,8 @@ def get_or_train(
     ``routellm eval --router mf`` run twice) loads instead of training.
 
     Args:
-        name: ``"sw_ranking"``, ``"mf"`` or ``"knn"``.
+        name: one of :data:`TRAINABLE_ROUTERS` (``bert`` trains for minutes on CPU;
+            ``causal_llm`` needs ``config`` with ``params.model_dir``).
         data_dir: the data directory.
         config: a config to use instead of the default.
         cache_dir: cache root (default :func:`~routellm_core.embeddings.default_cache_dir`).

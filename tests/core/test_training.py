@@ -162,3 +162,28 @@ def test_get_or_train_caches(data, tmp_path, monkeypatch):
     np.testing.assert_array_equal(a.predict_win_rate(["x y"]), b.predict_win_rate(["x y"]))
     with pytest.raises(DataError, match="not 'mf'"):
         get_or_train("mf", data, config=cfg, cache_dir=tmp_path)
+
+
+def _bert_helpers():
+    if "router_bert_helpers" not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            "router_bert_helpers", Path(__file__).with_name("test_router_bert.py"))
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules["router_bert_helpers"] = mod
+        spec.loader.exec_module(mod)
+    return sys.modules["router_bert_helpers"]
+
+
+def test_classifier_routers_train_from_config(data, tmp_path):
+    pytest.importorskip("torch")
+    bert_dir = _bert_helpers().build_bert_dir(tmp_path)
+    cfg = hashing_cfg("bert", decontaminate=None)
+    cfg["params"].update({"model_dir": str(bert_dir), "max_steps": 3, "batch_size": 8,
+                          "max_length": 32, "device": "cpu", "progress": False})
+    r = train_from_config(cfg, data)
+    assert r.name == "bert" and r.calibration_["n"] == 30
+    back = Router.load(r.save(tmp_path / "bert-ckpt"))
+    prompts = ["solve the integral", "write a poem"]
+    np.testing.assert_allclose(back.predict_win_rate(prompts), r.predict_win_rate(prompts), atol=1e-6)
+    with pytest.raises(DataError, match="needs params.model_dir"):
+        train_from_config(hashing_cfg("causal_llm", decontaminate=None), data)
