@@ -19,8 +19,6 @@ Example:
 from __future__ import annotations
 
 import os
-import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,17 +34,13 @@ from routellm_core.costs import DEFAULT_PRICES, PriceTable
 from routellm_core.data import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import RouteLLMError
 from routellm_core.replay import ReplayLog, gsm8k_log
-from routellm_core.routers import default_router_path, load_router
+from routellm_core.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
 from routellm_core.routers.base import Router
 
 from .chat_models import RouteLLMChat
 from .replay import ReplayChatModel
 
 __all__ = ["ChainRun", "CallRecorder", "replay_chain", "pick_router", "run"]
-
-#: Strong-call fractions the demo runs at.
-FRACTIONS = (0.2, 0.5, 0.8)
-
 
 class CallRecorder(BaseCallbackHandler):
     """Collects, for one chain input, the model that answered, its route record and usage.
@@ -155,40 +149,6 @@ def replay_chain(
     )
 
 
-def pick_router(router: str | Router | None = None) -> tuple[Router, str]:
-    """The router to demo and a note: the shipped default when present, else ``random``."""
-    if router is not None:
-        r = load_router(router)
-        return r, f"router: {r.name}"
-    if (default_router_path() / "config.json").is_file():
-        r = load_router("default")
-        return r, f"router: default (shipped, {r.name})"
-    r = load_router("random")
-    return r, (
-        "router: random (note: the shipped default router is not in this build, "
-        f"{default_router_path()} has no config.json; routing below is random)"
-    )
-
-
-def _progress_bar(total: int, desc: str, enabled: bool) -> tuple[Any, Any]:
-    if not enabled:
-        return None, None
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc=desc, unit="call", file=sys.stderr, leave=False)
-    lock = threading.Lock()
-
-    def tick() -> None:
-        with lock:
-            bar.update(1)
-
-    return bar, tick
-
-
-def _fmt_money(x: float) -> str:
-    return f"${x:,.2f}" if x >= 1 else f"${x:.4f}"
-
-
 def run(
     *,
     data_dir: str | os.PathLike[str] | None = None,
@@ -226,62 +186,17 @@ def run(
     strong = ReplayChatModel(log=log, model=STRONG_MODEL)
     weak = ReplayChatModel(log=log, model=WEAK_MODEL)
 
-    # One batched scoring pass warms the router's embedding cache (memory and disk), so the
-    # per-call scoring inside the chain is a lookup; these scores are also the core's view.
-    t0 = time.perf_counter()
-    scores = r.predict_win_rate(prompts)
-    score_s = time.perf_counter() - t0
+    def run_pass(fraction: float, tick: Any) -> RoutedPass:
+        llm = RouteLLMChat(strong=strong, weak=weak, router=r, strong_fraction=fraction)
+        chain_run = replay_chain(llm, prompts, progress=tick)
+        return RoutedPass(models=chain_run.models, routes=chain_run.routes,
+                          threshold=chain_run.threshold, cost=chain_run.cost(prices),
+                          seconds=chain_run.seconds)
 
-    acc_strong = float(np.nanmean(log.outcomes(STRONG_MODEL, prompts)))
-    acc_weak = float(np.nanmean(log.outcomes(WEAK_MODEL, prompts)))
-    cost_strong = log.model_cost(STRONG_MODEL, prompts, prices)
-    cost_weak = log.model_cost(WEAK_MODEL, prompts, prices)
-
-    rows: list[dict[str, Any]] = []
-    agree_all = True
-    bar, tick = _progress_bar(len(prompts) * len(fractions), "GSM8K chain", progress)
-    try:
-        for f in fractions:
-            llm = RouteLLMChat(strong=strong, weak=weak, router=r, strong_fraction=f)
-            chain_run = replay_chain(llm, prompts, progress=tick)
-            outcomes = np.asarray(
-                [log.outcome(m, p) for m, p in zip(chain_run.models, prompts, strict=True)],
-                dtype=np.float64,
-            )
-            core_routes = scores >= chain_run.threshold
-            agree = bool(np.array_equal(core_routes, np.asarray(chain_run.routes) == "strong"))
-            agree_all &= agree
-            cost = chain_run.cost(prices)
-            rows.append({
-                "setting": f"strong_fraction={f:g}",
-                "strong_fraction_requested": f,
-                "threshold": chain_run.threshold,
-                "accuracy": float(np.mean(outcomes)),
-                "strong_calls": chain_run.strong_fraction,
-                "cost": cost,
-                "saving_vs_strong": 1 - cost / cost_strong if cost_strong else 0.0,
-                "routes_equal_core": agree,
-                "seconds": round(chain_run.seconds, 2),
-            })
-    finally:
-        if bar is not None:
-            bar.close()
-
-    table = [
-        {"setting": f"always weak ({WEAK_MODEL.split('/')[-1]})", "accuracy": acc_weak,
-         "strong_calls": 0.0, "cost": cost_weak,
-         "saving_vs_strong": 1 - cost_weak / cost_strong if cost_strong else 0.0},
-        *rows,
-        {"setting": f"always strong ({STRONG_MODEL})", "accuracy": acc_strong,
-         "strong_calls": 1.0, "cost": cost_strong, "saving_vs_strong": 0.0},
-    ]
-    print()
-    print(f"{'setting':<40} {'accuracy':>9} {'GPT-4 calls':>12} {'cost':>10} {'saved vs GPT-4':>15}")
-    for row in table:
-        print(f"{row['setting']:<40} {100 * row['accuracy']:>8.2f}% {100 * row['strong_calls']:>11.1f}% "
-              f"{_fmt_money(row['cost']):>10} {100 * row['saving_vs_strong']:>14.1f}%")
-    print(f"\nrouting inside the chain equals the core's numpy evaluation (score >= threshold) on "
-          f"every prompt: {'yes' if agree_all else 'NO'}")
+    report = sweep(run_pass, router=r, log=log, prompts=prompts, prices=prices,
+                   fractions=fractions, metric="accuracy", progress=progress, desc="GSM8K chain")
+    report.print_table()
+    print("\n" + report.agreement_line("the chain"))
     cal = getattr(r, "calibration_", None) or {}
     if cal.get("prompt_set"):
         print(f"strong_fraction picks the threshold from the router's calibration table "
@@ -289,15 +204,4 @@ def run(
               "from it: recalibrate on your own traffic (docs/concepts.md).")
     print("costs: token counts estimated from the recorded text (routellm_core.costs.count_tokens) "
           "at the prices above.")
-    return {
-        "benchmark": "gsm8k",
-        "prompts": len(prompts),
-        "router": r.name,
-        "router_note": note,
-        "strong": STRONG_MODEL,
-        "weak": WEAK_MODEL,
-        "prices": {m: [prices.get(m).input, prices.get(m).output] for m in (STRONG_MODEL, WEAK_MODEL)},
-        "scoring_seconds": round(score_s, 2),
-        "rows": table,
-        "routes_equal_core": agree_all,
-    }
+    return report.summary("gsm8k", note, prices)

@@ -19,7 +19,6 @@ Example:
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,17 +33,13 @@ from routellm_core.data import STRONG_MODEL, WEAK_MODEL
 from routellm_core.engine import RouteDecision
 from routellm_core.errors import RouteLLMError
 from routellm_core.replay import ReplayLog, arena_bench_log
-from routellm_core.routers import default_router_path, load_router
+from routellm_core.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
 from routellm_core.routers.base import Router
 
 from .llms import RouteLLM
 from .replay import ReplayLLM
 
 __all__ = ["EngineRun", "replay_chat_engine", "pick_router", "run"]
-
-#: Strong-call fractions the demo runs at.
-FRACTIONS = (0.2, 0.5, 0.8)
-
 
 @dataclass
 class EngineRun:
@@ -123,21 +118,6 @@ def replay_chat_engine(
     )
 
 
-def pick_router(router: str | Router | None = None) -> tuple[Router, str]:
-    """The router to demo and a note: the shipped default when present, else ``random``."""
-    if router is not None:
-        r = load_router(router)
-        return r, f"router: {r.name}"
-    if (default_router_path() / "config.json").is_file():
-        r = load_router("default")
-        return r, f"router: default (shipped, {r.name})"
-    r = load_router("random")
-    return r, (
-        "router: random (note: the shipped default router is not in this build, "
-        f"{default_router_path()} has no config.json; routing below is random)"
-    )
-
-
 def _in_sample_note(router: Router) -> str:
     if not router.needs_fit:
         return f"the {router.name} router ignores the prompt: it is the baseline a learned router must beat."
@@ -148,10 +128,6 @@ def _in_sample_note(router: Router) -> str:
         "note: arena-bench-v1 is a default training source of the routers trained here"
         f"{where}, so these grades are in-sample; part 1 holds the held-out evaluation."
     )
-
-
-def _fmt_money(x: float) -> str:
-    return f"${x:,.2f}" if x >= 1 else f"${x:.4f}"
 
 
 def run(
@@ -190,82 +166,19 @@ def run(
     strong = ReplayLLM(log=log, model=STRONG_MODEL)
     weak = ReplayLLM(log=log, model=WEAK_MODEL)
 
-    # one batched scoring pass warms the router's embedding cache; also the core's view
-    t0 = time.perf_counter()
-    scores = r.predict_win_rate(prompts)
-    score_s = time.perf_counter() - t0
+    def run_pass(fraction: float, tick: Any) -> RoutedPass:
+        llm = RouteLLM(strong=strong, weak=weak, router=r, strong_fraction=fraction,
+                       prices=route_prices)
+        er = replay_chat_engine(llm, prompts, progress=tick)
+        return RoutedPass(models=er.models, routes=er.routes, threshold=er.threshold,
+                          cost=er.cost if er.cost is not None else 0.0, seconds=er.seconds)
 
-    g_strong = log.outcomes(STRONG_MODEL, prompts)
-    g_weak = log.outcomes(WEAK_MODEL, prompts)
-    graded = ~(np.isnan(g_strong) | np.isnan(g_weak))  # grade means over prompts both have
-    cost_strong = log.model_cost(STRONG_MODEL, prompts, prices)
-    cost_weak = log.model_cost(WEAK_MODEL, prompts, prices)
-
-    bar = tick = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(prompts) * len(fractions), desc="Arena chat engine", unit="call",
-                   file=sys.stderr, leave=False)
-
-        def tick() -> None:
-            bar.update(1)
-
-    rows: list[dict[str, Any]] = []
-    agree_all = True
-    try:
-        for f in fractions:
-            llm = RouteLLM(strong=strong, weak=weak, router=r, strong_fraction=f,
-                           prices=route_prices)
-            er = replay_chat_engine(llm, prompts, progress=tick)
-            grades = np.where(np.asarray(er.routes) == "strong", g_strong, g_weak)
-            core_routes = scores >= er.threshold
-            agree = bool(np.array_equal(core_routes, np.asarray(er.routes) == "strong"))
-            agree_all &= agree
-            cost = er.cost if er.cost is not None else 0.0
-            rows.append({
-                "setting": f"strong_fraction={f:g}",
-                "strong_fraction_requested": f,
-                "threshold": er.threshold,
-                "grade": float(grades[graded].mean()),
-                "strong_calls": er.strong_fraction,
-                "cost": cost,
-                "saving_vs_strong": 1 - cost / cost_strong if cost_strong else 0.0,
-                "routes_equal_core": agree,
-                "seconds": round(er.seconds, 2),
-            })
-    finally:
-        if bar is not None:
-            bar.close()
-
-    table = [
-        {"setting": f"always weak ({WEAK_MODEL.split('/')[-1]})",
-         "grade": float(g_weak[graded].mean()), "strong_calls": 0.0, "cost": cost_weak,
-         "saving_vs_strong": 1 - cost_weak / cost_strong if cost_strong else 0.0},
-        *rows,
-        {"setting": f"always strong ({STRONG_MODEL})", "grade": float(g_strong[graded].mean()),
-         "strong_calls": 1.0, "cost": cost_strong, "saving_vs_strong": 0.0},
-    ]
-    print()
-    print(f"{'setting':<40} {'judge grade':>11} {'GPT-4 calls':>12} {'cost':>10} {'saved vs GPT-4':>15}")
-    for row in table:
-        print(f"{row['setting']:<40} {row['grade']:>11.3f} {100 * row['strong_calls']:>11.1f}% "
-              f"{_fmt_money(row['cost']):>10} {100 * row['saving_vs_strong']:>14.1f}%")
-    print(f"\nmean GPT-4 judge grade (1-10) over the {int(graded.sum())} prompts graded for both "
+    report = sweep(run_pass, router=r, log=log, prompts=prompts, prices=prices,
+                   fractions=fractions, metric="grade", progress=progress,
+                   desc="Arena chat engine")
+    report.print_table()
+    print(f"\nmean GPT-4 judge grade (1-10) over the {report.graded} prompts graded for both "
           f"models; costs over all {len(prompts)} prompts")
-    print(f"routing inside the chat engine equals the core's numpy evaluation (score >= threshold) "
-          f"on every prompt: {'yes' if agree_all else 'NO'}")
+    print(report.agreement_line("the chat engine"))
     print(_in_sample_note(r))
-    return {
-        "benchmark": "arena-bench-v1",
-        "prompts": len(prompts),
-        "graded_prompts": int(graded.sum()),
-        "router": r.name,
-        "router_note": note,
-        "strong": STRONG_MODEL,
-        "weak": WEAK_MODEL,
-        "prices": {m: [prices.get(m).input, prices.get(m).output] for m in (STRONG_MODEL, WEAK_MODEL)},
-        "scoring_seconds": round(score_s, 2),
-        "rows": table,
-        "routes_equal_core": agree_all,
-    }
+    return report.summary("arena-bench-v1", note, prices)
