@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "or ../shared/data next to the checkout)")
     p.add_argument("--mmlu-split", choices=("heldout", "all"), default="heldout",
                    help="MMLU rows: outside the golden training split (default) or all rows")
+    p.add_argument("--mmlu-sample", type=int, default=0, metavar="N",
+                   help="evaluate MMLU on a seeded random sample of N rows (0: all rows)")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of tables")
     p.add_argument("--plot", default=None, metavar="PNG", help="write the quality curves to this PNG")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -48,9 +50,19 @@ def parse_benchmarks(spec: str) -> list[str]:
     return names
 
 
-def load_benchmarks(names: list[str], data_dir: str | None, mmlu_split: str = "heldout"
-                    ) -> dict[str, BenchmarkSet]:
-    return {n: load_benchmark(n, data_dir, mmlu_split=mmlu_split) for n in names}  # type: ignore[arg-type]
+def load_benchmarks(names: list[str], data_dir: str | None, mmlu_split: str = "heldout",
+                    mmlu_sample: int = 0) -> dict[str, BenchmarkSet]:
+    """Load benchmarks by name; ``mmlu_sample`` > 0 keeps a seeded random sample of MMLU rows
+    (in their original order), for quick runs on a cold embedding cache."""
+    out = {n: load_benchmark(n, data_dir, mmlu_split=mmlu_split) for n in names}  # type: ignore[arg-type]
+    if mmlu_sample < 0:
+        raise RouteLLMError(f"--mmlu-sample must be >= 0, got {mmlu_sample}")
+    if mmlu_sample and "mmlu" in out and mmlu_sample < len(out["mmlu"]):
+        import numpy as np
+
+        idx = np.sort(np.random.default_rng(0).choice(len(out["mmlu"]), mmlu_sample, replace=False))
+        out["mmlu"] = out["mmlu"].subset(idx)
+    return out
 
 
 def resolve_routers(spec: str, data_dir: str | None) -> dict[str, Router | None]:
@@ -76,11 +88,12 @@ def resolve_routers(spec: str, data_dir: str | None) -> dict[str, Router | None]
 
 
 def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = None,
-             mmlu_split: str = "heldout", progress: bool = True):  # type: ignore[no-untyped-def]
+             mmlu_split: str = "heldout", progress: bool = True,
+             mmlu_sample: int = 0):  # type: ignore[no-untyped-def]
     from .evaluation import evaluate_routers
 
     names = parse_benchmarks(bench_spec)
-    benches = load_benchmarks(names, data_dir, mmlu_split)
+    benches = load_benchmarks(names, data_dir, mmlu_split, mmlu_sample)
     routers = resolve_routers(router_spec, data_dir)
     return evaluate_routers(routers, benches, progress=progress)
 
@@ -89,7 +102,8 @@ def _main(args: argparse.Namespace) -> int:
     from .evaluation import format_table, plot_results, results_to_json
 
     results = run_eval(args.router, args.benchmark, args.data_dir, args.mmlu_split,
-                       progress=not args.no_progress and not args.json)
+                       progress=not args.no_progress and not args.json,
+                       mmlu_sample=args.mmlu_sample)
     if args.json:
         json.dump(results_to_json(results), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -33,6 +33,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "or ../shared/data next to the checkout)")
     p.add_argument("--routers", default="random,default",
                    help="routers for the evaluation table (see `routellm eval --help`)")
+    p.add_argument("--mmlu-sample", type=int, default=2000, metavar="N",
+                   help="part 1 evaluates MMLU on a seeded sample of N held-out rows, so a cold "
+                   "embedding cache stays within minutes on 2 CPU cores (0: all 12,502 rows)")
     p.add_argument("--out", default="out", help="folder for the plot (default: ./out)")
     p.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
                    help="override a price (USD per million input,output tokens); repeatable")
@@ -59,7 +62,7 @@ def _rule(title: str) -> None:
 
 def run_demo(*, data_dir: str | None = None, routers: str = "random,default", out: str = "out",
              prices: PriceTable = DEFAULT_PRICES, parts: tuple[str, ...] = ("eval", "langchain",
-             "llamaindex"), progress: bool = True) -> dict[str, Any]:
+             "llamaindex"), progress: bool = True, mmlu_sample: int = 2000) -> dict[str, Any]:
     """Run the demo parts and return their JSON-able summaries."""
     from .cli_eval import run_eval
     from .data import resolve_data_dir
@@ -76,8 +79,12 @@ def run_demo(*, data_dir: str | None = None, routers: str = "random,default", ou
     if "eval" in parts:
         _rule("1. Router quality on the RouteLLM benchmarks (paper protocol: APGR, CPT)")
         t = time.perf_counter()
-        results = run_eval(routers, "all", root, "heldout", progress=progress)
+        results = run_eval(routers, "all", root, "heldout", progress=progress,
+                           mmlu_sample=mmlu_sample)
         print(format_table(results), end="")
+        if mmlu_sample:
+            print(f"(MMLU: a seeded sample of {mmlu_sample:,} held-out rows, to keep a cold run "
+                  "short; `routellm eval --benchmark mmlu` or --mmlu-sample 0 uses all 12,502)")
         png = plot_results(results, Path(out) / "demo_curves.png")
         print(f"plot: {png.resolve()}")
         print(f"(part 1 took {time.perf_counter() - t:.1f} s)")
@@ -125,5 +132,5 @@ def _main(args: argparse.Namespace) -> int:
     if bad:
         raise RouteLLMError(f"unknown demo part(s) {bad}; valid parts: {', '.join(sorted(valid))}")
     run_demo(data_dir=args.data_dir, routers=args.routers, out=args.out, prices=prices,
-             parts=parts, progress=not args.no_progress)
+             parts=parts, progress=not args.no_progress, mmlu_sample=args.mmlu_sample)
     return 0

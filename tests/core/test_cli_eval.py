@@ -66,3 +66,29 @@ def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "routellm_core.cli", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "eval" in out
+
+
+def test_mmlu_sample_is_seeded_subset(capsys):
+    data = _data_or_skip()
+    rc = main(["eval", "--router", "random", "--benchmark", "mmlu", "--mmlu-sample", "500",
+               "--data-dir", data, "--json"])
+    assert rc == 0
+    assert json.loads(capsys.readouterr().out)["benchmarks"]["mmlu"]["n"] == 500
+    from routellm_core.cli_eval import load_benchmarks
+
+    a = load_benchmarks(["mmlu"], data, mmlu_sample=50)["mmlu"]
+    b = load_benchmarks(["mmlu"], data, mmlu_sample=50)["mmlu"]
+    assert a.prompts == b.prompts
+    assert main(["eval", "--benchmark", "mmlu", "--mmlu-sample", "-1", "--data-dir", data]) == 2
+
+
+def test_demo_eval_part_prints_table_and_plot(tmp_path, capsys):
+    data = _data_or_skip()
+    rc = main(["demo", "--parts", "eval", "--routers", "random", "--mmlu-sample", "300",
+               "--data-dir", data, "--out", str(tmp_path), "--no-progress"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "mmlu: n = 300" in out and "gsm8k: n = 1,307" in out and "mt-bench: n = 72" in out
+    assert (tmp_path / "demo_curves.png").is_file() and str(tmp_path) in out
+    assert main(["demo", "--parts", "eval,nope", "--data-dir", data]) == 2
+    assert main(["demo", "--price", "gpt-4=ten", "--data-dir", data]) == 2
