@@ -51,7 +51,9 @@ class BertRouter(Router):
         n_tiers: number of rating tiers for ``label_source="tier"``.
         lr: AdamW learning rate.
         epochs: maximum passes over the training examples.
-        batch_size: examples per optimiser step (and prompts per inference batch).
+        batch_size: examples per optimiser step.
+        inference_batch_size: prompts per forward pass when scoring (16 measured fastest on
+            2 CPU cores: less padding; ``benchmarks/bench_classifiers.py``).
         max_length: tokens kept per prompt; longer prompts are truncated, never an error.
         seed: seeds the classifier head's initialisation, shuffling and the validation split.
         val_fraction: share of distinct prompts held out for early stopping.
@@ -90,8 +92,10 @@ class BertRouter(Router):
         max_steps: int | None = None,
         device: str = "auto",
         progress: bool = True,
+        inference_batch_size: int = 16,
     ) -> None:
         super().__init__(strong_model, weak_model)
+        self.inference_batch_size = inference_batch_size
         self.model_dir = model_dir
         self.label_source = label_source
         self.n_tiers = n_tiers
@@ -175,7 +179,7 @@ class BertRouter(Router):
             logits = self._class_logits(self.model_, texts).float()
             return torch.softmax(logits, dim=-1).cpu().numpy()
 
-        return predict_in_batches(prompts, batch, self.batch_size)
+        return predict_in_batches(prompts, batch, self.inference_batch_size)
 
     def _predict(self, prompts: list[str]) -> np.ndarray:
         return self.predict_proba(prompts)[:, STRONG_WINS]
