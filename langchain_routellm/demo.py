@@ -26,8 +26,9 @@ from typing import Any
 
 import numpy as np
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage
 from langchain_core.output_parsers import StrOutputParser
-from langchain_core.outputs import LLMResult
+from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.prompts import ChatPromptTemplate
 
 from routellm_core.costs import DEFAULT_PRICES, PriceTable
@@ -57,11 +58,15 @@ class CallRecorder(BaseCallbackHandler):
         self._tick = tick
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        msg = response.generations[0][0].message  # type: ignore[attr-defined]
+        gen = response.generations[0][0]
+        if not isinstance(gen, ChatGeneration):  # a chat model always returns chat generations
+            return
+        msg = gen.message
         self.calls += 1
         self.model = msg.response_metadata.get("model_name")
         self.route = msg.response_metadata.get("routellm")
-        self.usage = dict(msg.usage_metadata or {})
+        usage = msg.usage_metadata if isinstance(msg, AIMessage) else None
+        self.usage = {k: int(v) for k, v in (usage or {}).items() if isinstance(v, int)}
         if self._tick is not None:
             self._tick()
 

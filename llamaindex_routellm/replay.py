@@ -81,7 +81,7 @@ class ReplayLLM(LLM):
                 "build one with ReplayLog.load(path) or ReplayLog(records)"
             )
         log.prompts(model)  # an unknown model fails here, naming the known ones
-        super().__init__(model=model, **kwargs)
+        super().__init__(model=model, **kwargs)  # type: ignore[call-arg]  # a declared field
         self._log = log
 
     @classmethod
