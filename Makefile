@@ -22,6 +22,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy core langchain_routellm llamaindex_routellm
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
@@ -29,7 +30,7 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy core langchain_routellm llamaindex_routellm
 
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict
+	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 clean:
 	rm -rf $(VENV) build dist site *.egg-info
