@@ -317,6 +317,14 @@ class RoutingEngine:
         """Apply this engine's routing-text policy."""
         return routing_text(self.routing_text_policy, turns, question=question, raw=raw)
 
+    def warmup(self) -> float:
+        """Load the router's models now (for embedding routers: torch and MiniLM, about 4 s on
+        2 cores) instead of on the first routed call; returns the seconds it took. Nothing is
+        recorded in the statistics."""
+        t0 = time.perf_counter()
+        self.score("warm-up")
+        return time.perf_counter() - t0
+
     def score(self, text: str) -> float:
         """The router's score for one text (no threshold, no statistics)."""
         with self._score_lock:

@@ -173,3 +173,17 @@ def test_calibration_hits_fraction_within_one_prompt():
         threshold_for_fraction([], 0.5)
     # ties: threshold can only split between distinct values
     assert threshold_for_fraction([0.5, 0.5, 0.5, 0.1], 0.5) == 0.5
+
+
+def test_warmup_scores_once_without_statistics():
+    calls = []
+
+    class Counting(KeywordRouter):
+        def _predict(self, prompts):
+            calls.append(list(prompts))
+            return super()._predict(prompts)
+
+    e = RoutingEngine(Counting(), threshold=0.5)
+    assert e.warmup() >= 0.0
+    assert calls == [["warm-up"]]
+    assert e.stats.snapshot().total_calls == 0
