@@ -12,6 +12,8 @@ import resource
 import statistics
 import time
 
+import numpy as np
+
 
 def rss_mb() -> float:
     # ru_maxrss is in KiB on Linux
@@ -56,6 +58,29 @@ def main() -> None:
     dt = time.perf_counter() - t
     print(f"batch 64: {len(prompts) / dt:.0f} prompts/s ({len(prompts)} prompts in {dt:.2f} s)")
     print(f"peak RSS after embedding: {rss_mb():.0f} MB")
+
+    # Why LocalEmbedder's defaults are what they are: forward-pass size and threads.
+    import torch
+
+    default_bs, default_threads = emb.batch_size, torch.get_num_threads()
+    for bs in (64, 32, 16, 8):
+        emb.batch_size = bs
+        t = time.perf_counter()
+        emb.embed(prompts[:320])
+        print(f"forward passes of {bs:>2}: {320 / (time.perf_counter() - t):.0f} prompts/s "
+              f"(torch threads {default_threads})")
+    emb.batch_size = default_bs
+    for threads in (default_threads, 1):
+        lat = []
+        for p in prompts[100:160]:
+            torch.set_num_threads(threads)
+            t = time.perf_counter()
+            # _forward skips LocalEmbedder's single-thread rule, so both settings are compared
+            emb._forward([p], np.zeros(1, dtype=int), np.zeros((1, emb.dim), np.float32))
+            lat.append((time.perf_counter() - t) * 1e3)
+        lat.sort()
+        print(f"batch 1 with {threads} torch thread(s): p50 {lat[30]:.1f} ms, p90 {lat[54]:.1f} ms")
+    torch.set_num_threads(default_threads)
 
 
 if __name__ == "__main__":

@@ -219,12 +219,14 @@ class LocalEmbedder(_CachingMixin):
     Args:
         model_dir: an encoder directory; default: the packaged all-MiniLM-L6-v2.
         batch_size: texts per forward pass (16 measured fastest on 2 CPU cores for MMLU
-            prompts: 49 prompts/s against 37 at 64, by ``benchmarks/bench_foundation.py``).
+            prompts: 69 prompts/s against 51 at 64, ``benchmarks/bench_foundation.py``).
         max_length: tokens kept per text (longer texts are truncated).
         num_threads: torch intra-op threads. ``None`` (default): single-threaded for small
-            batches (at most ``small_batch`` texts: the routing path, where a second thread
-            gains little and, on a busy 2-core machine, thrashing made one prompt 4-5x slower;
-            see ``benchmarks/bench_foundation.py``), torch's own setting for larger batches.
+            batches (at most ``small_batch`` texts: the routing path), torch's own setting for
+            larger ones. On an idle 2-core machine two threads are ~3 ms faster per prompt
+            (p50 21.9 vs 25.0 ms), but with another job on the cores they were 4-5x slower
+            (p50 96.5 vs 18.1 ms); ``benchmarks/bench_foundation.py`` and
+            ``benchmarks/bench_routers.py`` print both.
         small_batch: the largest batch treated as the latency path when ``num_threads`` is None.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         cache: ``True`` for the default on-disk cache, ``False`` for none, or an
