@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,20 +10,10 @@ from routellm_core.cli import main
 from routellm_core.routers.base import Router
 
 
-def _tiny():
-    if "tiny_data" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "tiny_data", Path(__file__).with_name("tiny_data.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["tiny_data"] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules["tiny_data"]
-
-
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, tiny):
     root = tmp_path_factory.mktemp("cli")
-    data = _tiny().make_tiny_data(root / "data")
+    data = tiny.make_tiny_data(root / "data")
     cfg = root / "cfg.json"
     cfg.write_text(json.dumps({"router": "knn", "embedder": "hashing-128", "decontaminate": None,
                                "sources": ["arena-bench-v1", "mmlu-train"]}))

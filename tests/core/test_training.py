@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,20 +25,11 @@ from routellm_core.training import (
 S, W = "gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"
 
 
-def _tiny():
-    # tests run with --import-mode=importlib: load the sibling helper by path
-    if "tiny_data" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "tiny_data", Path(__file__).with_name("tiny_data.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["tiny_data"] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules["tiny_data"]
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    return _tiny().make_tiny_data(tmp_path_factory.mktemp("data"))
+def data(tmp_path_factory, tiny):
+    return tiny.make_tiny_data(tmp_path_factory.mktemp("data"))
 
 
 def hashing_cfg(router: str, **over) -> dict:
@@ -138,10 +126,10 @@ def test_config_validation(tmp_path):
 
 
 @pytest.mark.parametrize("router", ["sw_ranking", "mf", "knn"])
-def test_train_from_config_learns_and_calibrates(data, router):
+def test_train_from_config_learns_and_calibrates(data, router, tiny):
     r = train_from_config(hashing_cfg(router, decontaminate=None), data)
     assert r.calibration_["prompt_set"] == "arena-bench-v1" and r.calibration_["n"] == 30
-    MATH, POEM = _tiny().MATH, _tiny().POEM
+    MATH, POEM = tiny.MATH, tiny.POEM
     s = r.predict_win_rate([" ".join(MATH[:6]), " ".join(POEM[:6])])
     assert s[0] > s[1]
     assert r.training_report_["sources"]["arena-bench-v1"]["kept"] > 0
@@ -164,19 +152,11 @@ def test_get_or_train_caches(data, tmp_path, monkeypatch):
         get_or_train("mf", data, config=cfg, cache_dir=tmp_path)
 
 
-def _bert_helpers():
-    if "router_bert_helpers" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "router_bert_helpers", Path(__file__).with_name("test_router_bert.py"))
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["router_bert_helpers"] = mod
-        spec.loader.exec_module(mod)
-    return sys.modules["router_bert_helpers"]
 
 
-def test_classifier_routers_train_from_config(data, tmp_path):
+def test_classifier_routers_train_from_config(data, tmp_path, bert_helpers):
     pytest.importorskip("torch")
-    bert_dir = _bert_helpers().build_bert_dir(tmp_path)
+    bert_dir = bert_helpers.build_bert_dir(tmp_path)
     cfg = hashing_cfg("bert", decontaminate=None)
     cfg["params"].update({"model_dir": str(bert_dir), "max_steps": 3, "batch_size": 8,
                           "max_length": 32, "device": "cpu", "progress": False})
