@@ -7,19 +7,10 @@ import sys
 import pytest
 
 from routellm_core.cli import main
-from routellm_core.data import resolve_data_dir
-from routellm_core.errors import DataError
 
 
-def _data_or_skip():
-    try:
-        return str(resolve_data_dir())
-    except DataError as exc:
-        pytest.skip(f"real data not available: {exc}")
-
-
-def test_eval_random_json_reproduces_readme_figures(capsys):
-    data = _data_or_skip()
+def test_eval_random_json_reproduces_readme_figures(capsys, data_dir):
+    data = str(data_dir)
     rc = main(["eval", "--router", "random", "--benchmark", "all", "--mmlu-split", "all",
                "--data-dir", data, "--json"])
     assert rc == 0
@@ -36,8 +27,8 @@ def test_eval_random_json_reproduces_readme_figures(capsys):
         assert abs(r["cpt50"] - 50) <= 5, name
 
 
-def test_eval_table_and_plot(tmp_path, capsys):
-    data = _data_or_skip()
+def test_eval_table_and_plot(tmp_path, capsys, data_dir):
+    data = str(data_dir)
     png = tmp_path / "curves.png"
     rc = main(["eval", "--router", "random", "--benchmark", "gsm8k", "--data-dir", data,
                "--plot", str(png), "--no-progress"])
@@ -68,8 +59,8 @@ def test_console_script_runs():
     assert "eval" in out
 
 
-def test_mmlu_sample_is_seeded_subset(capsys):
-    data = _data_or_skip()
+def test_mmlu_sample_is_seeded_subset(capsys, data_dir):
+    data = str(data_dir)
     rc = main(["eval", "--router", "random", "--benchmark", "mmlu", "--mmlu-sample", "500",
                "--data-dir", data, "--json"])
     assert rc == 0
@@ -82,8 +73,8 @@ def test_mmlu_sample_is_seeded_subset(capsys):
     assert main(["eval", "--benchmark", "mmlu", "--mmlu-sample", "-1", "--data-dir", data]) == 2
 
 
-def test_demo_eval_part_prints_table_and_plot(tmp_path, capsys):
-    data = _data_or_skip()
+def test_demo_eval_part_prints_table_and_plot(tmp_path, capsys, data_dir):
+    data = str(data_dir)
     rc = main(["demo", "--parts", "eval", "--routers", "random", "--mmlu-sample", "300",
                "--data-dir", data, "--out", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out

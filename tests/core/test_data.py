@@ -118,19 +118,14 @@ def test_malformed_csv_row_names_file_and_line(tmp_path):
 
 
 # ---- real data (skipped when ../shared/data is absent) ----------------------------------------
-def _data_or_skip():
-    try:
-        return resolve_data_dir()
-    except DataError as exc:
-        pytest.skip(f"real data not available: {exc}")
 
 
 @pytest.mark.parametrize(
     "name,n,weak,strong",
     [("mmlu", 14037, 68.09, 80.59), ("gsm8k", 1307, 63.73, 85.77), ("mt-bench", 72, 8.281, 9.212)],
 )
-def test_real_benchmarks_match_data_readme(name, n, weak, strong):
-    root = _data_or_skip()
+def test_real_benchmarks_match_data_readme(name, n, weak, strong, data_dir):
+    root = data_dir
     b = load_benchmark(name, root, mmlu_split="all")
     assert len(b) == n
     places = 2 if name != "mt-bench" else 3
@@ -138,8 +133,8 @@ def test_real_benchmarks_match_data_readme(name, n, weak, strong):
     assert round(b.strong_score, places) == strong
 
 
-def test_mmlu_heldout_excludes_training_prompts():
-    root = _data_or_skip()
+def test_mmlu_heldout_excludes_training_prompts(data_dir):
+    root = data_dir
     from routellm_core.data import load_mmlu
 
     held, train = load_mmlu(root), load_mmlu(root, split="train")

@@ -10,22 +10,9 @@ import numpy as np
 import pytest
 
 from routellm_core.costs import PriceTable
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL, load_gsm8k, resolve_data_dir
+from routellm_core.data import STRONG_MODEL, WEAK_MODEL, load_gsm8k
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.replay import ReplayLog, ReplayRecord, arena_bench_log, gsm8k_log
-
-
-def _data_dir() -> Path | None:
-    try:
-        return resolve_data_dir()
-    except DataError:
-        return None
-
-
-DATA = _data_dir()
-needs_data = pytest.mark.skipif(
-    DATA is None, reason="the shared data directory (../shared/data or $ROUTELLM_DATA_DIR) is absent"
-)
 
 
 @pytest.fixture
@@ -159,10 +146,9 @@ def test_malformed_files_name_file_and_line(tmp_path: Path) -> None:
 
 
 # ---- real data ----------------------------------------------------------------------------------
-@needs_data
-def test_gsm8k_log_matches_the_benchmark_loader() -> None:
-    log = gsm8k_log(DATA)
-    bench = load_gsm8k(DATA)
+def test_gsm8k_log_matches_the_benchmark_loader(data_dir: Path) -> None:
+    log = gsm8k_log(data_dir)
+    bench = load_gsm8k(data_dir)
     assert log.models() == sorted([STRONG_MODEL, WEAK_MODEL])
     assert log.prompts() == bench.prompts and len(bench.prompts) == 1307
     for m in (STRONG_MODEL, WEAK_MODEL):
@@ -175,20 +161,19 @@ def test_gsm8k_log_matches_the_benchmark_loader() -> None:
     assert "18" in log.answer(WEAK_MODEL, first)  # Janet's ducks: $18
 
 
-@needs_data
-def test_arena_bench_log_answers_and_grades() -> None:
-    log = arena_bench_log(DATA)
+def test_arena_bench_log_answers_and_grades(data_dir: Path) -> None:
+    log = arena_bench_log(data_dir)
     assert len(log.prompts()) == 300 and len(log.models()) == 16
-    qs = [json.loads(line) for line in (DATA / "arena-bench-v1/question.jsonl").open()]
+    qs = [json.loads(line) for line in (data_dir / "arena-bench-v1/question.jsonl").open()]
     ans = {
         (o := json.loads(line))["question_id"]: o["choices"][0]["turns"][0]
-        for line in (DATA / "arena-bench-v1/model_answer/gpt-4-1106-preview.jsonl").open()
+        for line in (data_dir / "arena-bench-v1/model_answer/gpt-4-1106-preview.jsonl").open()
     }
     q = qs[5]
     assert log.answer(STRONG_MODEL, q["turns"][0]) == ans[q["question_id"]]
     grades = {
         (o := json.loads(line))["question_id"]: o["score"]
-        for line in (DATA / "arena-bench-v1/judge_scores.jsonl").open()
+        for line in (data_dir / "arena-bench-v1/judge_scores.jsonl").open()
         if json.loads(line)["model"] == WEAK_MODEL
     }
     assert log.outcome(WEAK_MODEL, q["turns"][0]) == grades[q["question_id"]]
@@ -201,12 +186,11 @@ def test_arena_bench_log_answers_and_grades() -> None:
     assert (int((s > w)[ok].sum()), int((s == w)[ok].sum()), int((s < w)[ok].sum())) == (197, 69, 27)
 
 
-@needs_data
-def test_arena_bench_log_model_filter() -> None:
-    log = arena_bench_log(DATA, models=[STRONG_MODEL, WEAK_MODEL])
+def test_arena_bench_log_model_filter(data_dir: Path) -> None:
+    log = arena_bench_log(data_dir, models=[STRONG_MODEL, WEAK_MODEL])
     assert log.models() == sorted([STRONG_MODEL, WEAK_MODEL]) and len(log) == 600
     with pytest.raises(UnknownNameError, match="Mixtral-8x7B-Instruct-v0.1"):
-        arena_bench_log(DATA, models=["Mixtral-8x7B-Instruct-v0.1"])  # needs the mistralai/ prefix
+        arena_bench_log(data_dir, models=["Mixtral-8x7B-Instruct-v0.1"])  # needs the mistralai/ prefix
 
 
 def test_missing_data_dir_is_a_clear_error(tmp_path: Path) -> None:

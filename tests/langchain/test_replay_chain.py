@@ -14,7 +14,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from langchain_routellm.replay import ReplayChatModel
 from routellm_core.costs import count_tokens
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL, resolve_data_dir
+from routellm_core.data import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.replay import ReplayLog, ReplayRecord
 
@@ -127,30 +127,17 @@ def test_a_saved_log_replays_the_same(log: ReplayLog, tmp_path: Path) -> None:
 
 
 # ---- routing through the real chain equals the core evaluation ------------------------------------
-def _data_dir() -> Path | None:
-    try:
-        return resolve_data_dir()
-    except DataError:
-        return None
-
-
-DATA = _data_dir()
-needs_data = pytest.mark.skipif(
-    DATA is None, reason="the shared data directory (../shared/data or $ROUTELLM_DATA_DIR) is absent"
-)
 
 
 @pytest.fixture(scope="module")
-def gsm8k_subset() -> tuple[ReplayLog, list[str]]:
+def gsm8k_subset(data_dir: Path) -> tuple[ReplayLog, list[str]]:
     from routellm_core.replay import gsm8k_log
 
-    assert DATA is not None
-    log = gsm8k_log(DATA)
+    log = gsm8k_log(data_dir)
     prompts = log.prompts()[::7]  # 187 prompts spread over the set
     return log, prompts
 
 
-@needs_data
 @pytest.mark.parametrize(("threshold", "strong_fraction"), [(0.6, None), (None, 0.3)])
 def test_lcel_chain_routes_exactly_as_the_core_evaluation(
     gsm8k_subset: tuple[ReplayLog, list[str]], threshold: float | None, strong_fraction: float | None
@@ -195,7 +182,6 @@ def test_lcel_chain_routes_exactly_as_the_core_evaluation(
     assert run.cost(DEFAULT_PRICES) == pytest.approx(log.run_cost(calls, DEFAULT_PRICES).cost)
 
 
-@needs_data
 def test_demo_part_runs_on_a_subset_and_reports_consistent_figures(
     gsm8k_subset: tuple[ReplayLog, list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,7 +13,7 @@ from llama_index.core.llms import ChatMessage
 
 from llamaindex_routellm.replay import ReplayLLM
 from routellm_core.costs import count_tokens
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL, resolve_data_dir
+from routellm_core.data import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.replay import ReplayLog, ReplayRecord
 
@@ -93,29 +93,16 @@ async def test_async_chat_and_engine(log: ReplayLog) -> None:
 
 
 # ---- routing through the real engine equals the core evaluation -----------------------------------
-def _data_dir() -> Path | None:
-    try:
-        return resolve_data_dir()
-    except DataError:
-        return None
-
-
-DATA = _data_dir()
-needs_data = pytest.mark.skipif(
-    DATA is None, reason="the shared data directory (../shared/data or $ROUTELLM_DATA_DIR) is absent"
-)
 
 
 @pytest.fixture(scope="module")
-def arena_subset() -> tuple[ReplayLog, list[str]]:
+def arena_subset(data_dir: Path) -> tuple[ReplayLog, list[str]]:
     from routellm_core.replay import arena_bench_log
 
-    assert DATA is not None
-    log = arena_bench_log(DATA, models=[STRONG_MODEL, WEAK_MODEL])
+    log = arena_bench_log(data_dir, models=[STRONG_MODEL, WEAK_MODEL])
     return log, log.prompts()[::3]  # 100 prompts spread over the set
 
 
-@needs_data
 @pytest.mark.parametrize(("threshold", "strong_fraction"), [(0.45, None), (None, 0.7)])
 def test_chat_engine_routes_exactly_as_the_core_evaluation(
     arena_subset: tuple[ReplayLog, list[str]], threshold: float | None, strong_fraction: float | None
@@ -162,7 +149,6 @@ def test_chat_engine_routes_exactly_as_the_core_evaluation(
     assert run.cost == pytest.approx(log.run_cost(calls, DEFAULT_PRICES).cost)
 
 
-@needs_data
 def test_demo_part_runs_on_a_subset_and_reports_consistent_figures(
     arena_subset: tuple[ReplayLog, list[str]], capsys: pytest.CaptureFixture[str]
 ) -> None:
