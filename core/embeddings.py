@@ -103,13 +103,32 @@ class EmbeddingCache:
         self.dim = dim
         self._mem: dict[bytes, np.ndarray] | None = None
         self._seen: set[str] = set()
+        self._dir_mtime: int | None = None
         self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, model_id: str, dim: int, root: str | os.PathLike[str] | None = None
+               ) -> EmbeddingCache:
+        """One cache object per folder and process, so several embedders (two wrappers, a demo
+        and its parts) read the shards into memory once."""
+        probe = cls(model_id, dim, root)
+        key = str(probe.dir.resolve())
+        with _SHARED_LOCK:
+            return _SHARED_CACHES.setdefault(key, probe)
 
     def _load(self) -> dict[bytes, np.ndarray]:
         if self._mem is None:
             self._mem = {}
-        if not self.dir.is_dir():
+        try:
+            mtime = self.dir.stat().st_mtime_ns
+        except OSError:
             return self._mem
+        # No shard added since the last scan: skip the listing (routing calls get() per
+        # request). A shard written within the same timestamp tick as the last scan is only
+        # seen after the next write; until then its texts are recomputed, never wrong.
+        if mtime == self._dir_mtime:
+            return self._mem
+        self._dir_mtime = mtime
         for shard in sorted(self.dir.glob("*.npz")):
             if shard.name in self._seen:
                 continue
@@ -160,6 +179,13 @@ class EmbeddingCache:
             mem = self._load()
             for k, v in zip(keys, vecs, strict=True):
                 mem[bytes(k)] = v
+
+
+_SHARED_LOCK = threading.Lock()
+_SHARED_CACHES: dict[str, EmbeddingCache] = {}
+# (model folder, device) -> (tokenizer, model): every LocalEmbedder of the same weights in a
+# process shares one copy instead of loading MiniLM again (about 4 s and 90 MB each).
+_SHARED_MODELS: dict[tuple[str, str], tuple[Any, Any]] = {}
 
 
 class _CachingMixin:
@@ -258,7 +284,7 @@ class LocalEmbedder(_CachingMixin):
         self.model_id = MINILM_ID if model_dir is None else f"local:{Path(model_dir).resolve()}"
         self.dim = 384 if model_dir is None else self._read_dim(Path(model_dir))
         if cache is True:
-            self._cache = EmbeddingCache(self.model_id, self.dim)
+            self._cache = EmbeddingCache.shared(self.model_id, self.dim)
         elif cache is False:
             self._cache = None
         else:
@@ -285,29 +311,37 @@ class LocalEmbedder(_CachingMixin):
             if self._model is not None:
                 return self
             import torch
-            from transformers import AutoModel, AutoTokenizer
 
             if self.num_threads is not None:
                 torch.set_num_threads(self.num_threads)
-            from transformers.utils import logging as hf_logging
-
-            path = self.model_dir or minilm_model_dir()
-            # a weight-loading progress bar per router load is noise in a chain's output
-            bar_was_on = hf_logging.is_progress_bar_enabled()
-            hf_logging.disable_progress_bar()
-            try:
-                self._tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-                model = AutoModel.from_pretrained(str(path), local_files_only=True)
-            finally:
-                if bar_was_on:
-                    hf_logging.enable_progress_bar()
-            model.eval()
             device = self.device
             if device == "auto":
                 device = "cuda" if torch.cuda.is_available() else "cpu"
             self._torch_device = device
-            self._model = model.to(device)
+            path = self.model_dir or minilm_model_dir()
+            key = (str(Path(path).resolve()), device)
+            with _SHARED_LOCK:
+                if key not in _SHARED_MODELS:
+                    _SHARED_MODELS[key] = self._read_model(path, device)
+                self._tokenizer, self._model = _SHARED_MODELS[key]
         return self
+
+    @staticmethod
+    def _read_model(path: Path, device: str) -> tuple[Any, Any]:
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        # a weight-loading progress bar per router load is noise in a chain's output
+        bar_was_on = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            model = AutoModel.from_pretrained(str(path), local_files_only=True)
+        finally:
+            if bar_was_on:
+                hf_logging.enable_progress_bar()
+        model.eval()
+        return tokenizer, model.to(device)
 
     def _embed_uncached(self, texts: Sequence[str]) -> np.ndarray:
         import torch

@@ -1,6 +1,7 @@
 """Embedders and the on-disk cache."""
 
 import multiprocessing as mp
+import os
 
 import numpy as np
 import pytest
@@ -102,3 +103,22 @@ def test_local_embedder_real_model(minilm):
     one_by_one = np.vstack([minilm.embed([t]) for t in texts])
     np.testing.assert_allclose(v, one_by_one, atol=1e-5)
     assert minilm.embed([]).shape == (0, 384)
+    # a second embedder of the same weights reuses the loaded model instead of reading it again
+    assert LocalEmbedder(cache=False).load()._model is minilm._model
+
+
+def test_cache_sees_shards_written_after_its_first_scan(tmp_path):
+    reader = EmbeddingCache("m", 2, root=tmp_path)
+    reader.put(["a"], np.ones((1, 2), np.float32))
+    assert reader.get(["b"])[1] == [0]  # scanned: "b" unknown
+    EmbeddingCache("m", 2, root=tmp_path).put(["b"], np.full((1, 2), 2.0, np.float32))
+    st = reader.dir.stat()  # make the folder's change visible even on coarse timestamps
+    os.utime(reader.dir, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    got, missing = reader.get(["b"])
+    assert missing == [] and got[0, 0] == 2.0
+
+
+def test_shared_cache_is_one_object_per_folder(tmp_path):
+    a = EmbeddingCache.shared("m", 4, root=tmp_path)
+    assert EmbeddingCache.shared("m", 4, root=tmp_path) is a
+    assert EmbeddingCache.shared("m", 8, root=tmp_path) is not a
