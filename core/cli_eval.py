@@ -6,11 +6,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .data import BENCHMARKS, BenchmarkSet, load_benchmark
 from .errors import RouteLLMError, unknown_name
 from .routers import ROUTERS, load_router
 from .routers.base import Router
+
+if TYPE_CHECKING:
+    from .evaluation import BenchmarkResult
 
 __all__ = ["register", "resolve_routers", "load_benchmarks", "run_eval"]
 
@@ -89,7 +93,7 @@ def resolve_routers(spec: str, data_dir: str | None) -> dict[str, Router | None]
 
 def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = None,
              mmlu_split: str = "heldout", progress: bool = True,
-             mmlu_sample: int = 0):  # type: ignore[no-untyped-def]
+             mmlu_sample: int = 0) -> dict[str, BenchmarkResult]:
     from .evaluation import evaluate_routers
 
     names = parse_benchmarks(bench_spec)

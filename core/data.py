@@ -324,7 +324,7 @@ class Battles(Sequence[Battle]):
 
 def battles_from_outcomes(
     prompts: Sequence[str],
-    outcomes: Mapping[str, Sequence[float] | np.ndarray],
+    outcomes: Mapping[str, Sequence[float | None] | np.ndarray],
     *,
     source: str = "",
     models: Iterable[str] | None = None,

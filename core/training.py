@@ -136,7 +136,7 @@ def _arena_bench(root: Path, models: Sequence[str] | None) -> Battles:
             continue
         scores.setdefault(model, [None] * len(qids))[pos[qid]] = score
     prompts = [questions[q] for q in qids]
-    return battles_from_outcomes(prompts, scores, source="arena-bench-v1",  # type: ignore[arg-type]
+    return battles_from_outcomes(prompts, scores, source="arena-bench-v1",
                                  models=models)
 
 
@@ -154,7 +154,7 @@ def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
             raise DataError(f"{path}:{lineno}: missing field {exc.args[0]!r}") from None
     names = sorted({m for r in rows for m in r})
     outcomes = {m: [r.get(m) for r in rows] for m in names}
-    return battles_from_outcomes(prompts, outcomes, source="mmlu-pro",  # type: ignore[arg-type]
+    return battles_from_outcomes(prompts, outcomes, source="mmlu-pro",
                                  models=models)
 
 
