@@ -44,6 +44,8 @@ __all__ = [
     "mmlu_train_rows",
     "battles_from_outcomes",
     "read_jsonl",
+    "arena_bench_questions",
+    "arena_bench_grades",
 ]
 
 #: The model pair that the RouteLLM evaluation sets carry labels for.
@@ -623,6 +625,39 @@ def load_mt_bench(data_dir: str | os.PathLike[str] | None = None) -> BenchmarkSe
         metric="grade",
         extra={"question_id": qids, "turns": turns},
     )
+
+
+def arena_bench_questions(data_dir: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """arena-bench-v1 prompts: ``{question_id: first user turn}``, in file order."""
+    qpath = _require(resolve_data_dir(data_dir) / "arena-bench-v1" / "question.jsonl",
+                     "arena-bench-v1 questions")
+    out: dict[str, str] = {}
+    for lineno, obj in read_jsonl(qpath):
+        try:
+            out[str(obj["question_id"])] = str(obj["turns"][0])
+        except (KeyError, IndexError, TypeError):
+            raise DataError(f"{qpath}:{lineno}: expected 'question_id' and 'turns'") from None
+    return out
+
+
+def arena_bench_grades(
+    data_dir: str | os.PathLike[str] | None = None,
+) -> dict[tuple[str, str], float | None]:
+    """arena-bench-v1 GPT-4 judge grades: ``{(question_id, model): grade}``; ``None`` where the
+    judge output could not be parsed."""
+    spath = _require(resolve_data_dir(data_dir) / "arena-bench-v1" / "judge_scores.jsonl",
+                     "arena-bench-v1 judge scores")
+    out: dict[tuple[str, str], float | None] = {}
+    for lineno, obj in read_jsonl(spath):
+        try:
+            key = (str(obj["question_id"]), str(obj["model"]))
+            score = obj["score"]
+            out[key] = None if score is None else float(score)
+        except KeyError as exc:
+            raise DataError(f"{spath}:{lineno}: missing field {exc.args[0]!r}") from None
+        except (TypeError, ValueError):
+            raise DataError(f"{spath}:{lineno}: score must be a number or null") from None
+    return out
 
 
 def load_benchmark(

@@ -49,6 +49,8 @@ from .data import (
     STRONG_MODEL,
     WEAK_MODEL,
     BenchmarkSet,
+    arena_bench_grades,
+    arena_bench_questions,
     load_gsm8k,
     read_jsonl,
     resolve_data_dir,
@@ -529,26 +531,8 @@ def arena_bench_log(
     """
     root = resolve_data_dir(data_dir)
     base = root / "arena-bench-v1"
-    qpath = base / "question.jsonl"
-    if not qpath.is_file():
-        raise DataError(f"arena-bench-v1 questions not found at {str(qpath)!r}")
-    prompts: dict[str, str] = {}
-    for lineno, obj in read_jsonl(qpath):
-        try:
-            prompts[str(obj["question_id"])] = str(obj["turns"][0])
-        except (KeyError, IndexError, TypeError):
-            raise DataError(f"{qpath}:{lineno}: expected 'question_id' and 'turns'") from None
-    spath = base / "judge_scores.jsonl"
-    if not spath.is_file():
-        raise DataError(f"arena-bench-v1 judge scores not found at {str(spath)!r}")
-    grades: dict[tuple[str, str], float | None] = {}
-    for lineno, obj in read_jsonl(spath):
-        try:
-            key = (str(obj["question_id"]), str(obj["model"]))
-            score = obj["score"]
-        except KeyError as exc:
-            raise DataError(f"{spath}:{lineno}: missing field {exc.args[0]!r}") from None
-        grades[key] = None if score is None else float(score)
+    prompts = arena_bench_questions(root)
+    grades = arena_bench_grades(root)
     answer_dir = base / "model_answer"
     files = sorted(answer_dir.glob("*.jsonl"))
     if not files:
@@ -567,7 +551,7 @@ def arena_bench_log(
                     f"{f}:{lineno}: expected 'question_id', 'model_id' and choices[0].turns[0]"
                 ) from None
             if qid not in prompts:
-                raise DataError(f"{f}:{lineno}: question_id {qid!r} is not in {qpath.name}")
+                raise DataError(f"{f}:{lineno}: question_id {qid!r} is not in question.jsonl")
             recs.append(ReplayRecord(prompts[qid], model, str(answer), grades.get((qid, model))))
         if model is not None:
             per_model[model] = recs

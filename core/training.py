@@ -35,6 +35,8 @@ from .data import (
     WEAK_MODEL,
     Battle,
     Battles,
+    arena_bench_grades,
+    arena_bench_questions,
     battles_from_outcomes,
     load_gsm8k,
     load_mmlu,
@@ -118,26 +120,15 @@ def _arena_human(root: Path) -> Battles:
 
 
 def _arena_bench(root: Path, models: Sequence[str] | None) -> Battles:
-    base = root / "arena-bench-v1"
-    qpath, spath = base / "question.jsonl", base / "judge_scores.jsonl"
-    for p in (qpath, spath):
-        if not p.is_file():
-            raise DataError(f"arena-bench-v1 file not found at {str(p)!r}")
-    questions = {str(o["question_id"]): str(o["turns"][0]) for _, o in read_jsonl(qpath)}
+    questions = arena_bench_questions(root)
     qids = sorted(questions)
     pos = {q: i for i, q in enumerate(qids)}
     scores: dict[str, list[float | None]] = {}
-    for lineno, obj in read_jsonl(spath):
-        try:
-            qid, model, score = str(obj["question_id"]), str(obj["model"]), obj["score"]
-        except KeyError as exc:
-            raise DataError(f"{spath}:{lineno}: missing field {exc.args[0]!r}") from None
-        if qid not in pos:
-            continue
-        scores.setdefault(model, [None] * len(qids))[pos[qid]] = score
+    for (qid, model), score in arena_bench_grades(root).items():
+        if qid in pos:
+            scores.setdefault(model, [None] * len(qids))[pos[qid]] = score
     prompts = [questions[q] for q in qids]
-    return battles_from_outcomes(prompts, scores, source="arena-bench-v1",
-                                 models=models)
+    return battles_from_outcomes(prompts, scores, source="arena-bench-v1", models=models)
 
 
 def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
@@ -513,10 +504,7 @@ def calibration_prompts(name: str, data_dir: str | os.PathLike[str] | None = Non
     """Prompts of a named calibration set (``"arena-bench-v1"`` or ``"arena-human"``)."""
     root = resolve_data_dir(data_dir)
     if name == "arena-bench-v1":
-        path = root / "arena-bench-v1" / "question.jsonl"
-        if not path.is_file():
-            raise DataError(f"arena-bench-v1 questions not found at {str(path)!r}")
-        return [str(o["turns"][0]) for _, o in read_jsonl(path)]
+        return list(arena_bench_questions(root).values())
     if name == "arena-human":
         return _arena_human(root).prompts()
     raise unknown_name("calibration prompt set", name, ("arena-bench-v1", "arena-human"))

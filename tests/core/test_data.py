@@ -141,3 +141,18 @@ def test_mmlu_heldout_excludes_training_prompts(data_dir):
     assert len(train) > 1400
     assert set(held.prompts).isdisjoint(train.prompts)
     assert len(held) + len(train) <= 14037
+
+
+def test_arena_bench_readers(tmp_path, tiny):
+    from routellm_core.data import arena_bench_grades, arena_bench_questions
+
+    root = tiny.make_tiny_data(tmp_path / "data")
+    qs = arena_bench_questions(root)
+    grades = arena_bench_grades(root)
+    assert len(qs) == 30 and all(isinstance(p, str) and p for p in qs.values())
+    assert {q for q, _ in grades} <= set(qs)
+    assert None in grades.values()  # an unparsed judge output stays missing, not 0
+    bad = root / "arena-bench-v1" / "judge_scores.jsonl"
+    bad.write_text(bad.read_text() + '{"question_id": "x", "model": "m", "score": "ten"}\n')
+    with pytest.raises(DataError, match=r"judge_scores\.jsonl:\d+: score must be a number"):
+        arena_bench_grades(root)
