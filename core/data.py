@@ -46,6 +46,10 @@ __all__ = [
     "read_jsonl",
     "arena_bench_questions",
     "arena_bench_grades",
+    "load_difficulty",
+    "OutcomeTable",
+    "TrainingData",
+    "difficulty_set_path",
 ]
 
 #: The model pair that the RouteLLM evaluation sets carry labels for.
@@ -53,7 +57,7 @@ STRONG_MODEL = "gpt-4-1106-preview"
 WEAK_MODEL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 
 #: Names accepted by :func:`load_benchmark`.
-BENCHMARKS = ("mt-bench", "mmlu", "gsm8k")
+BENCHMARKS = ("mt-bench", "mmlu", "gsm8k", "difficulty")
 
 Winner = Literal["model_a", "model_b", "tie"]
 _WINNERS = ("model_a", "model_b", "tie")
@@ -367,6 +371,121 @@ def battles_from_outcomes(
 
 
 # --------------------------------------------------------------------------------------------
+# Per-model outcomes (dense labels)
+# --------------------------------------------------------------------------------------------
+@dataclass
+class OutcomeTable:
+    """Each model's outcome on each prompt of one source, on a 0-1 scale.
+
+    Golden labels are 1 (correct) or 0 (wrong); a judge grade g on a 1-10 scale is stored as
+    ``(g - 1) / 9``. ``NaN`` marks a missing outcome. Where a source grades many models on the
+    same prompt (MMLU-Pro: 31, arena-bench-v1: 14), a table keeps every bit of that signal; the
+    all-pairs battles made from it (:meth:`to_battles`) keep only who beat whom.
+
+    Attributes:
+        prompts: distinct prompts.
+        outcomes: model name -> float array of ``len(prompts)`` values in [0, 1] or NaN.
+        source: the training source's name.
+        weight: how much the table counts in training (multiplies per-prompt weights).
+    """
+
+    prompts: list[str]
+    outcomes: dict[str, np.ndarray]
+    source: str = ""
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if len(set(self.prompts)) != len(self.prompts):
+            raise DataError(f"outcome table {self.source!r}: prompts must be distinct")
+        clean: dict[str, np.ndarray] = {}
+        for m, v in self.outcomes.items():
+            arr = np.asarray(v, dtype=np.float64).reshape(-1)
+            if arr.shape[0] != len(self.prompts):
+                raise DataError(f"outcome table {self.source!r}: model {m!r} has {arr.shape[0]} "
+                                f"outcomes for {len(self.prompts)} prompts")
+            finite = arr[~np.isnan(arr)]
+            if finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
+                raise DataError(f"outcome table {self.source!r}: model {m!r} has outcomes outside "
+                                "[0, 1]; scale grades to 0-1 first ((g - 1) / 9 for 1-10 grades)")
+            clean[m] = arr
+        self.outcomes = clean
+        if not self.weight > 0:
+            raise DataError(f"outcome table {self.source!r}: weight must be positive, got {self.weight}")
+
+    def __len__(self) -> int:
+        return len(self.prompts)
+
+    def models(self) -> list[str]:
+        return sorted(self.outcomes)
+
+    def subset(self, keep: Callable[[str], bool]) -> OutcomeTable:
+        """The rows whose prompt satisfies ``keep``."""
+        idx = [i for i, p in enumerate(self.prompts) if keep(p)]
+        return OutcomeTable([self.prompts[i] for i in idx],
+                            {m: v[idx] for m, v in self.outcomes.items()}, self.source, self.weight)
+
+    def map_models(self, aliases: Mapping[str, str]) -> OutcomeTable:
+        """Rename models through ``aliases``.
+
+        A model that is in the table under its canonical name keeps its own outcomes: the
+        names aliased onto it are dropped (arena-bench-v1 grades both gpt-4-0314 and
+        gpt-4-1106-preview; the strong model's column stays the latter's). Several aliased
+        names onto an absent canonical name are averaged where they have outcomes.
+        """
+        merged: dict[str, list[np.ndarray]] = {}
+        for m, v in self.outcomes.items():
+            target = aliases.get(m, m)
+            if target != m and target in self.outcomes:
+                continue
+            merged.setdefault(target, []).append(v)
+        out: dict[str, np.ndarray] = {}
+        for m, vs in merged.items():
+            if len(vs) == 1:
+                out[m] = vs[0]
+                continue
+            stack = np.vstack(vs)
+            n = (~np.isnan(stack)).sum(axis=0)
+            out[m] = np.where(n > 0, np.nansum(stack, axis=0) / np.maximum(n, 1), np.nan)
+        return OutcomeTable(list(self.prompts), out, self.source, self.weight)
+
+    def to_battles(self, models: Iterable[str] | None = None) -> Battles:
+        """Every model pair on every prompt as a battle (see :func:`battles_from_outcomes`)."""
+        out = battles_from_outcomes(self.prompts, self.outcomes, source=self.source, models=models)
+        return out.with_weight(self.weight) if self.weight != 1.0 else out
+
+
+@dataclass
+class TrainingData:
+    """What a router learns from: pairwise battles and dense per-model outcome tables.
+
+    Routers that learn from battles only see :meth:`to_battles` (tables expanded into all-pairs
+    battles); the IRT router reads the tables directly.
+    """
+
+    battles: Battles = field(default_factory=Battles)
+    tables: list[OutcomeTable] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.battles) + sum(len(t) for t in self.tables)
+
+    def prompts(self) -> list[str]:
+        """Distinct prompts over battles and tables, in first-seen order."""
+        seen = dict.fromkeys(self.battles.prompts())
+        for t in self.tables:
+            seen.update(dict.fromkeys(t.prompts))
+        return list(seen)
+
+    def models(self) -> list[str]:
+        names = set(self.battles.models())
+        for t in self.tables:
+            names.update(t.outcomes)
+        return sorted(names)
+
+    def to_battles(self) -> Battles:
+        return Battles([*self.battles, *(b for t in self.tables for b in t.to_battles())])
+
+
+# --------------------------------------------------------------------------------------------
 # Benchmark sets
 # --------------------------------------------------------------------------------------------
 @dataclass
@@ -673,4 +792,61 @@ def load_benchmark(
         return load_gsm8k(data_dir)
     if name in ("mt-bench", "mt_bench", "mtbench"):
         return load_mt_bench(data_dir)
+    if name == "difficulty":
+        return load_difficulty()
     raise unknown_name("benchmark", name, BENCHMARKS)
+
+
+# --------------------------------------------------------------------------------------------
+# The difficulty check (shipped with the package, not a benchmark row in sight)
+# --------------------------------------------------------------------------------------------
+def difficulty_set_path() -> Path:
+    """The hand-written difficulty set shipped in the package (``difficulty/prompts.jsonl``)."""
+    return Path(__file__).resolve().parent / "difficulty" / "prompts.jsonl"
+
+
+def load_difficulty(path: str | os.PathLike[str] | None = None) -> BenchmarkSet:
+    """The difficulty check: hand-written prompts labelled ``easy`` or ``hard`` by one rule.
+
+    "hard": a frontier model would answer clearly better than a small open model; "easy": both
+    would answer equally well (``difficulty/README.md`` has the rule and how the set was made).
+    As a benchmark set the strong model is right on every prompt and the weak model on the easy
+    ones only, so APGR rewards sending hard prompts to the strong model; ``extra["label"]`` and
+    ``extra["category"]`` carry the labels for AUC and per-group shares.
+
+    Args:
+        path: a JSONL file with ``id``, ``category``, ``label`` and ``prompt`` (default: the
+            shipped set).
+    """
+    p = Path(path) if path is not None else difficulty_set_path()
+    _require(p, "difficulty set")
+    prompts: list[str] = []
+    labels: list[str] = []
+    cats: list[str] = []
+    ids: list[str] = []
+    for lineno, obj in read_jsonl(p):
+        try:
+            label, prompt = str(obj["label"]), obj["prompt"]
+            cat, pid = str(obj["category"]), str(obj["id"])
+        except KeyError as exc:
+            raise DataError(f"{p}:{lineno}: missing field {exc.args[0]!r}") from None
+        if label not in ("easy", "hard"):
+            raise DataError(f"{p}:{lineno}: label must be 'easy' or 'hard', got {label!r}")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise DataError(f"{p}:{lineno}: prompt must be a non-empty string")
+        prompts.append(prompt)
+        labels.append(label)
+        cats.append(cat)
+        ids.append(pid)
+    if not prompts:
+        raise DataError(f"{p} holds no prompts")
+    if len(set(labels)) < 2:
+        raise DataError(f"{p}: needs both easy and hard prompts to measure a ranking")
+    hard = np.asarray([lab == "hard" for lab in labels], dtype=np.float64)
+    return BenchmarkSet(
+        name="difficulty",
+        prompts=prompts,
+        outcomes={STRONG_MODEL: np.ones(len(prompts)), WEAK_MODEL: 1.0 - hard},
+        metric="accuracy",
+        extra={"label": labels, "category": cats, "id": ids},
+    )

@@ -38,6 +38,9 @@ __all__ = [
 #: how many seeds the random baseline averages over
 RANDOM_SEEDS = 10
 
+#: the strong fraction at which tables report the realised share of strong calls
+CHECK_FRACTION = 0.3
+
 
 @dataclass
 class RouterResult:
@@ -52,6 +55,11 @@ class RouterResult:
         quality: benchmark score at each fraction, in the benchmark's units.
         pgr: PGR at each fraction.
         scores: the router's score per prompt (not serialised).
+        share_at: realised share of prompts sent strong at the router's calibrated threshold
+            for :data:`CHECK_FRACTION` (``None`` when the router has no calibration table).
+        auc: for benchmarks with easy/hard labels (the difficulty check), the probability that
+            a hard prompt scores above an easy one.
+        share_hard, share_easy: the share of hard / easy prompts sent strong at that threshold.
     """
 
     name: str
@@ -63,9 +71,18 @@ class RouterResult:
     quality: np.ndarray
     pgr: np.ndarray
     scores: np.ndarray | None = field(default=None, repr=False)
+    share_at: float | None = None
+    auc: float | None = None
+    share_hard: float | None = None
+    share_easy: float | None = None
 
     def summary(self) -> dict[str, float]:
-        return {"apgr": self.apgr, "cpt20": self.cpt20, "cpt50": self.cpt50, "cpt80": self.cpt80}
+        out = {"apgr": self.apgr, "cpt20": self.cpt20, "cpt50": self.cpt50, "cpt80": self.cpt80}
+        for key in ("share_at", "auc", "share_hard", "share_easy"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
 
 
 @dataclass
@@ -124,7 +141,18 @@ def evaluate(
                         f"{benchmark.name}")
     f = np.asarray(fractions, dtype=np.float64)
     q = metrics.quality_curve(scores, benchmark.strong_outcomes, benchmark.weak_outcomes, f)
-    return _result_from_curve(label, q, benchmark, scores, f)
+    result = _result_from_curve(label, q, benchmark, scores, f)
+    labels = benchmark.extra.get("label")
+    if labels is not None:
+        hard = np.asarray([lab == "hard" for lab in labels], dtype=bool)
+        result.auc = metrics.auc(scores, hard)
+    if isinstance(router_or_scores, Router) and getattr(router_or_scores, "calibration_", None):
+        strong = scores >= router_or_scores.threshold_for(CHECK_FRACTION)
+        result.share_at = float(strong.mean())
+        if labels is not None:
+            result.share_hard = float(strong[hard].mean())
+            result.share_easy = float(strong[~hard].mean())
+    return result
 
 
 def random_baseline(benchmark: BenchmarkSet, seeds: Iterable[int] = range(RANDOM_SEEDS),
@@ -136,7 +164,13 @@ def random_baseline(benchmark: BenchmarkSet, seeds: Iterable[int] = range(RANDOM
         scores = np.random.default_rng(seed).random(len(benchmark))
         rng_curves.append(metrics.quality_curve(scores, benchmark.strong_outcomes,
                                                 benchmark.weak_outcomes, f))
-    return _result_from_curve(name, np.mean(rng_curves, axis=0), benchmark, None, f)
+    result = _result_from_curve(name, np.mean(rng_curves, axis=0), benchmark, None, f)
+    # in expectation a random router sends every group strong at the requested rate
+    result.share_at = CHECK_FRACTION
+    if "label" in benchmark.extra:
+        result.auc = 0.5
+        result.share_hard = result.share_easy = CHECK_FRACTION
+    return result
 
 
 def evaluate_routers(
@@ -208,17 +242,43 @@ def format_table(results: Mapping[str, BenchmarkResult], *, markdown: bool = Fal
         unit = "%" if r.metric == "accuracy" else " (mean grade)"
         head = (f"{name}: n = {r.n:,}, weak {r.weak_score:{fmt}}{unit}, "
                 f"strong {r.strong_score:{fmt}}{unit}")
+        labelled = any(rr.auc is not None for rr in r.routers.values())
+        at = f"strong@{CHECK_FRACTION:g}"
         if markdown:
-            lines += [f"**{head}**", "", "| router | APGR | CPT(50 %) | CPT(80 %) |",
-                      "|---|---:|---:|---:|"]
+            extra_head = " AUC | hard strong | easy strong |" if labelled else ""
+            lines += [f"**{head}**", "",
+                      f"| router | APGR | CPT(50 %) | CPT(80 %) | {at} |{extra_head}",
+                      "|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if labelled else "")]
             for k, rr in r.routers.items():
-                lines.append(f"| {k} | {rr.apgr:.3f} | {rr.cpt50:.1f} % | {rr.cpt80:.1f} % |")
+                row = (f"| {k} | {rr.apgr:.3f} | {rr.cpt50:.1f} % | {rr.cpt80:.1f} % | "
+                       f"{_pct(rr.share_at)} |")
+                if labelled:
+                    row += f" {_num(rr.auc)} | {_pct(rr.share_hard)} | {_pct(rr.share_easy)} |"
+                lines.append(row)
         else:
-            lines += [head, f"  {'router':<22}{'APGR':>8}{'CPT(50%)':>11}{'CPT(80%)':>11}"]
+            extra_head = f"{'AUC':>8}{'hard':>8}{'easy':>8}" if labelled else ""
+            lines += [head, f"  {'router':<22}{'APGR':>8}{'CPT(50%)':>11}{'CPT(80%)':>11}"
+                            f"{at:>12}{extra_head}"]
             for k, rr in r.routers.items():
-                lines.append(f"  {k:<22}{rr.apgr:>8.3f}{rr.cpt50:>10.1f}%{rr.cpt80:>10.1f}%")
+                row = (f"  {k:<22}{rr.apgr:>8.3f}{rr.cpt50:>10.1f}%{rr.cpt80:>10.1f}%"
+                       f"{_pct(rr.share_at):>12}")
+                if labelled:
+                    row += f"{_num(rr.auc):>8}{_pct(rr.share_hard):>8}{_pct(rr.share_easy):>8}"
+                lines.append(row)
+        if labelled:
+            lines.append(f"  (AUC: a hard prompt scores above an easy one; hard/easy: share of "
+                         f"each group sent strong at the calibrated strong_fraction="
+                         f"{CHECK_FRACTION:g})")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def plot_results(results: Mapping[str, BenchmarkResult], path: str | os.PathLike[str]) -> Path:

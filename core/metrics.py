@@ -35,6 +35,7 @@ __all__ = [
     "cpt",
     "strong_fraction_at_threshold",
     "quality_at_threshold",
+    "auc",
 ]
 
 #: The 11 operating points of the protocol: 0 %, 10 %, ..., 100 % strong calls.
@@ -139,3 +140,33 @@ def quality_at_threshold(scores: Sequence[float] | np.ndarray, strong: Sequence[
     this is what a wrapper in a real chain does, so replayed chains must match it exactly)."""
     s, a, b = _as_arrays(scores, strong, weak)
     return float(np.where(s >= threshold, a, b).mean())
+
+
+def auc(scores: Sequence[float] | np.ndarray, positive: Sequence[bool] | np.ndarray) -> float:
+    """Area under the ROC curve: the probability that a random positive prompt scores above a
+    random negative one (ties count one half). 0.5 is a coin, 1.0 a perfect ranking.
+
+    Example:
+        >>> auc([0.9, 0.4, 0.4, 0.1], [True, True, False, False])
+        0.875
+    """
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    y = np.asarray(positive, dtype=bool).reshape(-1)
+    if s.shape != y.shape:
+        raise ValueError(f"{s.size} scores for {y.size} labels")
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        raise ValueError("AUC needs at least one positive and one negative prompt")
+    # rank-sum (Mann-Whitney U) with mid-ranks for ties: O(n log n)
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(s.size, dtype=np.float64)
+    sorted_s = s[order]
+    i = 0
+    while i < s.size:
+        j = i
+        while j + 1 < s.size and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i : j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    u = ranks[y].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))

@@ -35,6 +35,9 @@ from .data import (
     WEAK_MODEL,
     Battle,
     Battles,
+    BenchmarkSet,
+    OutcomeTable,
+    TrainingData,
     arena_bench_grades,
     arena_bench_questions,
     battles_from_outcomes,
@@ -62,6 +65,10 @@ __all__ = [
     "evaluation_prompts",
     "decontaminate",
     "build_training_set",
+    "build_training_data",
+    "load_table",
+    "contaminated_prompts",
+    "anchors_path",
     "default_config",
     "load_config",
     "validate_config",
@@ -74,10 +81,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: training sources in the data directory
-SOURCES = ("arena-human", "arena-bench-v1", "mmlu-pro", "mmlu-train")
+SOURCES = ("arena-human", "arena-bench-v1", "mmlu-pro", "mmlu-train", "vicuna-bench",
+           "everyday-anchors")
 
 #: routers this module can train
-TRAINABLE_ROUTERS = ("sw_ranking", "mf", "knn", "bert", "causal_llm")
+TRAINABLE_ROUTERS = ("sw_ranking", "mf", "knn", "irt", "bert", "causal_llm")
 
 #: Named alias tables. ``"gpt4-mixtral"`` treats every GPT-4 spelling (including GPT-4o in
 #: MMLU-Pro) as the strong model and the Mixtral-8x7B-Instruct spelling of MMLU-Pro as the weak
@@ -119,7 +127,7 @@ def _arena_human(root: Path) -> Battles:
     return Battles(out)
 
 
-def _arena_bench(root: Path, models: Sequence[str] | None) -> Battles:
+def _arena_bench_outcomes(root: Path) -> tuple[list[str], dict[str, list[float | None]]]:
     questions = arena_bench_questions(root)
     qids = sorted(questions)
     pos = {q: i for i, q in enumerate(qids)}
@@ -127,11 +135,15 @@ def _arena_bench(root: Path, models: Sequence[str] | None) -> Battles:
     for (qid, model), score in arena_bench_grades(root).items():
         if qid in pos:
             scores.setdefault(model, [None] * len(qids))[pos[qid]] = score
-    prompts = [questions[q] for q in qids]
+    return [questions[q] for q in qids], scores
+
+
+def _arena_bench(root: Path, models: Sequence[str] | None) -> Battles:
+    prompts, scores = _arena_bench_outcomes(root)
     return battles_from_outcomes(prompts, scores, source="arena-bench-v1", models=models)
 
 
-def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
+def _mmlu_pro_outcomes(root: Path) -> tuple[list[str], dict[str, list[float | None]]]:
     path = root / "mmlu-pro" / "correctness.jsonl"
     if not path.is_file():
         raise DataError(f"mmlu-pro data not found at {str(path)!r}")
@@ -144,9 +156,115 @@ def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
         except KeyError as exc:
             raise DataError(f"{path}:{lineno}: missing field {exc.args[0]!r}") from None
     names = sorted({m for r in rows for m in r})
-    outcomes = {m: [r.get(m) for r in rows] for m in names}
-    return battles_from_outcomes(prompts, outcomes, source="mmlu-pro",
-                                 models=models)
+    return prompts, {m: [r.get(m) for r in rows] for m in names}
+
+
+def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
+    prompts, outcomes = _mmlu_pro_outcomes(root)
+    return battles_from_outcomes(prompts, outcomes, source="mmlu-pro", models=models)
+
+
+def _vicuna_bench(root: Path) -> Battles:
+    """GPT-4-judged pairwise reviews of vicuna-bench (the gpt-3.5-turbo reviews are left out:
+    a weaker judge than the one behind every other grade here)."""
+    path = root / "vicuna-bench" / "reviews.jsonl"
+    if not path.is_file():
+        raise DataError(f"vicuna-bench reviews not found at {str(path)!r}")
+    out = []
+    for lineno, obj in read_jsonl(path):
+        try:
+            if not str(obj["judge"]).startswith("gpt-4"):
+                continue
+            out.append(Battle(obj["prompt"], obj["model_a"], obj["model_b"], obj["winner"],
+                              "vicuna-bench"))
+        except KeyError as exc:
+            raise DataError(f"{path}:{lineno}: missing field {exc.args[0]!r}") from None
+        except DataError as exc:
+            raise DataError(f"{path}:{lineno}: {exc}") from None
+    return Battles(out)
+
+
+def anchors_path() -> Path:
+    """The hand-written everyday prompts shipped in the package (``priors/everyday.jsonl``)."""
+    return Path(__file__).resolve().parent / "priors" / "everyday.jsonl"
+
+
+def _anchor_outcomes(strong_model: str, weak_model: str
+                     ) -> tuple[list[str], dict[str, list[float | None]]]:
+    """The everyday prior as outcomes: an easy prompt is answered well by both models, a hard
+    one by the strong model only (``priors/README.md``)."""
+    path = anchors_path()
+    if not path.is_file():
+        raise DataError(f"the everyday prior is missing from {path}; reinstall the package")
+    prompts: list[str] = []
+    weak: list[float | None] = []
+    for lineno, obj in read_jsonl(path):
+        label = obj.get("label")
+        if label not in ("easy", "hard") or not isinstance(obj.get("prompt"), str):
+            raise DataError(f"{path}:{lineno}: expected 'prompt' and label 'easy' or 'hard'")
+        prompts.append(obj["prompt"])
+        weak.append(1.0 if label == "easy" else 0.0)
+    return prompts, {strong_model: [1.0] * len(prompts), weak_model: weak}
+
+
+def _table(prompts: Sequence[str], outcomes: Mapping[str, Sequence[float | None]], source: str,
+           models: Sequence[str] | None = None, scale: float = 1.0, low: float = 0.0
+           ) -> OutcomeTable:
+    """An outcome table with duplicate prompts merged (mean outcome) and values mapped to 0-1
+    by ``(v - low) / scale``."""
+    names = sorted(models) if models is not None else sorted(outcomes)
+    for m in names:
+        if m not in outcomes:
+            raise unknown_name("model", m, outcomes)
+    uniq = list(dict.fromkeys(prompts))
+    pos = {p: i for i, p in enumerate(uniq)}
+    rows = np.asarray([pos[p] for p in prompts])
+    merged: dict[str, np.ndarray] = {}
+    for m in names:
+        v = np.asarray([np.nan if x is None else (float(x) - low) / scale for x in outcomes[m]])
+        total = np.zeros(len(uniq))
+        count = np.zeros(len(uniq))
+        ok = ~np.isnan(v)
+        np.add.at(total, rows[ok], v[ok])
+        np.add.at(count, rows[ok], 1.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            merged[m] = np.where(count > 0, total / np.maximum(count, 1.0), np.nan)
+    return OutcomeTable(uniq, merged, source)
+
+
+def load_table(
+    name: str,
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    models: Sequence[str] | None = None,
+    exclude_domains: Sequence[str] = (),
+    strong_model: str = STRONG_MODEL,
+    weak_model: str = WEAK_MODEL,
+) -> OutcomeTable | None:
+    """The per-model outcomes of a source, on a 0-1 scale, or ``None`` for the sources that
+    hold only pairwise votes (``arena-human``, ``vicuna-bench``).
+
+    MMLU-Pro and the MMLU training split give correctness (0/1), arena-bench-v1 GPT-4 grades
+    (1-10, stored as ``(g - 1) / 9``), the everyday prior 1/0 for ``strong_model`` and
+    ``weak_model``. Arguments as for :func:`load_source`.
+    """
+    if name not in SOURCES:
+        raise unknown_name("training source", name, SOURCES)
+    if name in ("arena-human", "vicuna-bench"):
+        return None
+    if name == "everyday-anchors":
+        prompts, out = _anchor_outcomes(strong_model, weak_model)
+        return _table(prompts, out, name)
+    if name == "mmlu-train":
+        bench = _mmlu_train(data_dir, exclude_domains)
+        return _table(bench.prompts, {m: list(v) for m, v in bench.outcomes.items()}, name,
+                      models)
+    root = resolve_data_dir(data_dir)
+    if name == "arena-bench-v1":
+        prompts, out = _arena_bench_outcomes(root)
+        return _table(prompts, out, name, models, scale=9.0, low=1.0)
+    prompts, out = _mmlu_pro_outcomes(root)
+    return _table(prompts, out, name, models)
 
 
 def load_source(
@@ -180,7 +298,18 @@ def load_source(
         return _arena_bench(root, models)
     if name == "mmlu-pro":
         return _mmlu_pro(root, models)
-    bench = load_mmlu(root, split="train")
+    if name == "vicuna-bench":
+        bs = _vicuna_bench(root)
+        return bs.filter(models=models) if models is not None else bs
+    if name == "everyday-anchors":
+        prompts, out = _anchor_outcomes(STRONG_MODEL, WEAK_MODEL)
+        return battles_from_outcomes(prompts, out, source=name)
+    return _mmlu_train(root, exclude_domains).to_battles(source="mmlu-train")
+
+
+def _mmlu_train(data_dir: str | os.PathLike[str] | None, exclude_domains: Sequence[str]
+                ) -> BenchmarkSet:
+    bench = load_mmlu(data_dir, split="train")
     if exclude_domains:
         known = set(bench.extra["domain"])
         for d in exclude_domains:
@@ -188,7 +317,7 @@ def load_source(
                 raise unknown_name("MMLU domain", d, known)
         drop = set(exclude_domains)
         bench = bench.subset([i for i, d in enumerate(bench.extra["domain"]) if d not in drop])
-    return bench.to_battles(source="mmlu-train")
+    return bench
 
 
 def resolve_aliases(aliases: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -220,6 +349,29 @@ def evaluation_prompts(data_dir: str | os.PathLike[str] | None = None) -> dict[s
     }
 
 
+def contaminated_prompts(
+    prompts: Sequence[str],
+    eval_prompts: Sequence[str],
+    embedder: Embedder,
+    *,
+    threshold: float = 0.95,
+    chunk: int = 2048,
+) -> set[str]:
+    """The prompts equal to an evaluation prompt or with cosine similarity ``>= threshold``
+    to one."""
+    prompts = list(dict.fromkeys(prompts))
+    if not prompts or not eval_prompts:
+        return set()
+    train = np.asarray(embedder.embed(prompts), dtype=np.float32)
+    ev = np.asarray(embedder.embed(list(dict.fromkeys(eval_prompts))), dtype=np.float32)
+    eval_set = set(eval_prompts)
+    best = np.full(len(prompts), -1.0, dtype=np.float32)
+    for start in range(0, len(ev), chunk):
+        sims = train @ ev[start : start + chunk].T
+        best = np.maximum(best, sims.max(axis=1))
+    return {p for p, s in zip(prompts, best, strict=True) if s >= threshold or p in eval_set}
+
+
 def decontaminate(
     battles: Battles,
     eval_prompts: Sequence[str],
@@ -233,17 +385,10 @@ def decontaminate(
     Returns:
         The kept battles and the number of distinct prompts dropped per source.
     """
-    prompts = battles.prompts()
-    if not prompts or not eval_prompts:
+    dropped = contaminated_prompts(battles.prompts(), eval_prompts, embedder,
+                                   threshold=threshold, chunk=chunk)
+    if not dropped:
         return battles, {}
-    train = np.asarray(embedder.embed(prompts), dtype=np.float32)
-    ev = np.asarray(embedder.embed(list(dict.fromkeys(eval_prompts))), dtype=np.float32)
-    eval_set = set(eval_prompts)
-    best = np.full(len(prompts), -1.0, dtype=np.float32)
-    for start in range(0, len(ev), chunk):
-        sims = train @ ev[start : start + chunk].T
-        best = np.maximum(best, sims.max(axis=1))
-    dropped = {p for p, s in zip(prompts, best, strict=True) if s >= threshold or p in eval_set}
     by_source: Counter[str] = Counter()
     seen: set[tuple[str, str]] = set()
     for b in battles:
@@ -391,6 +536,85 @@ def build_training_set(
     return battles, report
 
 
+def build_training_data(
+    sources: Sequence[str] | Mapping[str, Any] = ("arena-human", "arena-bench-v1", "mmlu-train"),
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    aliases: str | Mapping[str, str] | None = "gpt4-mixtral",
+    embedder: Embedder | None = None,
+    decontaminate_threshold: float | None = 0.95,
+    strong_model: str = STRONG_MODEL,
+    weak_model: str = WEAK_MODEL,
+) -> tuple[TrainingData, TrainingReport]:
+    """Like :func:`build_training_set`, but sources that grade several models per prompt stay
+    dense outcome tables (:func:`load_table`) instead of all-pairs battles; sources of pairwise
+    votes stay battles. This is what the IRT router learns from.
+
+    A source's ``weight`` is the table's weight: each prompt of the table counts ``weight``
+    in total, shared by the models that answered it.
+    """
+    spec = _normalise_sources(sources)
+    table = resolve_aliases(aliases)
+    report = TrainingReport()
+    tables: list[OutcomeTable] = []
+    battle_parts: list[Battles] = []
+    for name, s in spec.items():
+        t = load_table(name, data_dir, models=s["models"], exclude_domains=s["exclude_domains"],
+                       strong_model=strong_model, weak_model=weak_model)
+        if t is None:
+            loaded = load_source(name, data_dir, models=s["models"])
+            bs = loaded.map_models(table) if table else loaded
+            if s["weight"] != 1.0:
+                bs = bs.with_weight(s["weight"])
+            battle_parts.append(bs)
+            report.sources[name] = {"loaded": len(loaded), "kept": len(bs), "weight": s["weight"]}
+        else:
+            t = t.map_models(table) if table else t
+            t.weight = s["weight"]
+            tables.append(t)
+            report.sources[name] = {"loaded": len(t), "kept": len(t), "weight": s["weight"]}
+    battles = Battles([b for p in battle_parts for b in p])
+    if decontaminate_threshold is not None:
+        if embedder is None:
+            raise DataError("decontamination needs an embedder (or decontaminate_threshold=None)")
+        ev = [p for ps in evaluation_prompts(data_dir).values() for p in ps]
+        everything = [*battles.prompts(), *(p for t in tables for p in t.prompts)]
+        dropped = contaminated_prompts(everything, ev, embedder, threshold=decontaminate_threshold)
+        counts: Counter[str] = Counter()
+        for t in tables:
+            counts[t.source] += sum(p in dropped for p in t.prompts)
+        for src in {b.source for b in battles}:
+            counts[src] += len({b.prompt for b in battles if b.source == src and b.prompt in dropped})
+        battles = battles.filter(lambda b: b.prompt not in dropped)
+        tables = [t.subset(lambda p: p not in dropped) for t in tables]
+        report.decontaminated = {n: counts.get(n, 0) for n in spec}
+    for t in tables:
+        report.sources[t.source]["kept"] = len(t)
+        report.sources[t.source]["prompts"] = len(t)
+    for name in spec:
+        if name not in {t.source for t in tables}:
+            sub = [b for b in battles if b.source == name]
+            report.sources[name]["kept"] = len(sub)
+            report.sources[name]["prompts"] = len({b.prompt for b in sub})
+    data = TrainingData(battles, tables)
+    models: Counter[str] = Counter(battles.counts()["model"])
+    for t in tables:
+        for m, v in t.outcomes.items():
+            models[m] += int((~np.isnan(v)).sum())
+    report.models = dict(models)
+    report.outcomes = dict(battles.counts()["outcome"])
+    svw: Counter[str] = Counter()
+    for t in tables:
+        if strong_model in t.outcomes and weak_model in t.outcomes:
+            d = t.outcomes[strong_model] - t.outcomes[weak_model]
+            d = d[~np.isnan(d)]
+            svw["strong_wins"] += int((d > 0).sum())
+            svw["tie"] += int((d == 0).sum())
+            svw["weak_wins"] += int((d < 0).sum())
+    report.strong_vs_weak = {k: svw.get(k, 0) for k in ("strong_wins", "tie", "weak_wins")}
+    return data, report
+
+
 # --------------------------------------------------------------------------------------------
 # Configs
 # --------------------------------------------------------------------------------------------
@@ -413,10 +637,24 @@ _DEFAULT_SOURCES: dict[str, Any] = {
     "mmlu-pro": {"weight": 1.0, "models": MMLU_PRO_MODELS},
 }
 
+#: The IRT router reads every model's outcome, so MMLU-Pro keeps all 31 models (one prompt
+#: counts once however many models answered it), and it learns from the vicuna-bench reviews
+#: and the everyday prior too (``docs/training.md``).
+_IRT_SOURCES: dict[str, Any] = {
+    "arena-human": {"weight": 1.0},
+    "arena-bench-v1": {"weight": 1.0},
+    "mmlu-train": {"weight": 1.0},
+    "mmlu-pro": {"weight": 1.0},
+    "vicuna-bench": {"weight": 1.0},
+    "everyday-anchors": {"weight": 1.0},
+}
+
 _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "mf": {"dim": 64, "epochs": 10, "lr": 3e-3, "weight_decay": 1e-2, "noise": 0.01, "seed": 0},
     "sw_ranking": {"gamma": 10.0, "n_tiers": 10},
     "knn": {"k_candidates": [5, 10, 20, 50, 100, 200], "label_mode": "direct", "seed": 0},
+    "irt": {"dim": 8, "epochs": 300, "lr": 0.02, "l2": 1e-2, "model_l2": 1e-4,
+            "text_features": True, "seed": 0},
     # The classifier defaults are the short CPU runs measured in docs/results.md; raise
     # max_steps (or drop it for full epochs) on a GPU.
     "bert": {"label_source": "tier", "max_length": 128, "max_steps": 80, "seed": 0},
@@ -439,7 +677,7 @@ def default_config(router: str) -> dict[str, Any]:
         "params": dict(_DEFAULT_PARAMS[router]),
         "strong_model": STRONG_MODEL,
         "weak_model": WEAK_MODEL,
-        "sources": copy.deepcopy(_DEFAULT_SOURCES),
+        "sources": copy.deepcopy(_IRT_SOURCES if router == "irt" else _DEFAULT_SOURCES),
         "aliases": "gpt4-mixtral",
         "embedder": "local",
         "decontaminate": 0.95,
@@ -564,7 +802,8 @@ def train_from_config(
     get_emb = getattr(router, "get_embedder", None)
     emb = get_emb() if get_emb is not None else (embedder or make_embedder(cfg["embedder"]))
     dec = cfg["decontaminate"]
-    battles, report = build_training_set(
+    build = build_training_data if router.uses_tables else build_training_set
+    data, report = build(
         cfg["sources"],
         data_dir=data_dir,
         aliases=cfg["aliases"],
@@ -576,7 +815,7 @@ def train_from_config(
     if verbose:
         print(report.format())
     t0 = time.perf_counter()
-    router.fit(battles)
+    router.fit(data)
     router.fit_seconds_ = time.perf_counter() - t0
     if cfg["calibration"]:
         prompts = calibration_prompts(cfg["calibration"], data_dir)

@@ -30,6 +30,7 @@ ROUTERS: dict[str, str] = {
     "sw_ranking": "sw_ranking:SWRankingRouter",
     "mf": "mf:MatrixFactorizationRouter",
     "knn": "knn:KNNRouter",
+    "irt": "irt:IRTRouter",
     "bert": "bert:BertRouter",
     "causal_llm": "causal_llm:CausalLLMRouter",
 }

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles
+from ..data import STRONG_MODEL, WEAK_MODEL, Battles, TrainingData
 from ..embeddings import Embedder
 from ..errors import CheckpointError, DataError, RouteLLMError
 
@@ -77,6 +77,9 @@ class Router:
     name: ClassVar[str] = "base"
     #: whether ``fit`` needs battles (RandomRouter does not)
     needs_fit: ClassVar[bool] = True
+    #: whether ``_fit`` takes :class:`~routellm_core.data.TrainingData` with dense outcome
+    #: tables (else it gets battles)
+    uses_tables: ClassVar[bool] = False
 
     # Learned/loaded state (annotations only: absent until fit/load, as in scikit-learn).
     is_fitted_: bool
@@ -109,14 +112,24 @@ class Router:
         return f"{type(self).__name__}({args})"
 
     # ---- learning -----------------------------------------------------------------------------
-    def fit(self: R, battles: Battles) -> R:
-        """Learn from battles and return ``self``."""
+    def fit(self: R, battles: Battles | TrainingData) -> R:
+        """Learn from battles (or :class:`~routellm_core.data.TrainingData`) and return ``self``.
+
+        Routers that read dense outcome tables (``uses_tables``) get the training data as is;
+        the others get it as battles (tables expanded into all-pairs battles).
+        """
         if self.needs_fit:
-            if not isinstance(battles, Battles):
-                battles = Battles(battles)
-            if len(battles) == 0:
+            if isinstance(battles, TrainingData):
+                data: Battles | TrainingData = battles if self.uses_tables else battles.to_battles()
+            elif isinstance(battles, Battles):
+                data = battles
+            else:
+                data = Battles(battles)
+            if len(data) == 0:
                 raise DataError(f"cannot fit {type(self).__name__} on an empty training set")
-        self._fit(battles)
+        else:
+            data = battles
+        self._fit(data)  # type: ignore[arg-type]
         self.is_fitted_ = True
         return self
 

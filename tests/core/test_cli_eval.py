@@ -20,9 +20,11 @@ def test_eval_random_json_reproduces_readme_figures(capsys, data_dir):
     assert b["mmlu"]["weak_score"] == pytest.approx(68.09, abs=0.005)
     assert b["gsm8k"]["strong_score"] == pytest.approx(85.77, abs=0.005)
     assert b["mt-bench"]["weak_score"] == pytest.approx(8.281, abs=0.0005)
+    assert b["difficulty"]["n"] == 240 and b["difficulty"]["routers"]["random"]["auc"] == 0.5
     for name, bench in b.items():
         r = bench["routers"]["random"]
-        assert set(r) == {"apgr", "cpt20", "cpt50", "cpt80"}
+        assert {"apgr", "cpt20", "cpt50", "cpt80"} <= set(r)
+        assert r["share_at"] == 0.3
         assert abs(r["apgr"] - 0.5) <= 0.03, name
         assert abs(r["cpt50"] - 50) <= 5, name
 
@@ -40,7 +42,7 @@ def test_eval_table_and_plot(tmp_path, capsys, data_dir):
 @pytest.mark.parametrize(
     "argv,needle",
     [
-        (["eval", "--benchmark", "hellaswag"], "valid benchmarks: all, gsm8k, mmlu, mt-bench"),
+        (["eval", "--benchmark", "hellaswag"], "valid benchmarks: all, difficulty, gsm8k, mmlu, mt-bench"),
         (["eval", "--router", "gpt5"], "unknown router 'gpt5'"),
         (["eval", "--data-dir", "/nonexistent/dir"], "does not exist"),
     ],

@@ -1,0 +1,332 @@
+"""Item-response-theory router (``irt``): a difficulty profile per prompt, an ability per model.
+
+Where the RouteLLM routers learn from one bit per battle (did the strong model win?), this
+router reads every model's outcome on a prompt: MMLU-Pro grades 31 models per question and
+arena-bench-v1 14, so each training prompt tells it how hard the prompt is for models of every
+strength. The model is a multidimensional two-parameter IRT model whose prompt parameters are
+predicted from the text:
+
+* ``x`` = the prompt's embedding, followed by standardised surface features
+  (:mod:`routellm_core.text_features`: length, numbers, symbols, code, lines);
+* ``z = P x + p``: the prompt's latent profile (``dim`` numbers);
+* for model ``m``: ``q_m(x) = a_m + v_m . z``, the logit of "``m`` answers this prompt well".
+
+Training fits per-model outcomes on a 0-1 scale (correctness; judge grades as ``(g - 1) / 9``)
+with ``sigmoid(q_m + o_s)``, where ``o_s`` absorbs each source's grading level (offsets are
+centred, so a new prompt gets the average level), and pairwise battles (human votes) with
+``sigmoid(q_a - q_b)``, Bradley-Terry style. Every prompt counts once per source whatever the
+number of models that answered it (its observations share the source's weight), so the
+31-model MMLU-Pro questions do not drown the chat sources.
+
+The score of a prompt is the predicted quality gain of the strong model over the weak one,
+``g = sigmoid(q_strong) - sigmoid(q_weak)`` in [-1, 1], reported as ``(1 + g) / 2`` so that
+0.5 means "no gain". Unlike ``P(strong wins)`` this is small both for easy prompts (both models
+answer well) and for prompts beyond either model, which is what routing should pay for. The
+same parameters give every known model's expected quality (:meth:`IRTRouter.predict_quality`)
+and the gain for any pair of known models (:meth:`IRTRouter.score_pair`).
+
+Prediction is numpy only: embed, compute eight surface features, one small matrix product.
+Training uses torch (imported lazily), single-threaded with a fixed seed, so a config gives
+the same tensors on every run.
+
+Example:
+    >>> from routellm_core.data import OutcomeTable, TrainingData
+    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> table = OutcomeTable(["add 2 and 2", "prove the theorem"],
+    ...                      {"big": [1.0, 1.0], "small": [1.0, 0.0]}, source="toy")
+    >>> r = IRTRouter("big", "small", HashingEmbedder(32), epochs=50).fit(TrainingData(tables=[table]))
+    >>> r.predict_win_rate(["prove the theorem"]).shape
+    (1,)
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data import STRONG_MODEL, WEAK_MODEL, Battles, TrainingData
+from ..embeddings import Embedder
+from ..errors import DataError, unknown_name
+from ..text_features import FEATURE_NAMES, text_features
+from .base import EmbeddingRouter, check_prompts
+
+__all__ = ["IRTRouter"]
+
+_Y = {"model_a": 1.0, "tie": 0.5, "model_b": 0.0}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+class IRTRouter(EmbeddingRouter):
+    """Per-model quality from a latent prompt profile predicted from text.
+
+    Args:
+        strong_model, weak_model: the pair to route between (both must appear in training).
+        embedder: prompt embedder (default: the package's default embedder).
+        dim: size of the latent prompt profile ``z``.
+        epochs: full-batch Adam steps.
+        lr: Adam learning rate.
+        l2: L2 penalty on the text-to-profile projection (the main regulariser).
+        model_l2: L2 penalty on model vectors and abilities.
+        text_features: append the surface features of :mod:`routellm_core.text_features`.
+        seed: seeds the initialisation.
+    """
+
+    name = "irt"
+    uses_tables = True
+
+    def __init__(
+        self,
+        strong_model: str = STRONG_MODEL,
+        weak_model: str = WEAK_MODEL,
+        embedder: Embedder | None = None,
+        *,
+        dim: int = 8,
+        epochs: int = 300,
+        lr: float = 0.02,
+        l2: float = 1e-2,
+        model_l2: float = 1e-4,
+        text_features: bool = True,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(strong_model, weak_model, embedder)
+        self.dim = dim
+        self.epochs = epochs
+        self.lr = lr
+        self.l2 = l2
+        self.model_l2 = model_l2
+        self.text_features = text_features
+        self.seed = seed
+
+    # ---- training -----------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if int(self.dim) < 1 or int(self.epochs) < 1:
+            raise DataError(f"irt: dim and epochs must be positive, got dim={self.dim}, "
+                            f"epochs={self.epochs}")
+        for name in ("lr", "l2", "model_l2"):
+            v = float(getattr(self, name))
+            if not np.isfinite(v) or v < 0 or (name == "lr" and v == 0):
+                raise DataError(f"irt: {name} must be a finite {'positive' if name == 'lr' else 'non-negative'} "
+                                f"number, got {v}")
+
+    def _fit(self, data: TrainingData | Battles) -> None:  # type: ignore[override]
+        self._check_params()
+        if isinstance(data, Battles):
+            data = TrainingData(battles=data)
+        prompts = data.prompts()
+        pos = {p: i for i, p in enumerate(prompts)}
+        models = data.models()
+        for m in (self.strong_model, self.weak_model):
+            if m not in models:
+                raise unknown_name("model (not in the training data)", m, models)
+        mpos = {m: i for i, m in enumerate(models)}
+        sources = sorted({t.source for t in data.tables})
+
+        # pointwise observations, each prompt's share of a table summing to the table's weight
+        pi: list[int] = []
+        mi: list[int] = []
+        si: list[int] = []
+        y: list[float] = []
+        w: list[float] = []
+        for t in data.tables:
+            arr = np.vstack([t.outcomes[m] for m in t.models()]) if t.outcomes else np.zeros((0, len(t)))
+            names = t.models()
+            counts = (~np.isnan(arr)).sum(axis=0)
+            for j, prompt in enumerate(t.prompts):
+                if counts[j] == 0:
+                    continue
+                for r, m in enumerate(names):
+                    v = arr[r, j]
+                    if np.isnan(v):
+                        continue
+                    pi.append(pos[prompt])
+                    mi.append(mpos[m])
+                    si.append(sources.index(t.source))
+                    y.append(float(v))
+                    w.append(t.weight / counts[j])
+        # pairwise battles, each (source, prompt)'s battles sharing the battle weights
+        per_prompt = Counter((b.source, b.prompt) for b in data.battles)
+        qi: list[int] = []
+        ai: list[int] = []
+        bi: list[int] = []
+        y2: list[float] = []
+        w2: list[float] = []
+        for b in data.battles:
+            if not np.isfinite(b.weight) or b.weight < 0:
+                raise DataError(f"irt: battle weight must be a finite non-negative number, got {b.weight}")
+            qi.append(pos[b.prompt])
+            ai.append(mpos[b.model_a])
+            bi.append(mpos[b.model_b])
+            y2.append(_Y[b.winner])
+            w2.append(b.weight / per_prompt[(b.source, b.prompt)])
+        if not y and not y2:
+            raise DataError("irt: the training data holds no outcome and no battle to learn from")
+
+        x = self._features(prompts, fit=True)
+        self._train_torch(x, np.asarray(pi), np.asarray(mi), np.asarray(si), np.asarray(y),
+                          np.asarray(w), np.asarray(qi), np.asarray(ai), np.asarray(bi),
+                          np.asarray(y2), np.asarray(w2), len(models), len(sources))
+        self.models_ = models
+        self.sources_ = sources
+        self.embedding_dim_ = int(x.shape[1] - (len(FEATURE_NAMES) if self.text_features else 0))
+
+    def _features(self, prompts: Sequence[str], *, fit: bool = False) -> np.ndarray:
+        emb = self.embed(prompts).astype(np.float64)
+        if not self.text_features:
+            return emb
+        f = text_features(prompts).astype(np.float64)
+        if fit:
+            self.feature_mean_ = f.mean(axis=0)
+            scale = f.std(axis=0)
+            self.feature_scale_ = np.where(scale > 1e-6, scale, 1.0)
+        return np.hstack([emb, (f - self.feature_mean_) / self.feature_scale_])
+
+    def _train_torch(self, x: np.ndarray, pi: np.ndarray, mi: np.ndarray, si: np.ndarray,
+                     y: np.ndarray, w: np.ndarray, qi: np.ndarray, ai: np.ndarray,
+                     bi: np.ndarray, y2: np.ndarray, w2: np.ndarray, n_models: int,
+                     n_sources: int) -> None:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # same summation order everywhere: reproducible weights
+        try:
+            g = torch.Generator().manual_seed(int(self.seed))
+            k, d = int(self.dim), x.shape[1]
+            proj = torch.nn.Parameter(torch.randn(k, d, generator=g, dtype=torch.float64) * 0.01)
+            proj_b = torch.nn.Parameter(torch.zeros(k, dtype=torch.float64))
+            vec = torch.nn.Parameter(torch.randn(n_models, k, generator=g, dtype=torch.float64) * 0.1)
+            ability = torch.nn.Parameter(torch.zeros(n_models, dtype=torch.float64))
+            offset = torch.nn.Parameter(torch.zeros(max(n_sources, 1), dtype=torch.float64))
+            params = [proj, proj_b, vec, ability, offset]
+            opt = torch.optim.Adam(params, lr=float(self.lr))
+            xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+            t_pi, t_mi, t_si = (torch.from_numpy(a.astype(np.int64)) for a in (pi, mi, si))
+            t_y, t_w = torch.from_numpy(y.astype(np.float64)), torch.from_numpy(w.astype(np.float64))
+            t_qi, t_ai, t_bi = (torch.from_numpy(a.astype(np.int64)) for a in (qi, ai, bi))
+            t_y2, t_w2 = torch.from_numpy(y2.astype(np.float64)), torch.from_numpy(w2.astype(np.float64))
+            total = float(w.sum() + w2.sum())
+            bce = torch.nn.functional.binary_cross_entropy_with_logits
+            for _ in range(int(self.epochs)):
+                z = xt @ proj.T + proj_b
+                loss = torch.zeros((), dtype=torch.float64)
+                if len(y):
+                    centred = offset - offset.mean()
+                    logit = ability[t_mi] + (vec[t_mi] * z[t_pi]).sum(1) + centred[t_si]
+                    loss = loss + bce(logit, t_y, weight=t_w, reduction="sum")
+                if len(y2):
+                    diff = ability[t_ai] - ability[t_bi] + ((vec[t_ai] - vec[t_bi]) * z[t_qi]).sum(1)
+                    loss = loss + bce(diff, t_y2, weight=t_w2, reduction="sum")
+                loss = (loss / total + float(self.l2) * (proj ** 2).sum()
+                        + float(self.model_l2) * ((vec ** 2).sum() + (ability ** 2).sum()))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            self.projection_ = proj.detach().numpy().copy()
+            self.projection_bias_ = proj_b.detach().numpy().copy()
+            self.model_vectors_ = vec.detach().numpy().copy()
+            self.model_bias_ = ability.detach().numpy().copy()
+            off = offset.detach().numpy()
+            self.source_offsets_ = (off - off.mean())[:n_sources].copy()
+        finally:
+            torch.set_num_threads(threads)
+
+    # ---- prediction ---------------------------------------------------------------------------
+    def _model_index(self, names: Sequence[str]) -> list[int]:
+        idx = {m: i for i, m in enumerate(self.models_)}
+        for m in names:
+            if m not in idx:
+                raise unknown_name("model", m, self.models_)
+        return [idx[m] for m in names]
+
+    def _logits(self, x: np.ndarray, names: Sequence[str]) -> np.ndarray:
+        j = self._model_index(names)
+        z = x @ self.projection_.T + self.projection_bias_
+        return self.model_bias_[j] + z @ self.model_vectors_[j].T
+
+    def _prompt_features(self, prompts: list[str]) -> np.ndarray:
+        x = self._features(prompts)
+        want = self.projection_.shape[1]
+        if x.shape[1] != want:
+            raise DataError(f"irt router expects {want} input features, got {x.shape[1]}: "
+                            "use the embedder it was trained with")
+        return x
+
+    def _predict(self, prompts: list[str]) -> np.ndarray:
+        return self._gain(self._prompt_features(prompts), self.strong_model, self.weak_model)
+
+    def _predict_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
+        if self.text_features:
+            raise DataError("this irt router also reads the prompt's text (surface features); "
+                            "score prompts with predict_win_rate(prompts) instead of embeddings")
+        return self._gain(embeddings.astype(np.float64), self.strong_model, self.weak_model)
+
+    def _gain(self, x: np.ndarray, strong: str, weak: str) -> np.ndarray:
+        q = _sigmoid(self._logits(x, [strong, weak]))
+        return (1.0 + q[:, 0] - q[:, 1]) / 2.0
+
+    def predict_quality(self, prompts: Sequence[str], models: Sequence[str] | None = None
+                        ) -> np.ndarray:
+        """Each model's predicted probability of answering each prompt well.
+
+        Args:
+            prompts: the prompts.
+            models: model names seen in training (default: all, in :attr:`models_` order).
+
+        Returns:
+            A ``(len(prompts), len(models))`` float64 array of values in (0, 1).
+
+        Raises:
+            UnknownNameError: a model not seen in training (the message lists the known ones).
+        """
+        texts = check_prompts(prompts)
+        self.check_is_fitted()
+        names = list(self.models_) if models is None else list(models)
+        return _sigmoid(self._logits(self._prompt_features(texts), names))
+
+    def score_pair(self, prompts: Sequence[str], strong: str, weak: str) -> np.ndarray:
+        """The routing score for another pair of known models: ``(1 + gain) / 2`` per prompt."""
+        texts = check_prompts(prompts)
+        self.check_is_fitted()
+        return self._gain(self._prompt_features(texts), strong, weak)
+
+    # ---- checkpoint ---------------------------------------------------------------------------
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        meta = {"models": self.models_, "sources": self.sources_,
+                "embedding_dim": self.embedding_dim_, "features": list(FEATURE_NAMES)}
+        tensors = {
+            "projection": self.projection_,
+            "projection_bias": self.projection_bias_,
+            "model_vectors": self.model_vectors_,
+            "model_bias": self.model_bias_,
+            "source_offsets": self.source_offsets_,
+        }
+        if self.text_features:
+            tensors["feature_mean"] = self.feature_mean_
+            tensors["feature_scale"] = self.feature_scale_
+        return meta, tensors
+
+    def _set_state(self, meta: dict[str, Any], tensors: dict[str, np.ndarray], path: Path) -> None:
+        from ..errors import CheckpointError
+
+        if self.text_features and list(meta.get("features") or []) != list(FEATURE_NAMES):
+            raise CheckpointError(
+                f"{path}: the irt router was trained with text features {meta.get('features')}, "
+                f"this library computes {list(FEATURE_NAMES)}; retrain it (routellm train)"
+            )
+        self.models_ = [str(m) for m in meta["models"]]
+        self.sources_ = [str(s) for s in meta.get("sources") or []]
+        self.embedding_dim_ = int(meta["embedding_dim"])
+        for name in ("projection", "projection_bias", "model_vectors", "model_bias", "source_offsets"):
+            setattr(self, f"{name}_", np.asarray(tensors[name], dtype=np.float64))
+        if self.text_features:
+            self.feature_mean_ = np.asarray(tensors["feature_mean"], dtype=np.float64)
+            self.feature_scale_ = np.asarray(tensors["feature_scale"], dtype=np.float64)
+        if self.model_vectors_.shape[0] != len(self.models_):
+            raise CheckpointError(f"{path}: {self.model_vectors_.shape[0]} model vectors for "
+                                  f"{len(self.models_)} models")
