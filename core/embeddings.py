@@ -7,6 +7,8 @@ object with ``model_id``, ``dim`` and ``embed(texts) -> (n, dim) float32``, L2-n
   plain transformers from its package path (no hub access), mean pooling, normalised, 384-d.
 * :class:`HashingEmbedder`: a dependency-free signed feature-hashing embedder, for tests and for
   tiny set-ups where torch is unwanted.
+* The static embedder distilled from MiniLM (numpy only, shipped in the package) lives in
+  :mod:`routellm_core.static_embedding`.
 * :class:`EmbeddingCache`: keyed by model id and text hash, under the user cache directory,
   safe when several processes write at once (every write is a new file renamed into place).
 
@@ -55,7 +57,11 @@ class Embedder(Protocol):
     """What a router needs from an embedding model."""
 
     model_id: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """Embedding dimension (an attribute or a read-only property)."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array of shape ``(len(texts), dim)`` with unit-norm rows."""
