@@ -252,7 +252,12 @@ class LocalEmbedder(_CachingMixin):
         model_dir: an encoder directory; default: the packaged all-MiniLM-L6-v2.
         batch_size: texts per forward pass (16 measured fastest on 2 CPU cores for MMLU
             prompts: 69 prompts/s against 51 at 64, ``benchmarks/bench_foundation.py``).
-        max_length: tokens kept per text (longer texts are truncated).
+        max_length: tokens kept per text, ``[CLS]`` and ``[SEP]`` included. A longer text
+            keeps its first ``head_tokens`` tokens and its last ``max_length - 2 -
+            head_tokens`` (default: the first 64 and the last 190), so the start of a long
+            conversation or RAG context and its final question both count
+            (:func:`~routellm_core.static_embedding.keep_head_and_tail`).
+        head_tokens: tokens kept from the start of a long text.
         num_threads: torch intra-op threads. ``None`` (default): single-threaded for small
             batches (at most ``small_batch`` texts: the routing path), torch's own setting for
             larger ones. On an idle 2-core machine two threads are ~3 ms faster per prompt
@@ -276,6 +281,7 @@ class LocalEmbedder(_CachingMixin):
         *,
         batch_size: int = 16,
         max_length: int = 256,
+        head_tokens: int = 64,
         num_threads: int | None = None,
         device: str = "cpu",
         cache: bool | EmbeddingCache = True,
@@ -283,14 +289,21 @@ class LocalEmbedder(_CachingMixin):
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.batch_size = batch_size
+        if max_length < 3 or not 0 <= head_tokens <= max_length - 2:
+            raise ValueError(
+                f"need max_length >= 3 and 0 <= head_tokens <= max_length - 2, got "
+                f"max_length={max_length}, head_tokens={head_tokens}"
+            )
         self.max_length = max_length
+        self.head_tokens = head_tokens
         self.num_threads = num_threads
         self.small_batch = small_batch
         self.device = device
         self.model_id = MINILM_ID if model_dir is None else f"local:{Path(model_dir).resolve()}"
         self.dim = 384 if model_dir is None else self._read_dim(Path(model_dir))
         if cache is True:
-            self._cache = EmbeddingCache.shared(self.model_id, self.dim)
+            # the long-text rule is part of what a cached vector means
+            self._cache = EmbeddingCache.shared(self.cache_id, self.dim)
         elif cache is False:
             self._cache = None
         else:
@@ -298,6 +311,11 @@ class LocalEmbedder(_CachingMixin):
         self._model: Any = None
         self._tokenizer: Any = None
         self._load_lock = threading.Lock()
+
+    @property
+    def cache_id(self) -> str:
+        """Cache namespace: the model id and the long-text rule (max length, head)."""
+        return f"{self.model_id}@{self.max_length}h{self.head_tokens}"
 
     @staticmethod
     def _read_dim(path: Path) -> int:
@@ -369,19 +387,35 @@ class LocalEmbedder(_CachingMixin):
                 torch.set_num_threads(restore)
         return out
 
+    def _encode(self, texts: Sequence[str]) -> dict[str, Any]:
+        """Token ids with ``[CLS]``/``[SEP]``, the long-text rule applied, padded: tensors."""
+        import torch
+
+        from .static_embedding import keep_head_and_tail
+
+        tok = self._tokenizer
+        ids = tok(list(texts), add_special_tokens=False, truncation=False, verbose=False)[
+            "input_ids"]
+        budget = self.max_length - 2
+        rows = [[tok.cls_token_id, *keep_head_and_tail(x, budget, self.head_tokens),
+                 tok.sep_token_id] for x in ids]
+        width = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            input_ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+            mask[i, : len(r)] = 1
+        return {"input_ids": input_ids, "attention_mask": mask,
+                "token_type_ids": torch.zeros_like(input_ids)}
+
     def _forward(self, texts: Sequence[str], order: np.ndarray, out: np.ndarray) -> None:
         import torch
 
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 idx = order[start : start + self.batch_size]
-                enc = self._tokenizer(
-                    [texts[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                ).to(self._torch_device)
+                enc = {k: v.to(self._torch_device)
+                       for k, v in self._encode([texts[i] for i in idx]).items()}
                 hidden = self._model(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

@@ -122,3 +122,36 @@ def test_shared_cache_is_one_object_per_folder(tmp_path):
     a = EmbeddingCache.shared("m", 4, root=tmp_path)
     assert EmbeddingCache.shared("m", 4, root=tmp_path) is a
     assert EmbeddingCache.shared("m", 8, root=tmp_path) is not a
+
+
+def long_context(words: int = 2000, seed: int = 0) -> str:
+    """A seeded 2,000-word shared context (a RAG document or a long first turn)."""
+    import random
+
+    rng = random.Random(seed)
+    vocab = ("the committee reviewed regional logistics supply chain report quarterly revenue "
+             "warehouse shipping delays customers invoices policy staff training budget audit "
+             "forecast inventory contract vendor").split()
+    return " ".join(rng.choice(vocab) for _ in range(words)) + "."
+
+
+QUESTIONS = ("Question: what is 2 + 2?",
+             "Question: prove that every bounded monotone sequence of real numbers converges.")
+
+
+def test_local_embedder_long_text_keeps_head_and_tail(minilm):
+    ctx = long_context()
+    a, b = minilm.embed([f"{ctx}\n\n{q}" for q in QUESTIONS])
+    assert a @ b < 0.999  # the final question counts, not only the first 256 tokens
+    enc = minilm._encode([f"{ctx}\n\n{QUESTIONS[0]}"])
+    assert enc["input_ids"].shape == (1, minilm.max_length)
+    # the rule is head + tail: a change in the middle of the context changes nothing ...
+    words = ctx.split(" ")
+    words[1000] = "zebra"
+    middle = minilm.embed([" ".join(words) + f"\n\n{QUESTIONS[0]}"])[0]
+    np.testing.assert_allclose(middle, a, atol=1e-6)
+    # ... and a change at the start does
+    start = minilm.embed(["Zebra " + ctx + f"\n\n{QUESTIONS[0]}"])[0]
+    assert start @ a < 0.99999
+    with pytest.raises(ValueError, match="head_tokens"):
+        LocalEmbedder(max_length=16, head_tokens=15, cache=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import shutil
@@ -220,3 +221,25 @@ def test_decontamination_embedder_choice() -> None:
         validate_config({**cfg, "decontaminate_embedder": "minilm"})
     with pytest.raises(DataError, match="decontaminate_embedder"):
         validate_config({**cfg, "decontaminate_embedder": 3})
+
+
+def test_long_texts_keep_the_final_question(static: StaticEmbedder) -> None:
+
+    spec = importlib.util.spec_from_file_location(
+        "_emb_tests", Path(__file__).with_name("test_embeddings.py"))
+    assert spec is not None and spec.loader is not None
+    helpers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(helpers)
+    ctx = helpers.long_context()
+    texts = [f"{ctx}\n\n{q}" for q in helpers.QUESTIONS]
+    assert len(static.tokenizer.encode(texts[0])) > 2000
+    a, b = static.embed(texts)
+    assert a @ b < 0.999
+    ids = static.token_ids(texts[1])
+    assert len(ids) == static.max_tokens
+    assert ids[:static.head_tokens] == static.tokenizer.encode(texts[1])[:static.head_tokens]
+    assert ids[-3:] == static.tokenizer.encode(texts[1])[-3:]  # "converges."
+    # a router on these embeddings scores the two questions differently
+    router: Router = KNNRouter("s", "w", StaticEmbedder(), k=len(BATTLES)).fit(BATTLES)
+    s = router.predict_win_rate(texts)
+    assert s[0] != s[1]
