@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from .errors import DataError
@@ -126,15 +127,20 @@ def _calibrate(args: argparse.Namespace) -> int:
 def _route(args: argparse.Namespace) -> int:
     from .engine import RoutingEngine
 
+    t0 = time.perf_counter()  # load: the router, its embedder and their weights
     engine = RoutingEngine(args.router, strong_fraction=args.strong_fraction,
                            threshold=args.threshold)
-    d = engine.decide(args.prompt)
+    engine.warmup()
+    load_s = time.perf_counter() - t0
+    d = engine.decide(args.prompt)  # routing: this prompt only
     if d.reason == "router_error":
         raise DataError("the router failed on this prompt (see the warning above)")
     if args.json:
-        print(json.dumps({**d.to_dict(), "latency_ms": round(d.latency_ms, 3)}))
+        print(json.dumps({**d.to_dict(), "latency_ms": round(d.latency_ms, 3),
+                          "load_s": round(load_s, 3)}))
     else:
         print(f"{d.route} (score {d.score:.4f} {'>=' if d.route == 'strong' else '<'} threshold "
-              f"{d.threshold:.4f}; router {d.router}; {d.latency_ms:.1f} ms)")
+              f"{d.threshold:.4f}; router {d.router}; routing {d.latency_ms:.1f} ms, "
+              f"load {load_s:.2f} s)")
     sys.stdout.flush()
     return 0

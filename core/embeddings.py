@@ -7,8 +7,10 @@ object with ``model_id``, ``dim`` and ``embed(texts) -> (n, dim) float32``, L2-n
   plain transformers from its package path (no hub access), mean pooling, normalised, 384-d.
 * :class:`HashingEmbedder`: a dependency-free signed feature-hashing embedder, for tests and for
   tiny set-ups where torch is unwanted.
-* :class:`EmbeddingCache`: keyed by model id and text hash, under the user cache directory,
-  safe when several processes write at once (every write is a new file renamed into place).
+* The static embedder distilled from MiniLM (numpy only, shipped in the package) lives in
+  :mod:`routellm_core.static_embedding`.
+* :class:`EmbeddingCache`: one bounded SQLite file under the user cache directory, keyed by
+  model id and text hash, safe when several processes read and write at once.
 
 Example:
     >>> from routellm_core.embeddings import HashingEmbedder
@@ -18,17 +20,19 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import logging
 import os
 import re
+import sqlite3
 import threading
-import uuid
+import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -40,6 +44,7 @@ __all__ = [
     "HashingEmbedder",
     "EmbeddingCache",
     "default_cache_dir",
+    "DEFAULT_CACHE_BYTES",
     "minilm_model_dir",
     "l2_normalize",
 ]
@@ -47,7 +52,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CACHE_ENV = "ROUTELLM_CACHE_DIR"
+CACHE_MAX_ENV = "ROUTELLM_CACHE_MAX_MB"
+CACHE_FILE = "embeddings.sqlite3"
+#: default bound of the embedding cache file: 512 MB (about 330,000 MiniLM vectors)
+DEFAULT_CACHE_BYTES = 512_000_000
+BUSY_TIMEOUT_S = 30.0
+_CHUNK = 500  # keys per SELECT (SQLite's default limit on bound parameters is 999 or more)
 MINILM_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -55,7 +68,11 @@ class Embedder(Protocol):
     """What a router needs from an embedding model."""
 
     model_id: str
-    dim: int
+
+    @property
+    def dim(self) -> int:
+        """Embedding dimension (an attribute or a read-only property)."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array of shape ``(len(texts), dim)`` with unit-norm rows."""
@@ -84,75 +101,173 @@ def _text_key(text: str) -> bytes:
 
 
 class EmbeddingCache:
-    """Embeddings on disk, keyed by (model id, SHA-1 of the text).
+    """Embeddings on disk in one SQLite file, keyed by (model id, dimension, SHA-1 of the text).
 
-    Each :meth:`put` writes one new ``.npz`` shard (keys and vectors) to a temporary name and
-    renames it into place, so concurrent writers never corrupt each other and readers never
-    see half a file. Shards are read once per process and merged in memory.
+    All models share ``<root>/embeddings.sqlite3`` (standard-library :mod:`sqlite3`, WAL
+    journal, a busy timeout), so several processes read and write it at once safely: each
+    :meth:`put` is one transaction. The file is bounded: when the database grows past
+    ``max_bytes`` the rows used longest ago are deleted until it is under 80 % of the bound
+    (a :meth:`get` hit marks a row used, at most once per ``touch_interval`` seconds, so reads
+    rarely write). A corrupt or foreign file is moved aside and rebuilt, with a warning; a disk
+    that cannot be written only costs recomputation. Nothing is opened until the first
+    :meth:`get` or :meth:`put`.
 
     Args:
-        model_id: the embedder's id; each model gets its own folder.
-        dim: embedding dimension (shards of another dimension are ignored).
+        model_id: the embedder's id (and, for embedders with options that change the vectors,
+            those options: see ``LocalEmbedder.cache_id``).
+        dim: embedding dimension.
         root: cache root (default :func:`default_cache_dir`).
+        max_bytes: bound on the database's size (default :data:`DEFAULT_CACHE_BYTES`, or
+            ``$ROUTELLM_CACHE_MAX_MB`` megabytes); the write-ahead log adds a few MB at most.
+        touch_interval: a hit refreshes the row's last-use time when it is older than this.
     """
 
-    def __init__(self, model_id: str, dim: int, root: str | os.PathLike[str] | None = None) -> None:
-        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", model_id)
-        self.dir = Path(root) if root is not None else default_cache_dir()
-        self.dir = self.dir / "embeddings" / f"{safe}-{dim}"
-        self.dim = dim
-        self._mem: dict[bytes, np.ndarray] | None = None
-        self._seen: set[str] = set()
-        self._dir_mtime: int | None = None
+    def __init__(
+        self,
+        model_id: str,
+        dim: int,
+        root: str | os.PathLike[str] | None = None,
+        *,
+        max_bytes: int | None = None,
+        touch_interval: float = 3600.0,
+    ) -> None:
+        base = Path(root) if root is not None else default_cache_dir()
+        self.path = base / CACHE_FILE
+        self.namespace = f"{model_id}|{int(dim)}"
+        self.dim = int(dim)
+        if max_bytes is None:
+            env = os.environ.get(CACHE_MAX_ENV)
+            max_bytes = int(float(env) * 1e6) if env else DEFAULT_CACHE_BYTES
+        if max_bytes <= 0:
+            raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+        self.max_bytes = int(max_bytes)
+        self.touch_interval = float(touch_interval)
+        self._con: sqlite3.Connection | None = None
+        self._pid: int | None = None
+        self._inode: int | None = None
+        self._disabled = False
         self._lock = threading.Lock()
 
     @classmethod
     def shared(cls, model_id: str, dim: int, root: str | os.PathLike[str] | None = None
                ) -> EmbeddingCache:
-        """One cache object per folder and process, so several embedders (two wrappers, a demo
-        and its parts) read the shards into memory once."""
+        """One cache object per (file, model, dimension) and process, so several embedders (two
+        wrappers, a demo and its parts) share one connection."""
         probe = cls(model_id, dim, root)
-        key = str(probe.dir.resolve())
+        key = f"{probe.path.resolve()}|{probe.namespace}"
         with _SHARED_LOCK:
             return _SHARED_CACHES.setdefault(key, probe)
 
-    def _load(self) -> dict[bytes, np.ndarray]:
-        if self._mem is None:
-            self._mem = {}
+    # ---- connection ----------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        """The process's connection (reopened after a fork), schema created if needed."""
+        if self._con is not None and self._pid == os.getpid():
+            return self._con
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                              check_same_thread=False)
         try:
-            mtime = self.dir.stat().st_mtime_ns
+            con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = NORMAL")
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (ns TEXT NOT NULL, key BLOB NOT NULL, "
+                "vec BLOB NOT NULL, used REAL NOT NULL, PRIMARY KEY (ns, key))"
+            )
+            con.execute("CREATE INDEX IF NOT EXISTS vectors_used ON vectors (used)")
+        except BaseException:
+            con.close()
+            raise
+        self._con, self._pid = con, os.getpid()
+        try:
+            self._inode = self.path.stat().st_ino
         except OSError:
-            return self._mem
-        # No shard added since the last scan: skip the listing (routing calls get() per
-        # request). A shard written within the same timestamp tick as the last scan is only
-        # seen after the next write; until then its texts are recomputed, never wrong.
-        if mtime == self._dir_mtime:
-            return self._mem
-        self._dir_mtime = mtime
-        for shard in sorted(self.dir.glob("*.npz")):
-            if shard.name in self._seen:
-                continue
-            self._seen.add(shard.name)
-            try:
-                with np.load(shard, allow_pickle=False) as z:
-                    keys, vecs = z["keys"], z["vecs"]
-            except Exception as exc:  # a damaged shard only costs a recompute
-                logger.warning("ignoring unreadable embedding cache file %s (%s)", shard, exc)
-                continue
-            if vecs.ndim != 2 or vecs.shape[1] != self.dim:
-                continue
-            for k, v in zip(keys, vecs, strict=False):
-                self._mem[bytes(k)] = v
-        return self._mem
+            self._inode = None
+        return con
 
+    def _rebuild(self, exc: Exception) -> None:
+        """Move a corrupt file aside (unless another process already did) and start afresh."""
+        logger.warning("embedding cache %s is unreadable (%s); moving it aside and rebuilding "
+                       "it (cached embeddings are recomputed)", self.path, exc)
+        if self._con is not None:
+            with contextlib.suppress(Exception):
+                self._con.close()
+        self._con = None
+        try:
+            same_file = self._inode is None or self.path.stat().st_ino == self._inode
+        except OSError:
+            same_file = False
+        if same_file:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{os.getpid()}")
+            with contextlib.suppress(OSError):
+                os.replace(self.path, aside)
+                os.unlink(aside)
+            for suffix in ("-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    os.unlink(f"{self.path}{suffix}")
+
+    def _run(self, op: Callable[[sqlite3.Connection], T], default: T) -> T:
+        """Run ``op`` on the connection; a corrupt file is rebuilt once, other errors (locked
+        past the timeout, read-only or full disk) give ``default`` with a warning."""
+        if self._disabled:
+            return default
+        for attempt in (1, 2):
+            try:
+                return op(self._connect())
+            except sqlite3.OperationalError as exc:
+                if attempt == 1 and "not a database" in str(exc):
+                    self._rebuild(exc)
+                    continue
+                logger.warning("embedding cache %s not used for this call (%s)", self.path, exc)
+                return default
+            except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
+                if attempt == 1:
+                    self._rebuild(exc)
+                    continue
+                logger.warning("embedding cache %s disabled (%s)", self.path, exc)
+                self._disabled = True
+                return default
+            except OSError as exc:  # the folder cannot be created
+                logger.warning("embedding cache %s disabled (%s)", self.path, exc)
+                self._disabled = True
+                return default
+        return default
+
+    # ---- reading and writing -------------------------------------------------------------
     def get(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int]]:
         """Return ``(array, missing_indices)``; rows at missing indices are zeros."""
-        with self._lock:
-            mem = self._load()
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out, []
+        keys = [_text_key(t) for t in texts]
+        found: dict[bytes, np.ndarray] = {}
+
+        def op(con: sqlite3.Connection) -> None:
+            now = time.time()
+            stale: list[bytes] = []
+            uniq = list(dict.fromkeys(keys))
+            for start in range(0, len(uniq), _CHUNK):
+                part = uniq[start : start + _CHUNK]
+                marks = ",".join("?" * len(part))
+                rows = con.execute(
+                    f"SELECT key, vec, used FROM vectors WHERE ns = ? AND key IN ({marks})",
+                    (self.namespace, *part),
+                ).fetchall()
+                for k, blob, used in rows:
+                    if len(blob) != 4 * self.dim:
+                        continue
+                    found[bytes(k)] = np.frombuffer(blob, dtype=np.float32)
+                    if now - used > self.touch_interval:
+                        stale.append(bytes(k))
+            if stale:
+                con.executemany("UPDATE vectors SET used = ? WHERE ns = ? AND key = ?",
+                                [(now, self.namespace, k) for k in stale])
+
+        with self._lock:
+            self._run(op, None)
         missing = []
-        for i, t in enumerate(texts):
-            v = mem.get(_text_key(t))
+        for i, k in enumerate(keys):
+            v = found.get(k)
             if v is None:
                 missing.append(i)
             else:
@@ -160,25 +275,71 @@ class EmbeddingCache:
         return out, missing
 
     def put(self, texts: Sequence[str], vecs: np.ndarray) -> None:
-        """Store embeddings for ``texts`` (one new shard file)."""
+        """Store embeddings for ``texts`` (one transaction), then enforce the size bound."""
         if len(texts) == 0:
             return
-        keys = np.frombuffer(b"".join(_text_key(t) for t in texts), dtype=np.uint8).reshape(-1, 20)
-        vecs = np.asarray(vecs, dtype=np.float32)
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            name = f"{os.getpid()}-{uuid.uuid4().hex}"
-            tmp = self.dir / f".{name}.tmp"
-            with tmp.open("wb") as fh:
-                np.savez(fh, keys=keys, vecs=vecs)
-            os.replace(tmp, self.dir / f"{name}.npz")
-        except OSError as exc:  # a read-only or full disk must not break routing
-            logger.warning("could not write embedding cache in %s (%s)", self.dir, exc)
-            return
+        vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        if vecs.shape != (len(texts), self.dim):
+            raise ValueError(f"expected vectors of shape {(len(texts), self.dim)}, "
+                             f"got {vecs.shape}")
+        now = time.time()
+        rows = [(self.namespace, _text_key(t), v.tobytes(), now)
+                for t, v in zip(texts, vecs, strict=True)]
+
+        def op(con: sqlite3.Connection) -> None:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                con.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
+                self._evict(con)
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
+                raise
+
         with self._lock:
-            mem = self._load()
-            for k, v in zip(keys, vecs, strict=True):
-                mem[bytes(k)] = v
+            self._run(op, None)
+
+    def _used_bytes(self, con: sqlite3.Connection) -> int:
+        page = con.execute("PRAGMA page_size").fetchone()[0]
+        pages = con.execute("PRAGMA page_count").fetchone()[0]
+        free = con.execute("PRAGMA freelist_count").fetchone()[0]
+        return int((pages - free) * page)
+
+    def _evict(self, con: sqlite3.Connection) -> None:
+        """Inside a write transaction: delete least recently used rows while over the bound."""
+        for _ in range(8):
+            used = self._used_bytes(con)
+            if used <= self.max_bytes:
+                return
+            n = con.execute("SELECT COUNT(*) FROM vectors").fetchone()[0]
+            if n == 0:
+                return
+            per_row = used / n
+            k = min(n, max(1, int((used - 0.8 * self.max_bytes) / per_row) + 1))
+            con.execute("DELETE FROM vectors WHERE rowid IN "
+                        "(SELECT rowid FROM vectors ORDER BY used, rowid LIMIT ?)", (k,))
+
+    def size_bytes(self) -> int:
+        """Bytes the database's live pages take (what ``max_bytes`` bounds); 0 if unusable."""
+        with self._lock:
+            return self._run(self._used_bytes, 0)
+
+    def count(self) -> int:
+        """Rows of this model and dimension (0 if the file is unusable)."""
+        def op(con: sqlite3.Connection) -> int:
+            return int(con.execute("SELECT COUNT(*) FROM vectors WHERE ns = ?",
+                                   (self.namespace,)).fetchone()[0])
+
+        with self._lock:
+            return self._run(op, 0)
+
+    def close(self) -> None:
+        """Close this process's connection (reopened on the next use)."""
+        with self._lock:
+            if self._con is not None and self._pid == os.getpid():
+                self._con.close()
+            self._con = None
 
 
 _SHARED_LOCK = threading.Lock()
@@ -246,7 +407,12 @@ class LocalEmbedder(_CachingMixin):
         model_dir: an encoder directory; default: the packaged all-MiniLM-L6-v2.
         batch_size: texts per forward pass (16 measured fastest on 2 CPU cores for MMLU
             prompts: 69 prompts/s against 51 at 64, ``benchmarks/bench_foundation.py``).
-        max_length: tokens kept per text (longer texts are truncated).
+        max_length: tokens kept per text, ``[CLS]`` and ``[SEP]`` included. A longer text
+            keeps its first ``head_tokens`` tokens and its last ``max_length - 2 -
+            head_tokens`` (default: the first 64 and the last 190), so the start of a long
+            conversation or RAG context and its final question both count
+            (:func:`~routellm_core.static_embedding.keep_head_and_tail`).
+        head_tokens: tokens kept from the start of a long text.
         num_threads: torch intra-op threads. ``None`` (default): single-threaded for small
             batches (at most ``small_batch`` texts: the routing path), torch's own setting for
             larger ones. On an idle 2-core machine two threads are ~3 ms faster per prompt
@@ -270,6 +436,7 @@ class LocalEmbedder(_CachingMixin):
         *,
         batch_size: int = 16,
         max_length: int = 256,
+        head_tokens: int = 64,
         num_threads: int | None = None,
         device: str = "cpu",
         cache: bool | EmbeddingCache = True,
@@ -277,14 +444,21 @@ class LocalEmbedder(_CachingMixin):
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir is not None else None
         self.batch_size = batch_size
+        if max_length < 3 or not 0 <= head_tokens <= max_length - 2:
+            raise ValueError(
+                f"need max_length >= 3 and 0 <= head_tokens <= max_length - 2, got "
+                f"max_length={max_length}, head_tokens={head_tokens}"
+            )
         self.max_length = max_length
+        self.head_tokens = head_tokens
         self.num_threads = num_threads
         self.small_batch = small_batch
         self.device = device
         self.model_id = MINILM_ID if model_dir is None else f"local:{Path(model_dir).resolve()}"
         self.dim = 384 if model_dir is None else self._read_dim(Path(model_dir))
         if cache is True:
-            self._cache = EmbeddingCache.shared(self.model_id, self.dim)
+            # the long-text rule is part of what a cached vector means
+            self._cache = EmbeddingCache.shared(self.cache_id, self.dim)
         elif cache is False:
             self._cache = None
         else:
@@ -292,6 +466,11 @@ class LocalEmbedder(_CachingMixin):
         self._model: Any = None
         self._tokenizer: Any = None
         self._load_lock = threading.Lock()
+
+    @property
+    def cache_id(self) -> str:
+        """Cache namespace: the model id and the long-text rule (max length, head)."""
+        return f"{self.model_id}@{self.max_length}h{self.head_tokens}"
 
     @staticmethod
     def _read_dim(path: Path) -> int:
@@ -363,19 +542,35 @@ class LocalEmbedder(_CachingMixin):
                 torch.set_num_threads(restore)
         return out
 
+    def _encode(self, texts: Sequence[str]) -> dict[str, Any]:
+        """Token ids with ``[CLS]``/``[SEP]``, the long-text rule applied, padded: tensors."""
+        import torch
+
+        from .static_embedding import keep_head_and_tail
+
+        tok = self._tokenizer
+        ids = tok(list(texts), add_special_tokens=False, truncation=False, verbose=False)[
+            "input_ids"]
+        budget = self.max_length - 2
+        rows = [[tok.cls_token_id, *keep_head_and_tail(x, budget, self.head_tokens),
+                 tok.sep_token_id] for x in ids]
+        width = max(len(r) for r in rows)
+        input_ids = torch.full((len(rows), width), tok.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):
+            input_ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+            mask[i, : len(r)] = 1
+        return {"input_ids": input_ids, "attention_mask": mask,
+                "token_type_ids": torch.zeros_like(input_ids)}
+
     def _forward(self, texts: Sequence[str], order: np.ndarray, out: np.ndarray) -> None:
         import torch
 
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 idx = order[start : start + self.batch_size]
-                enc = self._tokenizer(
-                    [texts[i] for i in idx],
-                    padding=True,
-                    truncation=True,
-                    max_length=self.max_length,
-                    return_tensors="pt",
-                ).to(self._torch_device)
+                enc = {k: v.to(self._torch_device)
+                       for k, v in self._encode([texts[i] for i in idx]).items()}
                 hidden = self._model(**enc).last_hidden_state
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

@@ -54,8 +54,11 @@ def test_route_prints_decision(trained, capsys):
                  "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["route"] == "strong" and d["router"] == "knn" and d["threshold"] == 0.0
+    # load time (router, embedder, weights) and routing time are reported apart
+    assert d["load_s"] >= 0 and d["latency_ms"] >= 0
     assert main(["route", "hello", "--router", "random", "--strong-fraction", "0.5"]) == 0
-    assert "threshold" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "threshold" in text and "routing " in text and " ms, load " in text
 
 
 def test_train_errors(tmp_path, capsys):
