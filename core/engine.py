@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import os
 import threading
@@ -824,7 +825,7 @@ class RoutingEngine:
         fallback: bool,
         on_fallback: Callable[[RouteDecision], Any] | None = None,
     ) -> tuple[RouteDecision, T]:
-        """:meth:`call` for a coroutine function."""
+        """:meth:`call` for a coroutine function (``on_fallback`` may return an awaitable)."""
         try:
             return decision, await fn(decision.route)
         except Exception:
@@ -832,7 +833,9 @@ class RoutingEngine:
                 raise
             decision = self.fallback_decision(decision)
             if on_fallback is not None:
-                on_fallback(decision)
+                pending = on_fallback(decision)
+                if inspect.isawaitable(pending):
+                    await pending
             return decision, await fn(decision.route)
 
     # ---- usage ------------------------------------------------------------------------------
