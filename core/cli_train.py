@@ -144,21 +144,18 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _route(args: argparse.Namespace) -> int:
-    from .engine import RoutingEngine
-
     if not args.prompt.strip():
         raise DataError('the prompt is empty: pass the text to route, e.g. '
                         'routellm route "What is the capital of France?"')
     print(f"loading router {args.router!r} ...", file=sys.stderr, flush=True)
-    t0 = time.perf_counter()
+    from .engine import RoutingEngine
+
+    t0 = time.perf_counter()  # load: the router, its embedder and their weights
     engine = RoutingEngine(args.router, strong_fraction=args.strong_fraction,
                            threshold=args.threshold)
-    try:
-        engine.warmup()  # the embedding model loads now, not inside the routing time
-    except Exception:  # the routing call below reports a failing router
-        pass
+    engine.warmup()
     load_s = time.perf_counter() - t0
-    d = engine.decide(args.prompt)
+    d = engine.decide(args.prompt)  # routing: this prompt only
     if d.reason == "router_error":
         raise DataError("the router failed on this prompt (see the warning above)")
     if args.json:
@@ -166,7 +163,7 @@ def _route(args: argparse.Namespace) -> int:
                           "load_s": round(load_s, 3)}))
     else:
         print(f"{d.route} (score {d.score:.4f} {'>=' if d.route == 'strong' else '<'} threshold "
-              f"{d.threshold:.4f}; router {d.router}; routed in {d.latency_ms:.1f} ms, "
-              f"after loading for {load_s:.1f} s)")
+              f"{d.threshold:.4f}; router {d.router}; routing {d.latency_ms:.1f} ms, "
+              f"load {load_s:.2f} s)")
     sys.stdout.flush()
     return 0
