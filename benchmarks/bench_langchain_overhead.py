@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -111,19 +112,23 @@ def overhead(n: int) -> None:
     llm = RouteLLMChat(strong=InstantChat(model_name="strong-instant"), weak=inner,
                        router=ConstantRouter(), threshold=0.6)
     msgs = [[HumanMessage(p)] for p in PROMPTS]
+    # with a handler attached the wrapper also dispatches its decision event
+    traced = {"callbacks": [BaseCallbackHandler()]}
     print("1. wrapper overhead, zero-cost router (inner model answers instantly)")
     for label, direct, routed in [
         ("invoke", lambda i: inner.invoke(msgs[i % 8]), lambda i: llm.invoke(msgs[i % 8])),
         ("stream", lambda i: list(inner.stream(msgs[i % 8])),
          lambda i: list(llm.stream(msgs[i % 8]))),
+        ("invoke+handler", lambda i: inner.invoke(msgs[i % 8], config=traced),
+         lambda i: llm.invoke(msgs[i % 8], config=traced)),
     ]:
         # interleave the two measurements so machine load affects both alike
         d = np.concatenate([_times(direct, n // 4) for _ in range(2)])
         r = np.concatenate([_times(routed, n // 4) for _ in range(2)])
         added = np.percentile(r, 50) - np.percentile(d, 50)
-        print(f"   {label:6s} direct : {_pct(d)}")
-        print(f"   {label:6s} routed : {_pct(r)}")
-        print(f"   {label:6s} added  : p50 {added:7.3f} ms  (target < 1 ms)")
+        print(f"   {label:14s} direct : {_pct(d)}")
+        print(f"   {label:14s} routed : {_pct(r)}")
+        print(f"   {label:14s} added  : p50 {added:7.3f} ms  (target < 1 ms)")
     snap = llm.stats.snapshot()
     print(f"   statistics consistent: {snap.total_calls} calls recorded, "
           f"{snap.input_tokens['weak']} weak input tokens")

@@ -15,6 +15,7 @@ from .routers.base import Router
 
 if TYPE_CHECKING:
     from .evaluation import BenchmarkResult
+    from .progress import Progress
 
 __all__ = ["register", "resolve_routers", "load_benchmarks", "run_eval"]
 
@@ -69,7 +70,8 @@ def load_benchmarks(names: list[str], data_dir: str | None, mmlu_split: str = "h
     return out
 
 
-def resolve_routers(spec: str, data_dir: str | None) -> dict[str, Router | None]:
+def resolve_routers(spec: str, data_dir: str | None,
+                    progress: Progress | None = None) -> dict[str, Router | None]:
     """Router names/directories -> routers. ``random`` maps to ``None`` (the seed-averaged
     baseline); trainable names are trained on first use and cached."""
     out: dict[str, Router | None] = {}
@@ -77,13 +79,18 @@ def resolve_routers(spec: str, data_dir: str | None) -> dict[str, Router | None]
         if item == "random":
             out[item] = None
         elif item == "default" or Path(item).is_dir():
+            if progress is not None:
+                progress.stage(f"loading router {item}")
             out[item] = load_router(item)
         elif item in ROUTERS:
             try:
                 from .training import get_or_train
             except ImportError:
                 raise RouteLLMError(f"router {item!r} cannot be trained in this build") from None
-            out[item] = get_or_train(item, data_dir=data_dir)
+            if progress is not None:
+                progress.stage(f"router {item}: loading it from the cache, or training it "
+                               "(first use only)")
+            out[item] = get_or_train(item, data_dir=data_dir, progress=progress)
         else:
             raise unknown_name("router", item, ["default", *ROUTERS, "<checkpoint directory>"])
     if not out:
@@ -95,10 +102,15 @@ def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = N
              mmlu_split: str = "heldout", progress: bool = True,
              mmlu_sample: int = 0) -> dict[str, BenchmarkResult]:
     from .evaluation import evaluate_routers
+    from .progress import Progress
 
+    feedback = Progress(enabled=progress)
     names = parse_benchmarks(bench_spec)
+    feedback.stage(f"loading benchmarks: {', '.join(names)}")
     benches = load_benchmarks(names, data_dir, mmlu_split, mmlu_sample)
-    routers = resolve_routers(router_spec, data_dir)
+    routers = resolve_routers(router_spec, data_dir, feedback)
+    n = sum(len(b) for b in benches.values())
+    feedback.stage(f"scoring {n:,} prompts with {len(routers)} router(s)")
     return evaluate_routers(routers, benches, progress=progress)
 
 

@@ -36,6 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint directory to write")
     p.add_argument("--report", default=None, metavar="JSON",
                    help="also write the training-set report (counts per source/model/outcome)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no stage lines or progress bars on standard error")
     p.set_defaults(func=_train)
 
     c = sub.add_parser(
@@ -51,9 +53,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("--strong-fraction", type=float, default=0.3)
     c.add_argument("--save", action="store_true",
                    help="store the calibration table computed on these prompts in the checkpoint")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
     c.set_defaults(func=_calibrate)
 
-    r = sub.add_parser("route", help="route one prompt and print the decision")
+    r = sub.add_parser(
+        "route", help="route one prompt and print the decision",
+        description="Load the router, then route one prompt. The loading time (the embedding "
+        "model on a cold start) and the routing time are reported separately.",
+    )
     r.add_argument("prompt", help="the prompt text")
     r.add_argument("--router", default="default",
                    help="checkpoint directory, 'default' (shipped) or 'random'")
@@ -66,7 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .training import default_config, load_config, train_from_config
+    from .progress import Progress
+    from .training import default_config, load_config, make_embedder, train_from_config
 
     if args.config:
         cfg = load_config(args.config)
@@ -75,7 +83,11 @@ def _train(args: argparse.Namespace) -> int:
                             f"{cfg['router']!r}; drop one of them")
     else:
         cfg = default_config(args.router or "mf")
-    router = train_from_config(cfg, args.data_dir, verbose=True)
+    progress = Progress(enabled=not args.no_progress)
+    progress.stage(f"training a {cfg['router']} router (embedder: {cfg['embedder']})")
+    embedder = progress.attach(make_embedder(cfg["embedder"]))
+    router = train_from_config(cfg, args.data_dir, embedder=embedder, verbose=True,
+                               progress=progress)
     out = router.save(args.out)
     if args.report:
         Path(args.report).write_text(json.dumps(router.training_report_, indent=2))
@@ -106,12 +118,19 @@ def read_prompt_file(path: str | Path) -> list[str]:
 
 def _calibrate(args: argparse.Namespace) -> int:
     from .calibration import calibration_table, check_fraction, threshold_for_fraction
+    from .progress import Progress, run_in_chunks
     from .routers.base import Router
 
     f = check_fraction(args.strong_fraction)
+    progress = Progress(enabled=not args.no_progress)
+    progress.stage(f"loading the router from {args.router}")
     router = Router.load(args.router)
     prompts = read_prompt_file(args.prompts)
-    scores = router.predict_win_rate(prompts)
+    bar = progress.bar(len(prompts), "scoring")
+    try:
+        scores = run_in_chunks(router.predict_win_rate, prompts, bar.update)
+    finally:
+        bar.close()
     t = threshold_for_fraction(scores, f)
     n = int((scores >= t).sum())
     print(f"threshold {t:.6f}: {n} of {len(prompts)} prompts ({n / len(prompts):.1%}) "
@@ -125,6 +144,10 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _route(args: argparse.Namespace) -> int:
+    if not args.prompt.strip():
+        raise DataError('the prompt is empty: pass the text to route, e.g. '
+                        'routellm route "What is the capital of France?"')
+    print(f"loading router {args.router!r} ...", file=sys.stderr, flush=True)
     from .engine import RoutingEngine
 
     t0 = time.perf_counter()  # load: the router, its embedder and their weights

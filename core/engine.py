@@ -16,20 +16,33 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 from .calibration import check_fraction
-from .costs import Price, PriceTable
-from .errors import DataError, unknown_name
+from .costs import Price, PriceTable, count_tokens
+from .errors import ConfigError, DataError, unknown_name
 from .routers import load_router
 from .routers.base import Router
+from .settings import (
+    ROUTES,
+    ROUTING_TEXT_POLICIES,
+    Route,
+    check_callbacks,
+    check_flag,
+    check_name,
+    check_positive_int,
+    check_route,
+    check_routing_text,
+    check_threshold,
+)
 
 __all__ = [
     "Route",
@@ -44,11 +57,7 @@ __all__ = [
 
 logger = logging.getLogger("routellm")
 
-Route = Literal["strong", "weak"]
-ROUTES: tuple[Route, Route] = ("strong", "weak")
-
-#: Named policies for which text the router scores.
-ROUTING_TEXT_POLICIES = ("last_user", "first_user", "conversation", "question")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -145,7 +154,14 @@ class RouteDecision:
 
 @dataclass(frozen=True)
 class StatsSnapshot:
-    """A consistent copy of :class:`RoutingStats` at one moment."""
+    """A consistent copy of :class:`RoutingStats` at one moment.
+
+    ``input_tokens`` and ``output_tokens`` hold every call's tokens: the provider's figures,
+    or estimates (:func:`~routellm_core.costs.count_tokens`) for calls whose model reported no
+    usage. ``estimated_input_tokens`` and ``estimated_output_tokens`` say how many of those
+    tokens are estimates, and :attr:`estimated` whether any are; costs and savings include
+    them.
+    """
 
     calls: dict[str, int]
     input_tokens: dict[str, int]
@@ -157,6 +173,8 @@ class StatsSnapshot:
     always_strong_cost: float | None = None
     savings: float | None = None
     scoring_ms: float = 0.0
+    estimated_input_tokens: dict[str, int] = field(default_factory=dict)
+    estimated_output_tokens: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_calls(self) -> int:
@@ -167,6 +185,13 @@ class StatsSnapshot:
         n = self.total_calls
         return self.calls.get("strong", 0) / n if n else 0.0
 
+    @property
+    def estimated(self) -> bool:
+        """Whether any token figure (and so the cost) is an estimate."""
+        return any(self.estimated_input_tokens.values()) or any(
+            self.estimated_output_tokens.values()
+        )
+
 
 class RoutingStats:
     """Thread-safe counters of calls and tokens per route, with cost and savings.
@@ -175,21 +200,40 @@ class RoutingStats:
         prices: optional ``{"strong": Price|(in, out), "weak": ...}`` in USD per million
             tokens; with them, :meth:`snapshot` reports the cost, the cost had every call gone
             to the strong model, and the savings.
+
+    Copies (``copy.deepcopy``, pickle) hold the counts at the time of the copy and count on
+    their own from then on.
     """
 
     def __init__(self, prices: Mapping[str, Price | tuple[float, float]] | None = None) -> None:
         self._lock = threading.Lock()
-        self.prices = PriceTable(prices) if prices else None
-        if self.prices is not None:
-            for r in ROUTES:
-                self.prices.get(r)  # fail at construction, not at the first call
+        self.prices = self.price_table(prices)
         self.reset()
+
+    @staticmethod
+    def price_table(prices: Mapping[str, Price | tuple[float, float]] | None) -> PriceTable | None:
+        """Validate per-route prices: ``None``, or a price for both ``"strong"`` and ``"weak"``."""
+        if prices is None:
+            return None
+        if not isinstance(prices, Mapping):
+            raise ConfigError(
+                'prices must be a mapping {"strong": (in, out), "weak": (in, out)} in USD per '
+                f"million tokens, got {type(prices).__name__} {prices!r}"
+            )
+        if not prices:
+            return None
+        table = PriceTable(prices)
+        for r in ROUTES:
+            table.get(r)  # fail at construction, not at the first call
+        return table
 
     def reset(self) -> None:
         with self._lock:
             self._calls: dict[str, int] = dict.fromkeys(ROUTES, 0)
             self._in: dict[str, int] = dict.fromkeys(ROUTES, 0)
             self._out: dict[str, int] = dict.fromkeys(ROUTES, 0)
+            self._est_in: dict[str, int] = dict.fromkeys(ROUTES, 0)
+            self._est_out: dict[str, int] = dict.fromkeys(ROUTES, 0)
             self._reasons: dict[str, int] = {}
             self._fallbacks = 0
             self._errors = 0
@@ -203,21 +247,46 @@ class RoutingStats:
             if decision.reason == "router_error":
                 self._errors += 1
 
-    def record_fallback(self, from_route: Route, to_route: Route) -> None:
-        """The call moved from one route to the other (the chosen model raised)."""
+    def record_fallback(self, from_route: Route, to_route: Route, from_reason: str | None = None) -> None:
+        """The call moved from one route to the other (the chosen model raised).
+
+        The call is counted once, under the route that answered; its reason becomes
+        ``"fallback"`` (``from_reason``, the reason of the first decision, loses one count),
+        so ``reasons`` adds up to the number of calls.
+        """
         with self._lock:
             self._calls[from_route] -= 1
             self._calls[to_route] += 1
             self._fallbacks += 1
+            if from_reason is not None and self._reasons.get(from_reason, 0) > 0:
+                self._reasons[from_reason] -= 1
+                if not self._reasons[from_reason]:
+                    del self._reasons[from_reason]
+            self._reasons["fallback"] = self._reasons.get("fallback", 0) + 1
 
-    def record_usage(self, route: Route, input_tokens: int, output_tokens: int) -> None:
+    def record_usage(
+        self,
+        route: Route,
+        input_tokens: int,
+        output_tokens: int,
+        *,
+        estimated_input: bool = False,
+        estimated_output: bool = False,
+    ) -> None:
+        """Add one call's tokens; ``estimated_*`` marks figures that are estimates."""
+        tin, tout = int(input_tokens or 0), int(output_tokens or 0)
         with self._lock:
-            self._in[route] += int(input_tokens or 0)
-            self._out[route] += int(output_tokens or 0)
+            self._in[route] += tin
+            self._out[route] += tout
+            if estimated_input:
+                self._est_in[route] += tin
+            if estimated_output:
+                self._est_out[route] += tout
 
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
             calls, tin, tout = dict(self._calls), dict(self._in), dict(self._out)
+            est_in, est_out = dict(self._est_in), dict(self._est_out)
             reasons, fb, err, ms = dict(self._reasons), self._fallbacks, self._errors, self._scoring_ms
         cost = always = savings = None
         if self.prices is not None:
@@ -225,7 +294,83 @@ class RoutingStats:
             # Always-strong assumes the strong model would have used the same tokens.
             always = self.prices.cost("strong", sum(tin.values()), sum(tout.values()))
             savings = always - cost
-        return StatsSnapshot(calls, tin, tout, reasons, fb, err, cost, always, savings, ms)
+        return StatsSnapshot(calls, tin, tout, reasons, fb, err, cost, always, savings, ms,
+                             est_in, est_out)
+
+    def __getstate__(self) -> dict[str, Any]:
+        with self._lock:
+            return {k: (dict(v) if isinstance(v, dict) else v)
+                    for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+
+#: The settings of a :class:`RoutingEngine`, as its constructor takes them.
+SETTINGS = (
+    "router",
+    "embedder",
+    "strong_fraction",
+    "threshold",
+    "strong_name",
+    "weak_name",
+    "routing_text",
+    "sticky",
+    "on_router_error",
+    "on_route",
+    "prices",
+    "max_sticky_threads",
+)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The settings as given (the router as a name, a directory or an instance)."""
+
+    router: Any
+    embedder: Any
+    strong_fraction: float | None
+    threshold: float | None
+    strong_name: str | None
+    weak_name: str | None
+    routing_text: Any
+    sticky: bool
+    on_router_error: Route
+    on_route: Any
+    prices: Mapping[str, Any] | None
+    max_sticky_threads: int
+
+
+@dataclass(frozen=True)
+class _Active:
+    """What decisions read, validated and resolved; swapped as one object, so a call in
+    flight never mixes old and new settings."""
+
+    router: Router
+    threshold: float
+    strong_fraction: float | None
+    names: dict[Route, str]
+    policy: RoutingTextPolicy
+    sticky: bool
+    on_router_error: Route
+    max_sticky: int
+
+
+def _same_router_spec(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, (str, os.PathLike)) and isinstance(b, (str, os.PathLike)):
+        return os.fspath(a) == os.fspath(b)
+    return False
+
+
+def _freeze(value: Any) -> Any:
+    try:
+        hash(value)
+        return value
+    except TypeError:
+        return ("id", id(value))
 
 
 class RoutingEngine:
@@ -236,17 +381,30 @@ class RoutingEngine:
             :class:`~routellm_core.routers.base.Router`.
         strong_fraction: the share of calls (on the router's calibration prompts) that should
             go to the strong model; the threshold comes from the router's calibration table.
-        threshold: a raw score threshold instead (``score >= threshold`` routes strong).
-            Give ``strong_fraction`` or ``threshold``, not both; with neither, 0.5 of calls.
+        threshold: a raw score threshold in [0, 1] instead (``score >= threshold`` routes
+            strong). Give ``strong_fraction`` or ``threshold``, not both; with neither, 0.5 of
+            calls.
         strong_name, weak_name: model names reported in decisions (default: the router's
-            ``strong_model`` / ``weak_model``).
+            ``strong_model`` / ``weak_model``); wrappers name them with
+            :func:`~routellm_core.settings.inner_model_name`.
         routing_text: policy for which text is scored (see :func:`routing_text`).
         sticky: keep a conversation (by thread id) on the route of its first decision.
         on_router_error: route used when the router raises (``"strong"`` by default).
-        on_route: callables receiving each :class:`RouteDecision`.
+        on_route: callables receiving each :class:`RouteDecision`, fallbacks included.
         prices: per-route prices for :class:`RoutingStats`.
         max_sticky_threads: how many conversations the sticky memory keeps (LRU).
         embedder: optional embedder for embedding routers (any object with ``embed``).
+
+    Raises:
+        ConfigError: a setting has a wrong type or value (the message names it and the fix).
+        UnknownNameError: an unknown router name or routing-text policy (valid ones listed).
+        CheckpointError: the router directory does not exist or holds no checkpoint.
+
+    Settings can change later with :meth:`configure` (validated the same way; statistics and
+    sticky memory are kept). :meth:`variant` derives an engine with other settings that
+    shares this one's statistics and sticky memory (per-call configuration); :meth:`copy`
+    one with its own. Pickling and ``copy.deepcopy`` keep every setting, the statistics and
+    the sticky memory; a router given by name or directory is loaded again on unpickling.
     """
 
     def __init__(
@@ -265,57 +423,245 @@ class RoutingEngine:
         max_sticky_threads: int = 10_000,
         embedder: Any = None,
     ) -> None:
-        if strong_fraction is not None and threshold is not None:
-            raise DataError("give strong_fraction or threshold, not both")
-        if on_router_error not in ROUTES:
-            raise unknown_name("route", on_router_error, ROUTES)
-        if isinstance(routing_text, str) and routing_text not in ROUTING_TEXT_POLICIES:
-            raise unknown_name("routing_text policy", routing_text, ROUTING_TEXT_POLICIES)
-        self.router: Router = load_router(router, embedder=embedder)
-        if threshold is not None:
-            self.threshold = float(threshold)
-        else:
-            self.strong_fraction = check_fraction(0.5 if strong_fraction is None else strong_fraction)
-            self.threshold = self.router.threshold_for(self.strong_fraction)
-        self.names: dict[Route, str] = {
-            "strong": strong_name or self.router.strong_model,
-            "weak": weak_name or self.router.weak_model,
-        }
-        self.routing_text_policy = routing_text
-        self.sticky = sticky
-        self.on_router_error: Route = on_router_error
-        if on_route is None:
-            self.on_route: list[Callable[[RouteDecision], Any]] = []
-        elif callable(on_route):
-            self.on_route = [on_route]
-        else:
-            self.on_route = list(on_route)
+        settings = _Settings(router, embedder, strong_fraction, threshold, strong_name,
+                             weak_name, routing_text, sticky, on_router_error, on_route, prices,
+                             max_sticky_threads)
+        active, callbacks = self._resolve(settings, None)
+        self._settings = settings
+        self._active = active
+        self.on_route: list[Callable[[RouteDecision], Any]] = list(callbacks)
         self.stats = RoutingStats(prices)
         self._sticky: OrderedDict[str, Route] = OrderedDict()
         self._sticky_lock = threading.Lock()
-        self._max_sticky = max_sticky_threads
         # one scoring at a time: torch/BLAS thread pools thrash on 2 cores when several
         # threads embed at once, and some tokenizers are not thread-safe.
         self._score_lock = threading.Lock()
+        self._variants: OrderedDict[Any, RoutingEngine] = OrderedDict()
+        self._variants_lock = threading.Lock()
+
+    # ---- settings -----------------------------------------------------------------------------
+    @property
+    def router(self) -> Router:
+        """The loaded router."""
+        return self._active.router
+
+    @property
+    def threshold(self) -> float:
+        """The threshold in force (``score >= threshold`` routes strong)."""
+        return self._active.threshold
+
+    @property
+    def strong_fraction(self) -> float | None:
+        """The strong fraction the threshold was read for (``None`` with a raw threshold)."""
+        return self._active.strong_fraction
+
+    @property
+    def names(self) -> dict[Route, str]:
+        """The inner models' names by route."""
+        return self._active.names
+
+    @property
+    def routing_text_policy(self) -> RoutingTextPolicy:
+        return self._active.policy
+
+    @property
+    def sticky(self) -> bool:
+        return self._active.sticky
+
+    @property
+    def on_router_error(self) -> Route:
+        return self._active.on_router_error
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings as given (router as a name, directory or instance), by name."""
+        s = self._settings
+        return {k: getattr(s, k) for k in SETTINGS}
+
+    @staticmethod
+    def _resolve(
+        s: _Settings, current: tuple[_Settings, Router] | None
+    ) -> tuple[_Active, tuple[Callable[..., Any], ...]]:
+        """Validate settings and load the router (reusing ``current``'s when unchanged)."""
+        if s.strong_fraction is not None and s.threshold is not None:
+            raise ConfigError(
+                "give strong_fraction or threshold, not both (strong_fraction chooses the share "
+                "of strong calls, threshold a raw score)"
+            )
+        threshold = check_threshold(s.threshold) if s.threshold is not None else None
+        fraction = None if threshold is not None else check_fraction(
+            0.5 if s.strong_fraction is None else s.strong_fraction)
+        policy = check_routing_text(s.routing_text)
+        sticky = check_flag("sticky", s.sticky)
+        on_error = check_route("on_router_error", s.on_router_error)
+        callbacks = check_callbacks("on_route", s.on_route)
+        max_sticky = check_positive_int("max_sticky_threads", s.max_sticky_threads)
+        strong_name = check_name("strong_name", s.strong_name)
+        weak_name = check_name("weak_name", s.weak_name)
+        RoutingStats.price_table(s.prices)
+        if (current is not None and _same_router_spec(current[0].router, s.router)
+                and current[0].embedder is s.embedder):
+            router = current[1]
+        else:
+            router = load_router(s.router, embedder=s.embedder)
+        if threshold is None:
+            assert fraction is not None
+            threshold = router.threshold_for(fraction)
+        names: dict[Route, str] = {
+            "strong": strong_name or router.strong_model,
+            "weak": weak_name or router.weak_model,
+        }
+        active = _Active(router, float(threshold), fraction, names, policy, sticky, on_error,
+                         max_sticky)
+        return active, callbacks
+
+    def _with_changes(self, changes: Mapping[str, Any]) -> _Settings:
+        unknown = [k for k in changes if k not in SETTINGS]
+        if unknown:
+            raise unknown_name("engine setting", unknown[0], SETTINGS)
+        changes = dict(changes)
+        # the one set last wins: a threshold replaces a strong fraction, and the reverse
+        if changes.get("threshold") is not None and "strong_fraction" not in changes:
+            changes["strong_fraction"] = None
+        if changes.get("strong_fraction") is not None and "threshold" not in changes:
+            changes["threshold"] = None
+        return replace(self._settings, **changes)
+
+    def configure(self, **changes: Any) -> None:
+        """Change settings in place, validated as in the constructor; on an error nothing
+        changes. Statistics and sticky memory are kept; the router is loaded again only
+        when ``router`` (or ``embedder``) changes.
+
+        A ``threshold`` replaces a ``strong_fraction`` set before, and the reverse.
+
+        Example:
+            >>> engine = RoutingEngine("random", strong_fraction=0.3)
+            >>> engine.configure(threshold=0.9)
+            >>> engine.threshold, engine.strong_fraction
+            (0.9, None)
+        """
+        settings = self._with_changes(changes)
+        active, callbacks = self._resolve(settings, (self._settings, self.router))
+        prices = RoutingStats.price_table(settings.prices)
+        self._settings = settings
+        self._active = active
+        if "on_route" in changes:
+            self.on_route[:] = callbacks
+        if "prices" in changes:
+            self.stats.prices = prices
+        with self._variants_lock:
+            self._variants.clear()
+        with self._sticky_lock:
+            while len(self._sticky) > active.max_sticky:
+                self._sticky.popitem(last=False)
+
+    def variant(self, **changes: Any) -> RoutingEngine:
+        """An engine with other settings that shares this one's statistics, sticky memory and
+        ``on_route`` callbacks (for per-call configuration). Variants are cached by their
+        settings, so asking again is cheap.
+
+        Raises:
+            ConfigError: ``prices`` differ (statistics are shared, so are prices), or a
+                setting is invalid.
+        """
+        if not changes:
+            return self
+        if "prices" in changes and changes["prices"] != self._settings.prices:
+            raise ConfigError("prices cannot change per call: the statistics are shared; "
+                              "build a separate model (or model_copy) with other prices")
+        key = tuple(sorted((k, _freeze(v)) for k, v in changes.items()))
+        with self._variants_lock:
+            hit = self._variants.get(key)
+            if hit is not None:
+                self._variants.move_to_end(key)
+                return hit
+        new = self._derive(changes, share=True)
+        with self._variants_lock:
+            self._variants[key] = new
+            while len(self._variants) > 32:
+                self._variants.popitem(last=False)
+        return new
+
+    def copy(self, **changes: Any) -> RoutingEngine:
+        """An independent engine with the same settings (or these changes): its own statistics
+        (starting at zero), sticky memory and ``on_route`` list. The loaded router is reused
+        when the router setting is unchanged."""
+        return self._derive(changes, share=False)
+
+    def _derive(self, changes: Mapping[str, Any], *, share: bool) -> RoutingEngine:
+        settings = self._with_changes(changes)
+        active, callbacks = self._resolve(settings, (self._settings, self.router))
+        new = RoutingEngine.__new__(RoutingEngine)
+        new._settings = settings
+        new._active = active
+        if share:
+            new.on_route = self.on_route if "on_route" not in changes else list(callbacks)
+            new.stats = self.stats
+            new._sticky, new._sticky_lock = self._sticky, self._sticky_lock
+        else:
+            new.on_route = list(callbacks) if "on_route" in changes else list(self.on_route)
+            new.stats = RoutingStats(settings.prices)
+            new._sticky, new._sticky_lock = OrderedDict(), threading.Lock()
+        new._score_lock = self._score_lock if active.router is self.router else threading.Lock()
+        new._variants, new._variants_lock = OrderedDict(), threading.Lock()
+        return new
+
+    def __getstate__(self) -> dict[str, Any]:
+        s = self._settings
+        router = s.router
+        if not isinstance(router, (str, os.PathLike)):
+            router = self.router  # an instance: pickled as it is
+        with self._sticky_lock:
+            sticky = dict(self._sticky)
+        return {"settings": replace(s, router=router), "on_route": list(self.on_route),
+                "stats": self.stats, "sticky": sticky}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        settings: _Settings = state["settings"]
+        # a router given by name or directory is loaded again, not unpickled
+        active, _ = self._resolve(settings, None)
+        self._settings = settings
+        self._active = active
+        self.on_route = list(state["on_route"])
+        self.stats = state["stats"]
+        self._sticky = OrderedDict(state["sticky"])
+        self._sticky_lock = threading.Lock()
+        self._score_lock = threading.Lock()
+        self._variants, self._variants_lock = OrderedDict(), threading.Lock()
 
     # ------------------------------------------------------------------------------------------
     def resolve_force(self, force: str | None) -> Route | None:
-        """Map ``"strong"``, ``"weak"`` or an inner model's name to a route."""
+        """Map ``"strong"``, ``"weak"`` or an inner model's name to a route.
+
+        Raises:
+            ConfigError: ``force`` is not a string, or it names both inner models (they have
+                the same name): force with ``"strong"`` or ``"weak"`` then.
+            UnknownNameError: no route or model has that name (the valid names are listed).
+        """
         if force is None:
             return None
+        if not isinstance(force, str):
+            raise ConfigError(f"a forced route (model=) must be 'strong', 'weak' or an inner "
+                              f"model's name, got {type(force).__name__} {force!r}")
         if force in ROUTES:
             return force  # type: ignore[return-value]
-        for route, name in self.names.items():
-            if force == name:
-                return route
-        raise unknown_name("model", force, [*ROUTES, *self.names.values()])
+        names = self._active.names
+        matches = [route for route, name in names.items() if name == force]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise ConfigError(
+                f"model {force!r} is ambiguous: the strong and the weak model are both called "
+                f"{force!r}; force with model='strong' or model='weak'"
+            )
+        raise unknown_name("model", force, dict.fromkeys([*ROUTES, *names.values()]))
 
     def other(self, route: Route) -> Route:
         return "weak" if route == "strong" else "strong"
 
     def text_for(self, turns: Sequence[Turn], *, question: str | None = None, raw: Any = None) -> str:
         """Apply this engine's routing-text policy."""
-        return routing_text(self.routing_text_policy, turns, question=question, raw=raw)
+        return routing_text(self._active.policy, turns, question=question, raw=raw)
 
     def warmup(self) -> float:
         """Load the router's models now (for embedding routers: torch and MiniLM, about 4 s on
@@ -328,7 +674,7 @@ class RoutingEngine:
     def score(self, text: str) -> float:
         """The router's score for one text (no threshold, no statistics)."""
         with self._score_lock:
-            return float(self.router.predict_win_rate([text])[0])
+            return float(self._active.router.predict_win_rate([text])[0])
 
     def decide(
         self, text: str | None, *, force: str | None = None, thread_id: str | None = None
@@ -360,7 +706,7 @@ class RoutingEngine:
         Raises:
             DataError: the conversation is empty (and no question is known).
         """
-        if not turns and not question and not (callable(self.routing_text_policy) and raw):
+        if not turns and not question and not (callable(self._active.policy) and raw):
             raise DataError("cannot route an empty message list: pass at least one message")
         return self._decide(
             lambda: self.text_for(turns, question=question, raw=raw),
@@ -386,37 +732,41 @@ class RoutingEngine:
     def _decide(
         self, get_text: Callable[[], str | None], *, force: str | None, thread_id: str | None
     ) -> RouteDecision:
+        a = self._active
         forced = self.resolve_force(force)
-        router_name = self.router.name
         if forced is not None:
-            decision = self._make(forced, None, "forced", 0.0)
-        elif self.sticky and thread_id is not None and (r := self._sticky_get(thread_id)):
-            decision = self._make(r, None, "sticky", 0.0)
+            decision = self._make(a, forced, None, "forced", 0.0)
+        elif a.sticky and thread_id is not None and (r := self._sticky_get(thread_id)):
+            decision = self._make(a, r, None, "sticky", 0.0)
         else:
             t0 = time.perf_counter()
             try:
                 text = get_text()
                 if text is None:
                     raise DataError("no routing text")
-                s = self.score(text)
-                route: Route = "strong" if s >= self.threshold else "weak"
-                decision = self._make(route, s, "router", (time.perf_counter() - t0) * 1e3)
+                with self._score_lock:
+                    s = float(a.router.predict_win_rate([text])[0])
+                route: Route = "strong" if s >= a.threshold else "weak"
+                decision = self._make(a, route, s, "router", (time.perf_counter() - t0) * 1e3)
             except Exception as exc:  # the fail-safe: never lose a call to a router bug
                 logger.warning(
                     "router %r failed (%s: %s); sending the call to the %s model",
-                    router_name, type(exc).__name__, exc, self.on_router_error,
+                    a.router.name, type(exc).__name__, exc, a.on_router_error,
                 )
-                decision = self._make(self.on_router_error, None, "router_error",
+                decision = self._make(a, a.on_router_error, None, "router_error",
                                       (time.perf_counter() - t0) * 1e3)
-            if self.sticky and thread_id is not None:
-                self._sticky_set(thread_id, decision.route)
+            if a.sticky and thread_id is not None:
+                self._sticky_set(thread_id, decision.route, a.max_sticky)
         self.stats.record_decision(decision)
+        self._notify(decision)
+        return decision
+
+    def _notify(self, decision: RouteDecision) -> None:
         for cb in self.on_route:
             try:
                 cb(decision)
             except Exception as exc:  # a user's callback must not break the call
                 logger.warning("on_route callback %r raised %s: %s", cb, type(exc).__name__, exc)
-        return decision
 
     async def adecide(
         self, text: str | None, *, force: str | None = None, thread_id: str | None = None
@@ -426,21 +776,100 @@ class RoutingEngine:
             return self.decide(text, force=force, thread_id=thread_id)
         return await asyncio.to_thread(self.decide, text, force=force, thread_id=thread_id)
 
+    # ---- the chosen model raised ------------------------------------------------------------
     def fallback_decision(self, decision: RouteDecision) -> RouteDecision:
-        """The decision after the chosen model raised and the other model takes the call."""
-        to = self.other(decision.route)
-        self.stats.record_fallback(decision.route, to)
-        logger.warning("the %s model (%s) raised; retrying once on the %s model (%s)",
-                       decision.route, decision.model, to, self.names[to])
-        return RouteDecision(to, self.names[to], decision.score, decision.threshold,
-                             decision.router, "fallback", decision.latency_ms)
+        """The decision after the chosen model raised and the other model takes the call.
 
-    def record_usage(self, route: Route, input_tokens: int, output_tokens: int) -> None:
-        self.stats.record_usage(route, input_tokens, output_tokens)
+        The statistics move the call to the other route with the reason ``"fallback"``, a
+        warning is logged, and the ``on_route`` callbacks receive the new decision.
+        """
+        to = self.other(decision.route)
+        names = self._active.names
+        self.stats.record_fallback(decision.route, to, decision.reason)
+        logger.warning("the %s model (%s) raised; retrying once on the %s model (%s)",
+                       decision.route, decision.model, to, names[to])
+        new = RouteDecision(to, names[to], decision.score, decision.threshold,
+                            decision.router, "fallback", decision.latency_ms)
+        self._notify(new)
+        return new
+
+    def call(
+        self,
+        decision: RouteDecision,
+        fn: Callable[[Route], T],
+        *,
+        fallback: bool,
+        on_fallback: Callable[[RouteDecision], Any] | None = None,
+    ) -> tuple[RouteDecision, T]:
+        """Run ``fn(route)`` for the decision; with ``fallback``, when it raises, run it once
+        more on the other route (:meth:`fallback_decision`, then ``on_fallback``).
+
+        Returns:
+            The decision that answered and ``fn``'s result.
+        """
+        try:
+            return decision, fn(decision.route)
+        except Exception:
+            if not fallback:
+                raise
+            decision = self.fallback_decision(decision)
+            if on_fallback is not None:
+                on_fallback(decision)
+            return decision, fn(decision.route)
+
+    async def acall(
+        self,
+        decision: RouteDecision,
+        fn: Callable[[Route], Awaitable[T]],
+        *,
+        fallback: bool,
+        on_fallback: Callable[[RouteDecision], Any] | None = None,
+    ) -> tuple[RouteDecision, T]:
+        """:meth:`call` for a coroutine function (``on_fallback`` may return an awaitable)."""
+        try:
+            return decision, await fn(decision.route)
+        except Exception:
+            if not fallback:
+                raise
+            decision = self.fallback_decision(decision)
+            if on_fallback is not None:
+                pending = on_fallback(decision)
+                if inspect.isawaitable(pending):
+                    await pending
+            return decision, await fn(decision.route)
+
+    # ---- usage ------------------------------------------------------------------------------
+    def record_usage(
+        self,
+        route: Route,
+        input_tokens: int | None,
+        output_tokens: int | None,
+        *,
+        prompt: str | Callable[[], str] | None = None,
+        output: str | Callable[[], str] | None = None,
+    ) -> None:
+        """Record one call's tokens, estimating the figures the provider did not report.
+
+        Args:
+            route: the route that answered.
+            input_tokens, output_tokens: the provider's figures; ``None`` when it reported
+                none: then the tokens of ``prompt`` / ``output`` are estimated with
+                :func:`~routellm_core.costs.count_tokens` and marked as estimated in the
+                statistics.
+            prompt, output: the call's text (or a function returning it, only called when an
+                estimate is needed).
+        """
+        est_in = input_tokens is None and prompt is not None
+        est_out = output_tokens is None and output is not None
+        tin = count_tokens(_text(prompt)) if est_in else int(input_tokens or 0)
+        tout = count_tokens(_text(output)) if est_out else int(output_tokens or 0)
+        self.stats.record_usage(route, tin, tout, estimated_input=est_in,
+                                estimated_output=est_out)
 
     # ------------------------------------------------------------------------------------------
-    def _make(self, route: Route, score: float | None, reason: str, ms: float) -> RouteDecision:
-        return RouteDecision(route, self.names[route], score, self.threshold, self.router.name, reason, ms)
+    @staticmethod
+    def _make(a: _Active, route: Route, score: float | None, reason: str, ms: float) -> RouteDecision:
+        return RouteDecision(route, a.names[route], score, a.threshold, a.router.name, reason, ms)
 
     def _sticky_get(self, thread_id: str) -> Route | None:
         with self._sticky_lock:
@@ -449,10 +878,15 @@ class RoutingEngine:
                 self._sticky.move_to_end(thread_id)
             return r
 
-    def _sticky_set(self, thread_id: str, route: Route) -> None:
+    def _sticky_set(self, thread_id: str, route: Route, limit: int) -> None:
         with self._sticky_lock:
             self._sticky[thread_id] = route
             self._sticky.move_to_end(thread_id)
-            while len(self._sticky) > self._max_sticky:
+            while len(self._sticky) > limit:
                 self._sticky.popitem(last=False)
 
+
+def _text(value: str | Callable[[], str] | None) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else value()

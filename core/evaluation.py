@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,7 @@ def evaluate(
     benchmark: BenchmarkSet,
     name: str | None = None,
     fractions: np.ndarray = metrics.FRACTIONS,
+    progress: Callable[[int], Any] | None = None,
 ) -> RouterResult:
     """Evaluate one router (or precomputed scores) on one benchmark.
 
@@ -129,8 +130,14 @@ def evaluate(
         benchmark: the prompts and outcomes.
         name: label in tables (default: the router's name).
         fractions: operating points (default: 0 %, 10 %, ..., 100 %).
+        progress: receives the number of prompts scored, chunk by chunk (a bar's ``update``).
     """
-    if isinstance(router_or_scores, Router):
+    if isinstance(router_or_scores, Router) and progress is not None:
+        from .progress import run_in_chunks
+
+        scores = run_in_chunks(router_or_scores.predict_win_rate, benchmark.prompts, progress)
+        label = name or router_or_scores.name
+    elif isinstance(router_or_scores, Router):
         scores = router_or_scores.predict_win_rate(benchmark.prompts)
         label = name or router_or_scores.name
     else:
@@ -187,12 +194,12 @@ def evaluate_routers(
     from .routers.random import RandomRouter
 
     out: dict[str, BenchmarkResult] = {}
-    total = len(routers) * len(benchmarks)
+    total = len(routers) * sum(len(b) for b in benchmarks.values())
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .progress import Progress
 
-        bar = tqdm(total=total, desc="evaluating", unit="run", leave=False)
+        bar = Progress().bar(total, "evaluating", unit="prompt")
     for bname, bench in benchmarks.items():
         res: dict[str, RouterResult] = {}
         for rname, router in routers.items():
@@ -200,10 +207,11 @@ def evaluate_routers(
                 bar.set_postfix_str(f"{rname} on {bname}")
             if router is None or isinstance(router, RandomRouter):
                 res[rname] = random_baseline(bench, name=rname)
+                if bar is not None:
+                    bar.update(len(bench))
             else:
-                res[rname] = evaluate(router, bench, name=rname)
-            if bar is not None:
-                bar.update(1)
+                res[rname] = evaluate(router, bench, name=rname,
+                                      progress=bar.update if bar is not None else None)
         out[bname] = BenchmarkResult(
             name=bname,
             n=len(bench),

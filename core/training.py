@@ -51,6 +51,7 @@ from .errors import DataError, unknown_name
 
 if TYPE_CHECKING:
     from .embeddings import Embedder
+    from .progress import Progress
     from .routers.base import Router
 
 __all__ = [
@@ -813,6 +814,7 @@ def train_from_config(
     *,
     embedder: Embedder | None = None,
     verbose: bool = False,
+    progress: Progress | None = None,
 ) -> Router:
     """Build the training set, train the router, and compute its calibration table.
 
@@ -821,6 +823,7 @@ def train_from_config(
         data_dir: overrides ``config["data_dir"]``.
         embedder: overrides ``config["embedder"]`` (tests pass a HashingEmbedder).
         verbose: print the training-set report.
+        progress: print the stages and show progress bars (the command line).
 
     Returns:
         The fitted router; ``router.training_report_`` holds the report (as a dict, see
@@ -832,6 +835,8 @@ def train_from_config(
     cfg = validate_config(config)
     data_dir = data_dir if data_dir is not None else cfg.get("data_dir")
     router = build_router(cfg, embedder)
+    if progress is not None:
+        progress.stage("building the training set (loading and decontaminating the sources)")
     # classifier routers embed nothing themselves; decontamination still needs embeddings
     get_emb = getattr(router, "get_embedder", None)
     emb = get_emb() if get_emb is not None else (embedder or make_embedder(cfg["embedder"]))
@@ -851,10 +856,17 @@ def train_from_config(
     if verbose:
         print(report.format())
     t0 = time.perf_counter()
-    router.fit(data)
+    if progress is not None:
+        what = "battles" if isinstance(data, Battles) else "outcomes and battles"
+        progress.stage(f"training {router.name} on {len(data):,} {what}")
+        progress.fit(router, data)
+    else:
+        router.fit(data)
     router.fit_seconds_ = time.perf_counter() - t0
     if cfg["calibration"]:
         prompts = calibration_prompts(cfg["calibration"], data_dir)
+        if progress is not None:
+            progress.stage(f"calibrating on {len(prompts):,} {cfg['calibration']} prompts")
         router.calibration_ = calibration_table(router, prompts, cfg["calibration"])
     router.training_report_ = report.to_dict()
     router.training_config_ = cfg
@@ -867,6 +879,7 @@ def get_or_train(
     *,
     config: Mapping[str, Any] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
 ) -> Router:
     """Load the router trained with ``name``'s default config from the cache, or train it.
 
@@ -879,6 +892,7 @@ def get_or_train(
         data_dir: the data directory.
         config: a config to use instead of the default.
         cache_dir: cache root (default :func:`~routellm_core.embeddings.default_cache_dir`).
+        progress: stages and progress bars while training (the command line).
     """
     from .embeddings import default_cache_dir
     from .routers.base import Router
@@ -893,7 +907,8 @@ def get_or_train(
             return Router.load(path)
         except Exception as exc:  # a stale or damaged cache entry only costs a retrain
             logger.warning("retraining %s: cached checkpoint %s unusable (%s)", name, path, exc)
-    router = train_from_config(cfg, data_dir)
+    embedder = progress.attach(make_embedder(cfg["embedder"])) if progress is not None else None
+    router = train_from_config(cfg, data_dir, embedder=embedder, progress=progress)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     router.save(tmp)
     try:

@@ -24,8 +24,12 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+import pickle
+import sys
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, Literal
 
 from langchain_core.callbacks import (
@@ -33,6 +37,7 @@ from langchain_core.callbacks import (
     BaseCallbackHandler,
     CallbackManagerForLLMRun,
 )
+from langchain_core.callbacks.manager import ahandle_event, dispatch_custom_event, handle_event
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.language_models.model_profile import ModelProfile
@@ -47,15 +52,23 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.outputs import ChatGenerationChunk, ChatResult, LLMResult
-from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig
+from langchain_core.runnables import (
+    Runnable,
+    RunnableBinding,
+    RunnableConfig,
+    RunnableSerializable,
+)
 from langchain_core.runnables.config import ensure_config, merge_configs
+from langchain_core.runnables.configurable import RunnableConfigurableFields
+from langchain_core.runnables.utils import AnyConfigurableField
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict, PrivateAttr, SecretStr, field_validator, model_validator
 from typing_extensions import Self
 
 from routellm_core.engine import RouteDecision, RoutingEngine, RoutingStats, Turn
+from routellm_core.settings import inner_model_name
 
-__all__ = ["RouteLLMChat", "messages_to_turns"]
+__all__ = ["RouteLLMChat", "messages_to_turns", "ROUTE_EVENT"]
 
 logger = logging.getLogger("routellm")
 
@@ -67,6 +80,19 @@ THREAD_KEYS = ("thread_id", "session_id")
 _THREAD_KWARG = "thread_id"
 #: private binding key carrying bind_tools' extra keyword arguments to call time
 _TOOL_KWARGS = "routellm_tool_kwargs"
+#: Name of the custom event dispatched with each decision's record (``astream_events``
+#: ``on_custom_event``, LangSmith run events, ``on_custom_event`` of callback handlers).
+ROUTE_EVENT = "routellm_route"
+#: fields whose value lives in the routing engine: assigning one reconfigures the engine
+_ENGINE_FIELDS = frozenset({
+    "strong", "weak", "router", "strong_fraction", "threshold", "routing_text", "sticky",
+    "on_router_error", "on_route", "prices", "embeddings",
+})
+#: a threshold replaces a strong fraction, and the reverse (the one set last wins)
+_PARTNER = {"threshold": "strong_fraction", "strong_fraction": "threshold"}
+#: the model a per-call configured copy (configurable_fields) is derived from
+_CONFIGURED_FROM: ContextVar[RouteLLMChat | None] = ContextVar("routellm_configured_from",
+                                                               default=None)
 
 _ROLES = {
     "human": "user",
@@ -108,18 +134,17 @@ def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
 
 
 def _model_name(model: BaseChatModel) -> str:
-    """The inner model's name, as LangChain reports it in tracing parameters."""
+    """The inner model's name: LangChain's ``ls_model_name``, else its ``model_name``,
+    ``model`` or ``model_id``, else its class name (the rule of
+    :func:`~routellm_core.settings.inner_model_name`, shared with LlamaIndex)."""
     try:
         name = model._get_ls_params().get("ls_model_name")
     except Exception:  # a provider's _get_ls_params is not ours to trust
         name = None
-    if isinstance(name, str) and name:
-        return name
-    for attr in ("model_name", "model", "model_id"):
-        value = getattr(model, attr, None)
-        if isinstance(value, str) and value:
-            return value
-    return type(model).__name__
+    return inner_model_name(
+        name, *(getattr(model, a, None) for a in ("model_name", "model", "model_id")),
+        fallback=type(model).__name__,
+    )
 
 
 def _intersect_profiles(a: ModelProfile | None, b: ModelProfile | None) -> ModelProfile | None:
@@ -152,9 +177,121 @@ def _unwrap(runnable: Any) -> tuple[BaseChatModel, dict[str, Any]]:
     return runnable, kwargs
 
 
-def _usage(message: BaseMessage) -> tuple[int, int]:
-    usage = getattr(message, "usage_metadata", None) or {}
+def _usage(message: BaseMessage) -> tuple[int, int] | None:
+    """The provider's (input, output) tokens, or ``None`` when the message reports none."""
+    usage = getattr(message, "usage_metadata", None)
+    if not usage:
+        return None
     return int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)
+
+
+def _messages_text(messages: Sequence[BaseMessage]) -> Callable[[], str]:
+    return lambda: "\n".join(m.text for m in messages)
+
+
+class _Usage:
+    """Adds up one call's usage over messages or chunks; without any provider figures the
+    engine estimates them from the text (and marks them as estimates)."""
+
+    __slots__ = ("tin", "tout", "reported", "parts")
+
+    def __init__(self) -> None:
+        self.tin = self.tout = 0
+        self.reported = False
+        self.parts: list[BaseMessage] = []
+
+    def add(self, message: BaseMessage) -> None:
+        u = _usage(message)
+        if u is not None:
+            self.reported = True
+            self.tin += u[0]
+            self.tout += u[1]
+        self.parts.append(message)
+
+    def record(self, engine: RoutingEngine, route: Route, prompt: Callable[[], str]) -> None:
+        if self.reported:
+            engine.record_usage(route, self.tin, self.tout)
+        else:
+            parts = self.parts
+            engine.record_usage(route, None, None, prompt=prompt,
+                                output=lambda: "".join(m.text for m in parts))
+
+
+def _caller_run_manager() -> CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None:
+    """The run manager of the LangChain method that drives ``_stream``/``_astream``.
+
+    ``BaseChatModel.stream``/``astream`` (and ``_generate_with_cache`` when it streams) do not
+    pass their run manager to ``_stream``/``_astream``; it is a local variable of theirs.
+    Only those methods of ``BaseChatModel`` are trusted; anything else gives ``None``, and the
+    decision is then only on the response (``response_metadata["routellm"]``).
+    """
+    try:
+        frame = sys._getframe(2)  # 0: this function, 1: our hook, 2: who iterates it
+    except ValueError:
+        return None
+    if frame.f_code not in _HOOK_CALLERS:
+        return None
+    rm = frame.f_locals.get("run_manager")
+    if isinstance(rm, (CallbackManagerForLLMRun, AsyncCallbackManagerForLLMRun)):
+        return rm
+    return None
+
+
+_HOOK_CALLERS = frozenset(
+    getattr(BaseChatModel, name).__code__
+    for name in ("stream", "astream", "_generate_with_cache", "_agenerate_with_cache")
+    if hasattr(getattr(BaseChatModel, name, None), "__code__")
+)
+
+
+def _mark_run(run_manager: Any, decision: RouteDecision) -> bool:
+    """Report the chosen model as the run's ``ls_model_name`` (the metadata dict handlers
+    and tracers keep for the run); returns whether a custom event should be dispatched."""
+    if run_manager is None:
+        return False
+    metadata = getattr(run_manager, "metadata", None)
+    if isinstance(metadata, dict):
+        metadata["ls_model_name"] = decision.model
+    return bool(run_manager.handlers)
+
+
+def _announce(run_manager: CallbackManagerForLLMRun | None, decision: RouteDecision) -> None:
+    """Dispatch the :data:`ROUTE_EVENT` custom event under the chat model's run (what
+    ``dispatch_custom_event`` does inside a runnable, with the run manager we hold)."""
+    if _mark_run(run_manager, decision):
+        assert run_manager is not None
+        handle_event(run_manager.handlers, "on_custom_event", "ignore_custom_event",
+                     ROUTE_EVENT, decision.to_dict(), run_id=run_manager.run_id,
+                     tags=run_manager.tags, metadata=run_manager.metadata)
+
+
+async def _aannounce(run_manager: AsyncCallbackManagerForLLMRun | None,
+                     decision: RouteDecision) -> None:
+    if _mark_run(run_manager, decision):
+        assert run_manager is not None
+        await ahandle_event(run_manager.handlers, "on_custom_event", "ignore_custom_event",
+                            ROUTE_EVENT, decision.to_dict(), run_id=run_manager.run_id,
+                            tags=run_manager.tags, metadata=run_manager.metadata)
+
+
+def _announce_any(run_manager: Any, decision: RouteDecision) -> Any:
+    """:func:`_announce` for a sync or async run manager (a coroutine for the async one)."""
+    if isinstance(run_manager, AsyncCallbackManagerForLLMRun):
+        return _aannounce(run_manager, decision)
+    _announce(run_manager, decision)
+    return None
+
+
+def _announce_in_context(config: RunnableConfig | None, decision: RouteDecision) -> None:
+    """The custom event from a runnable without a run of its own (structured output): under
+    the caller's run when there is one."""
+    cfg = ensure_config(config)
+    if cfg.get("callbacks") is None:
+        return
+    try:
+        dispatch_custom_event(ROUTE_EVENT, decision.to_dict(), config=cfg)
+    except RuntimeError:  # no parent run to attach the event to
+        pass
 
 
 def _message_to_chunk(message: BaseMessage) -> AIMessageChunk:
@@ -174,23 +311,28 @@ class _UsageRecorder(BaseCallbackHandler):
     def __init__(self, engine: RoutingEngine, route: Route) -> None:
         self.engine = engine
         self.route = route
+        self.prompt: list[BaseMessage] = []
+
+    def on_chat_model_start(self, serialized: dict[str, Any],
+                            messages: list[list[BaseMessage]], **kwargs: Any) -> None:
+        self.prompt = [m for batch in messages for m in batch]
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        tin = tout = 0
+        usage = _Usage()
         for gens in response.generations:
             for gen in gens:
                 msg = getattr(gen, "message", None)
                 if msg is not None:
-                    i, o = _usage(msg)
-                    tin, tout = tin + i, tout + o
-        self.engine.record_usage(self.route, tin, tout)
+                    usage.add(msg)
+        usage.record(self.engine, self.route, _messages_text(self.prompt))
 
 
 class _RoutedRunnable(Runnable[LanguageModelInput, Any]):
     """Routes each input, then runs the chosen model's runnable (structured output).
 
     No run of its own is created: the chosen runnable's runs are the only ones traced, so a
-    call is one chat-model run, as with the inner model alone.
+    call is one chat-model run, as with the inner model alone. The decision's custom event
+    goes to the caller's run, when there is one.
     """
 
     name = "RouteLLMStructuredOutput"
@@ -209,30 +351,29 @@ class _RoutedRunnable(Runnable[LanguageModelInput, Any]):
     def invoke(self, input: LanguageModelInput, config: RunnableConfig | None = None,
                **kwargs: Any) -> Any:
         d = self.chat._decide(self._messages(input), {}, config)
-        try:
-            return self.routes[d.route].invoke(input, self._config(config, d.route), **kwargs)
-        except Exception:
-            if not self.chat.fallback:
-                raise
-            d = self.chat.engine.fallback_decision(d)
-            return self.routes[d.route].invoke(input, self._config(config, d.route), **kwargs)
+        _announce_in_context(config, d)
+        d, out = self.chat.engine.call(
+            d, lambda r: self.routes[r].invoke(input, self._config(config, r), **kwargs),
+            fallback=self.chat.fallback, on_fallback=lambda f: _announce_in_context(config, f))
+        return out
 
     async def ainvoke(self, input: LanguageModelInput, config: RunnableConfig | None = None,
                       **kwargs: Any) -> Any:
         d = await self.chat._adecide(self._messages(input), {}, config)
-        try:
-            return await self.routes[d.route].ainvoke(
-                input, self._config(config, d.route), **kwargs)
-        except Exception:
-            if not self.chat.fallback:
-                raise
-            d = self.chat.engine.fallback_decision(d)
-            return await self.routes[d.route].ainvoke(
-                input, self._config(config, d.route), **kwargs)
+        _announce_in_context(config, d)
+
+        async def run(route: Route) -> Any:
+            return await self.routes[route].ainvoke(input, self._config(config, route), **kwargs)
+
+        d, out = await self.chat.engine.acall(
+            d, run, fallback=self.chat.fallback,
+            on_fallback=lambda f: _announce_in_context(config, f))
+        return out
 
     def stream(self, input: LanguageModelInput, config: RunnableConfig | None = None,
                **kwargs: Any) -> Iterator[Any]:
         d = self.chat._decide(self._messages(input), {}, config)
+        _announce_in_context(config, d)
         it = self.routes[d.route].stream(input, self._config(config, d.route), **kwargs)
         try:
             first = next(it)
@@ -242,6 +383,7 @@ class _RoutedRunnable(Runnable[LanguageModelInput, Any]):
             if not self.chat.fallback:
                 raise
             d = self.chat.engine.fallback_decision(d)
+            _announce_in_context(config, d)
             it = self.routes[d.route].stream(input, self._config(config, d.route), **kwargs)
             first = next(it)
         yield first
@@ -250,6 +392,7 @@ class _RoutedRunnable(Runnable[LanguageModelInput, Any]):
     async def astream(self, input: LanguageModelInput, config: RunnableConfig | None = None,
                       **kwargs: Any) -> AsyncIterator[Any]:
         d = await self.chat._adecide(self._messages(input), {}, config)
+        _announce_in_context(config, d)
         it = self.routes[d.route].astream(input, self._config(config, d.route), **kwargs)
         try:
             first = await it.__anext__()
@@ -259,11 +402,43 @@ class _RoutedRunnable(Runnable[LanguageModelInput, Any]):
             if not self.chat.fallback:
                 raise
             d = self.chat.engine.fallback_decision(d)
+            _announce_in_context(config, d)
             it = self.routes[d.route].astream(input, self._config(config, d.route), **kwargs)
             first = await it.__anext__()
         yield first
         async for chunk in it:
             yield chunk
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
+
+
+class _Field:
+    """What a field validator's ``info`` argument offers, for calling it by hand."""
+
+    def __init__(self, field_name: str) -> None:
+        self.field_name = field_name
+
+
+class _ConfigurableRouteLLMChat(RunnableConfigurableFields):
+    """``configurable_fields`` of a :class:`RouteLLMChat`: a configured call derives its model
+    from the original, sharing the router, statistics and sticky memory
+    (:meth:`~routellm_core.engine.RoutingEngine.variant`)."""
+
+    def _prepare(
+        self, config: RunnableConfig | None = None
+    ) -> tuple[Runnable[Any, Any], RunnableConfig]:
+        token = _CONFIGURED_FROM.set(self.default)  # type: ignore[arg-type]
+        try:
+            return super()._prepare(config)
+        finally:
+            _CONFIGURED_FROM.reset(token)
 
 
 class RouteLLMChat(BaseChatModel):
@@ -307,6 +482,12 @@ class RouteLLMChat(BaseChatModel):
         engine: the :class:`~routellm_core.engine.RoutingEngine` (router, threshold, stats).
         stats: the engine's thread-safe :class:`~routellm_core.engine.RoutingStats`.
 
+    Assigning a routing field (``llm.threshold = 0.6``) reconfigures the engine, validated
+    like the constructor. ``model_copy``/``copy.copy`` give a model with its own engine and
+    statistics; ``copy.deepcopy`` and pickling keep settings, statistics and sticky memory.
+    Each decision is dispatched as the custom event :data:`ROUTE_EVENT` under the model's run,
+    and the run's ``ls_model_name`` becomes the chosen model's name.
+
     Example:
         >>> from langchain_core.language_models.fake_chat_models import FakeListChatModel
         >>> llm = RouteLLMChat(strong=FakeListChatModel(responses=["S"]),
@@ -340,6 +521,7 @@ class RouteLLMChat(BaseChatModel):
     streaming: bool = False
 
     _engine: RoutingEngine = PrivateAttr()
+    _assigning: tuple[str, ...] | None = PrivateAttr(default=None)
 
     # ---- construction ---------------------------------------------------------------------
     @field_validator("strong", "weak", mode="before")
@@ -364,35 +546,158 @@ class RouteLLMChat(BaseChatModel):
 
     @model_validator(mode="after")
     def _build_engine(self) -> Self:
-        embedder = self.embeddings
-        if embedder is not None:
-            from routellm_core.routers.base import Router
-
-            if isinstance(self.router, Router):
-                raise ValueError(
-                    "embeddings= applies when the router is loaded by name or directory; "
-                    "give your Router instance its embedder when you build it"
-                )
-            from langchain_core.embeddings import Embeddings
-
-            if isinstance(embedder, Embeddings):
-                from .embeddings import LangChainEmbedder
-
-                embedder = LangChainEmbedder(embedder)
-        self._engine = RoutingEngine(
-            self.router,
-            strong_fraction=self.strong_fraction,
-            threshold=self.threshold,
-            strong_name=_model_name(self.strong),
-            weak_name=_model_name(self.weak),
-            routing_text=self.routing_text,
-            sticky=self.sticky,
-            on_router_error=self.on_router_error,
-            on_route=self.on_route,
-            prices=self.prices,
-            embedder=embedder,
-        )
+        private = self.__pydantic_private__ or {}
+        engine: RoutingEngine | None = private.get("_engine")
+        if engine is not None:  # a field assignment (see __setattr__)
+            assigning = private.get("_assigning")
+            if assigning:
+                engine.configure(**self._engine_settings(assigning))
+            return self
+        parent = _CONFIGURED_FROM.get()
+        if parent is not None and type(parent) is type(self):
+            self._engine = self._variant_of(parent)
+            return self
+        self._engine = RoutingEngine(**self._engine_settings(_ENGINE_FIELDS))
         return self
+
+    def _embedder(self) -> Any:
+        embedder = self.embeddings
+        if embedder is None:
+            return None
+        from routellm_core.routers.base import Router
+
+        if isinstance(self.router, Router):
+            raise ValueError(
+                "embeddings= applies when the router is loaded by name or directory; "
+                "give your Router instance its embedder when you build it"
+            )
+        from langchain_core.embeddings import Embeddings
+
+        if isinstance(embedder, Embeddings):
+            from .embeddings import LangChainEmbedder
+
+            embedder = LangChainEmbedder(embedder)
+        return embedder
+
+    def _engine_settings(self, fields: Iterable[str]) -> dict[str, Any]:
+        """The engine settings the given fields hold."""
+        fields = set(fields)
+        if fields & {"router", "embeddings"}:
+            fields |= {"router", "embeddings"}  # a router is loaded with its embedder
+        out: dict[str, Any] = {}
+        for f in fields:
+            if f in ("strong", "weak"):
+                out[f"{f}_name"] = _model_name(getattr(self, f))
+            elif f == "embeddings":
+                out["embedder"] = self._embedder()
+            else:
+                out[f] = getattr(self, f)
+        return out
+
+    def _variant_of(self, parent: RouteLLMChat) -> RoutingEngine:
+        """The engine of a per-call configured copy of ``parent`` (configurable_fields)."""
+        changed = [f for f in _ENGINE_FIELDS if not _same(getattr(self, f), getattr(parent, f))]
+        for f, partner in _PARTNER.items():
+            if f in changed and getattr(self, f) is not None and partner not in changed:
+                self.__dict__[partner] = None  # the configured one wins
+                changed.append(partner)
+        return parent._engine.variant(**self._engine_settings(changed))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Assigning a routing field validates it and reconfigures the engine (statistics and
+        sticky memory are kept); an invalid value raises and changes nothing. A threshold
+        replaces a strong fraction set before, and the reverse."""
+        private = self.__pydantic_private__
+        if name not in _ENGINE_FIELDS or not private or private.get("_engine") is None:
+            super().__setattr__(name, value)
+            return
+        partner = _PARTNER.get(name)
+        saved = {k: self.__dict__[k] for k in (name, partner) if k is not None}
+        fields = [name]
+        if partner is not None and value is not None and self.__dict__.get(partner) is not None:
+            self.__dict__[partner] = None
+            fields.append(partner)
+        private["_assigning"] = tuple(fields)
+        try:
+            self.__pydantic_validator__.validate_assignment(self, name, value)
+        except Exception:
+            self.__dict__.update(saved)
+            raise
+        finally:
+            private["_assigning"] = None
+
+    # ---- copies -------------------------------------------------------------------------------
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with its own engine: statistics start at zero and sticky memory is empty.
+
+        ``update`` values are validated like the constructor's (an invalid one raises), and
+        a ``threshold`` in ``update`` replaces the original's ``strong_fraction`` (and the
+        reverse). The inner models are shared unless ``deep=True``.
+        """
+        upd = dict(update or {})
+        for f, partner in _PARTNER.items():
+            if upd.get(f) is not None and partner not in upd:
+                upd[partner] = None
+        for f in ("strong", "weak"):
+            if f in upd:
+                upd[f] = self._check_chat_model(upd[f], _Field(f))
+        new = super().model_copy(update=upd, deep=deep)
+        if deep:
+            new._engine = new._engine.copy()
+        changed = [f for f in upd if f in _ENGINE_FIELDS]
+        if changed:
+            new._engine.configure(**new._engine_settings(changed))
+        return new
+
+    def __copy__(self) -> Self:
+        new = super().__copy__()
+        new._engine = self._engine.copy()
+        return new
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A deep copy, with the statistics and sticky memory as they are now."""
+        try:
+            return super().__deepcopy__(memo)
+        except Exception as exc:
+            raise self._copy_error("deepcopy", copy.deepcopy, exc) from exc
+
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # The wrapper's own state (engine, locks, loaded router) pickles; say which inner
+        # model does not, instead of pickle's bare "cannot pickle '_thread.lock' object".
+        for which in ("strong", "weak"):
+            model = getattr(self, which)
+            try:
+                pickle.dumps(model, protocol=int(protocol))
+            except Exception as exc:
+                raise self._copy_error(
+                    "pickle", lambda m: pickle.dumps(m, protocol=int(protocol)), exc
+                ) from exc
+        return super().__reduce_ex__(protocol)
+
+    def _copy_error(self, action: str, fn: Callable[[Any], Any], exc: Exception) -> Exception:
+        for which in ("strong", "weak"):
+            model = getattr(self, which)
+            try:
+                fn(model)
+            except Exception as inner:
+                return TypeError(
+                    f"cannot {action} RouteLLMChat: its {which} model "
+                    f"({type(model).__name__}) cannot be {'pickled' if action == 'pickle' else 'copied'} "
+                    f"({type(inner).__name__}: {inner}). The wrapper itself can; build the "
+                    f"copy around a {which} model that can (many local models can, API clients "
+                    "holding a lock cannot), or use llm.model_copy(), which shares the inner "
+                    "models"
+                )
+        return exc
+
+    def configurable_fields(
+        self, **kwargs: AnyConfigurableField
+    ) -> RunnableSerializable[LanguageModelInput, AIMessage]:
+        """As ``BaseChatModel.configurable_fields``; a configured call uses a model derived
+        from this one that shares its router, statistics and sticky memory, and a configured
+        ``threshold`` replaces this model's ``strong_fraction`` (and the reverse)."""
+        super().configurable_fields(**kwargs)  # validates the field names
+        return _ConfigurableRouteLLMChat(default=self, fields=kwargs)
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         return _intersect_profiles(self.strong.profile, self.weak.profile)
@@ -562,12 +867,13 @@ class RouteLLMChat(BaseChatModel):
         except Exception:  # private LangChain API: if it changes, just stream
             return False
 
-    def _finish(self, result: ChatResult, decision: RouteDecision) -> ChatResult:
-        tin = tout = 0
+    def _finish(
+        self, result: ChatResult, decision: RouteDecision, messages: list[BaseMessage]
+    ) -> ChatResult:
+        usage = _Usage()
         for gen in result.generations:
-            i, o = _usage(gen.message)
-            tin, tout = tin + i, tout + o
-        self._engine.record_usage(decision.route, tin, tout)
+            usage.add(gen.message)
+        usage.record(self._engine, decision.route, _messages_text(messages))
         if result.generations:
             _tag(result.generations[0].message, decision)
         return result
@@ -581,6 +887,7 @@ class RouteLLMChat(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         decision = self._decide(messages, kwargs)
+        _announce(run_manager, decision)
         stop = self._stop(stop)
 
         def call(route: Route) -> ChatResult:
@@ -589,14 +896,10 @@ class RouteLLMChat(BaseChatModel):
                 model.rate_limiter.acquire(blocking=True)
             return model._generate(messages, stop=stop, run_manager=run_manager, **kw)
 
-        try:
-            result = call(decision.route)
-        except Exception:
-            if not self.fallback:
-                raise
-            decision = self._engine.fallback_decision(decision)
-            result = call(decision.route)
-        return self._finish(result, decision)
+        decision, result = self._engine.call(
+            decision, call, fallback=self.fallback,
+            on_fallback=lambda d: _announce(run_manager, d))
+        return self._finish(result, decision, messages)
 
     async def _agenerate(
         self,
@@ -606,6 +909,7 @@ class RouteLLMChat(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         decision = await self._adecide(messages, kwargs)
+        await _aannounce(run_manager, decision)
         stop = self._stop(stop)
 
         async def call(route: Route) -> ChatResult:
@@ -614,14 +918,10 @@ class RouteLLMChat(BaseChatModel):
                 await model.rate_limiter.aacquire(blocking=True)
             return await model._agenerate(messages, stop=stop, run_manager=run_manager, **kw)
 
-        try:
-            result = await call(decision.route)
-        except Exception:
-            if not self.fallback:
-                raise
-            decision = self._engine.fallback_decision(decision)
-            result = await call(decision.route)
-        return self._finish(result, decision)
+        decision, result = await self._engine.acall(
+            decision, call, fallback=self.fallback,
+            on_fallback=lambda d: _aannounce(run_manager, d))
+        return self._finish(result, decision, messages)
 
     def _stream(
         self,
@@ -630,7 +930,9 @@ class RouteLLMChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
+        rm = run_manager or _caller_run_manager()
         decision = self._decide(messages, kwargs)
+        _announce_any(rm, decision)
         stop = self._stop(stop)
 
         def chunks(route: Route) -> Iterator[ChatGenerationChunk]:
@@ -653,21 +955,20 @@ class RouteLLMChat(BaseChatModel):
             if not self.fallback:
                 raise
             decision = self._engine.fallback_decision(decision)
+            _announce_any(rm, decision)
             it = chunks(decision.route)
             first = next(it, None)
-        tin = tout = 0
+        usage = _Usage()
         try:
             if first is not None:
                 _tag(first.message, decision)
-                i, o = _usage(first.message)
-                tin, tout = tin + i, tout + o
+                usage.add(first.message)
                 yield first
             for chunk in it:
-                i, o = _usage(chunk.message)
-                tin, tout = tin + i, tout + o
+                usage.add(chunk.message)
                 yield chunk
         finally:
-            self._engine.record_usage(decision.route, tin, tout)
+            usage.record(self._engine, decision.route, _messages_text(messages))
 
     async def _astream(
         self,
@@ -676,7 +977,10 @@ class RouteLLMChat(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
+        rm = run_manager or _caller_run_manager()
         decision = await self._adecide(messages, kwargs)
+        if (pending := _announce_any(rm, decision)) is not None:
+            await pending
         stop = self._stop(stop)
 
         async def chunks(route: Route) -> AsyncIterator[ChatGenerationChunk]:
@@ -702,18 +1006,18 @@ class RouteLLMChat(BaseChatModel):
             if not self.fallback:
                 raise
             decision = self._engine.fallback_decision(decision)
+            if (pending := _announce_any(rm, decision)) is not None:
+                await pending
             it = chunks(decision.route)
             first = await anext(it, None)
-        tin = tout = 0
+        usage = _Usage()
         try:
             if first is not None:
                 _tag(first.message, decision)
-                i, o = _usage(first.message)
-                tin, tout = tin + i, tout + o
+                usage.add(first.message)
                 yield first
             async for chunk in it:
-                i, o = _usage(chunk.message)
-                tin, tout = tin + i, tout + o
+                usage.add(chunk.message)
                 yield chunk
         finally:
-            self._engine.record_usage(decision.route, tin, tout)
+            usage.record(self._engine, decision.route, _messages_text(messages))

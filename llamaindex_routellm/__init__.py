@@ -10,7 +10,7 @@ Example:
 
 from .embeddings import LlamaIndexEmbedder
 from .events import RouteDecisionEvent
-from .llms import ROUTE_KWARG, TAG_KEY, THREAD_KWARG, RouteLLM
+from .llms import FORCE_KWARG, ROUTE_KWARG, TAG_KEY, THREAD_KWARG, RouteLLM
 from .replay import ReplayLLM
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "RouteDecisionEvent",
     "LlamaIndexEmbedder",
     "ReplayLLM",
+    "FORCE_KWARG",
     "ROUTE_KWARG",
     "THREAD_KWARG",
     "TAG_KEY",

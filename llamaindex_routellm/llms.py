@@ -25,8 +25,12 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import logging
 import os
+import pickle
+import warnings
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
@@ -58,9 +62,9 @@ from llama_index.core.callbacks import CallbackManager
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import LLM, ToolSelection
-from pydantic import Field, PrivateAttr
+from pydantic import BaseModel, Field, PrivateAttr
 
-from routellm_core.costs import Price, count_tokens
+from routellm_core.costs import Price
 from routellm_core.engine import (
     Route,
     RouteDecision,
@@ -69,8 +73,9 @@ from routellm_core.engine import (
     RoutingTextPolicy,
     Turn,
 )
-from routellm_core.errors import RouteLLMError
+from routellm_core.errors import RouteLLMError, unknown_name
 from routellm_core.routers.base import Router
+from routellm_core.settings import inner_model_name
 
 from .embeddings import LlamaIndexEmbedder
 from .events import RouteDecisionEvent
@@ -79,12 +84,16 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import BasePromptTemplate
     from llama_index.core.tools.types import BaseTool
 
-__all__ = ["RouteLLM", "ROUTE_KWARG", "THREAD_KWARG", "TAG_KEY"]
+__all__ = ["RouteLLM", "FORCE_KWARG", "ROUTE_KWARG", "THREAD_KWARG", "TAG_KEY"]
 
+logger = logging.getLogger("routellm")
 dispatcher = get_dispatcher(__name__)
 
-#: Call keyword that forces a route: ``llm.chat(msgs, route="weak")`` (``"strong"``,
-#: ``"weak"`` or an inner model's name). It is removed before the inner model is called.
+#: Call keyword that forces a route: ``llm.chat(msgs, model="weak")`` (``"strong"``,
+#: ``"weak"`` or an inner model's name), the same keyword as LangChain's ``RouteLLMChat``.
+#: It is removed before the inner model is called.
+FORCE_KWARG = "model"
+#: The former name of :data:`FORCE_KWARG` (``route="weak"``): still accepted, deprecated.
 ROUTE_KWARG = "route"
 #: Call keyword naming the conversation for sticky routing: ``llm.chat(msgs, thread_id="t1")``.
 THREAD_KWARG = "thread_id"
@@ -112,12 +121,43 @@ _ROLES = {
 
 
 def to_turns(messages: Sequence[ChatMessage]) -> list[Turn]:
-    """LlamaIndex messages as framework-neutral :class:`Turn` records (text blocks only)."""
-    out = []
+    """LlamaIndex messages as framework-neutral :class:`Turn` records (text blocks only).
+
+    A ReAct agent sends its tool results back as *user* messages (``"Observation: ..."``
+    after an assistant message holding ``"Action: ..."``); those are tool turns, so routing
+    on the last user message keeps scoring the user's request and one agent run stays on one
+    model, as with agents that use native tool calls.
+    """
+    out: list[Turn] = []
     for m in messages:
         role = m.role.value if isinstance(m.role, MessageRole) else str(m.role)
-        out.append(Turn(_ROLES.get(role, "user"), m.content or ""))
+        turn = Turn(_ROLES.get(role, "user"), m.content or "")
+        if turn.role == "user" and _is_react_observation(turn.text, out):
+            turn = Turn("tool", turn.text)
+        out.append(turn)
     return out
+
+
+def _is_react_observation(text: str, before: Sequence[Turn]) -> bool:
+    if not text.lstrip().startswith("Observation:") or not before:
+        return False
+    prev = before[-1]
+    # the observation answers the agent's action (a chain of several observations too)
+    return (prev.role == "assistant" and "Action:" in prev.text) or prev.role == "tool"
+
+
+def _llm_name(llm: LLM) -> str:
+    """An inner model's name: its metadata's ``model_name`` unless a placeholder
+    (``"unknown"``), else its ``model``/``model_name`` attribute, else its class name (the
+    rule of :func:`~routellm_core.settings.inner_model_name`, shared with LangChain)."""
+    try:
+        reported: Any = llm.metadata.model_name
+    except Exception:  # a provider's metadata property is not ours to trust
+        reported = None
+    return inner_model_name(
+        reported, getattr(llm, "model", None), getattr(llm, "model_name", None),
+        fallback=type(llm).__name__,
+    )
 
 
 def _check_llm(which: str, llm: Any) -> None:
@@ -139,7 +179,7 @@ def _check_llm(which: str, llm: Any) -> None:
 
 
 def _usage(response: Any) -> tuple[int, int]:
-    """Provider-reported (input, output) tokens, or zeros when the response has none."""
+    """Provider-reported (input, output) tokens; zero where the response has none."""
     from llama_index.core.callbacks.token_counting import get_tokens_from_response
 
     try:
@@ -200,19 +240,30 @@ class RouteLLM(FunctionCallingLLM):
         embed_model: a LlamaIndex ``BaseEmbedding`` for embedding routers loaded from a
             checkpoint (``"default"`` or a directory); its dimension must match the one the
             checkpoint was trained on.
-        on_route: callables receiving each :class:`~routellm_core.engine.RouteDecision`.
+        on_route: callables receiving each :class:`~routellm_core.engine.RouteDecision`
+            (fallbacks included).
         callback_manager: LlamaIndex callback manager; also set on both inner models.
-        **kwargs: other ``LLM`` fields (``system_prompt``, ...).
+        **kwargs: other ``LLM`` fields (``system_prompt``, ``messages_to_prompt``,
+            ``completion_to_prompt``, ``output_parser``, ``pydantic_program_mode``,
+            ``query_wrapper_prompt``); anything else is an error.
 
     Raises:
         TypeError: ``strong`` or ``weak`` is not a LlamaIndex LLM.
+        UnknownNameError: an unknown keyword argument (``strong_frac=``); the error lists
+            the valid ones.
+        ConfigError: a setting has a wrong type or value (the routing engine's checks).
+
+    Forcing a route: ``llm.chat(messages, model="weak")`` (``"strong"``, ``"weak"`` or an
+    inner model's name, as in LangChain; ``route=`` still works but is deprecated), or the
+    :meth:`force` block. Pickling and ``copy.deepcopy`` keep every setting, the statistics
+    and the sticky memory; ``copy.copy``/``model_copy`` give a copy with its own statistics.
 
     Example:
         >>> from llama_index.core.llms import MockLLM
         >>> llm = RouteLLM(strong=MockLLM(), weak=MockLLM(), router="random", threshold=1.0)
         >>> llm.complete("hi").additional_kwargs["routellm"]["route"]
         'weak'
-        >>> llm.complete("hi", route="strong").additional_kwargs["routellm"]["reason"]
+        >>> llm.complete("hi", model="strong").additional_kwargs["routellm"]["reason"]
         'forced'
     """
 
@@ -249,16 +300,16 @@ class RouteLLM(FunctionCallingLLM):
     ) -> None:
         _check_llm("strong", strong)
         _check_llm("weak", weak)
+        unknown = sorted(set(kwargs) - _LLM_FIELDS)
+        if unknown:
+            raise unknown_name("RouteLLM argument", unknown[0], _VALID_ARGUMENTS)
         embedder = LlamaIndexEmbedder(embed_model) if embed_model is not None else None
-        names = (strong.metadata.model_name, weak.metadata.model_name)
-        if names[0] == names[1]:  # forcing by name needs two distinct names
-            names = ("strong", "weak")
         engine = RoutingEngine(
             router,
             strong_fraction=strong_fraction,
             threshold=threshold,
-            strong_name=names[0],
-            weak_name=names[1],
+            strong_name=_llm_name(strong),
+            weak_name=_llm_name(weak),
             routing_text=routing_text,
             sticky=sticky,
             on_router_error=on_router_error,
@@ -274,12 +325,91 @@ class RouteLLM(FunctionCallingLLM):
             **kwargs,
         )
         self._engine = engine
+        self._new_context_vars()
+        if callback_manager is not None:
+            self._share_callback_manager(callback_manager)
+
+    def _new_context_vars(self) -> None:
         uid = f"{id(self):x}"
         self._force = ContextVar(f"routellm_force_{uid}", default=None)
         self._thread = ContextVar(f"routellm_thread_{uid}", default=None)
         self._question = ContextVar(f"routellm_question_{uid}", default=None)
-        if callback_manager is not None:
-            self._share_callback_manager(callback_manager)
+
+    # ---- copies and pickling ------------------------------------------------------------------
+    def _state(self) -> dict[str, Any]:
+        state = BaseModel.__getstate__(self)
+        private = dict(state.get("__pydantic_private__") or {})
+        for key in ("_force", "_thread", "_question"):  # per-object context, recreated
+            private.pop(key, None)
+        state["__pydantic_private__"] = private
+        return state
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything, routing settings, statistics and sticky memory included (LlamaIndex's
+        own pickling would rebuild the object with default settings). An inner model that
+        cannot be pickled is an error that names it; a callback manager that cannot is
+        replaced by an empty one, with a warning, as LlamaIndex does for its components."""
+        for which in ("strong", "weak"):
+            model = getattr(self, which)
+            try:
+                pickle.dumps(model)
+            except Exception as exc:
+                raise self._copy_error("pickle", which, model, exc) from exc
+        state = self._state()
+        try:
+            pickle.dumps(state["__dict__"].get("callback_manager"))
+        except Exception:
+            logger.warning("RouteLLM: the callback manager cannot be pickled; the copy gets an "
+                           "empty one")
+            state["__dict__"] = {**state["__dict__"], "callback_manager": CallbackManager([])}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        BaseModel.__setstate__(self, state)  # not LlamaIndex's, which calls __init__ again
+        self._new_context_vars()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> RouteLLM:
+        """A deep copy with the same settings, statistics and sticky memory."""
+        memo = {} if memo is None else memo
+        new = type(self).__new__(type(self))
+        memo[id(self)] = new
+        try:
+            state = copy.deepcopy(self._state(), memo)
+        except Exception as exc:
+            for which in ("strong", "weak"):
+                model = getattr(self, which)
+                try:
+                    copy.deepcopy(model)
+                except Exception as inner:
+                    raise self._copy_error("deepcopy", which, model, inner) from exc
+            raise
+        new.__setstate__(state)
+        return new
+
+    def __copy__(self) -> RouteLLM:
+        """A shallow copy (the same inner models) with its own engine: statistics from zero,
+        empty sticky memory."""
+        new = type(self).__new__(type(self))
+        BaseModel.__setstate__(new, {**self._state(), "__dict__": dict(self.__dict__)})
+        new._engine = self._engine.copy()
+        new._new_context_vars()
+        return new
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
+        """A copy with its own engine (statistics from zero, empty sticky memory)."""
+        new = super().model_copy(update=update, deep=deep)
+        if deep:
+            new._engine = new._engine.copy()
+        return new
+
+    @staticmethod
+    def _copy_error(action: str, which: str, model: Any, exc: Exception) -> TypeError:
+        return TypeError(
+            f"cannot {action} RouteLLM: its {which} model ({type(model).__name__}) cannot be "
+            f"{'pickled' if action == 'pickle' else 'copied'} ({type(exc).__name__}: {exc}). "
+            "The wrapper itself can; use inner models that can, or copy.copy(llm), which "
+            "shares them"
+        )
 
     # ---- configuration ------------------------------------------------------------------------
     @classmethod
@@ -376,7 +506,17 @@ class RouteLLM(FunctionCallingLLM):
     def _pending(
         self, messages: Sequence[ChatMessage] | None, prompt: str | None, kwargs: dict[str, Any]
     ) -> _Pending:
-        force = kwargs.pop(ROUTE_KWARG, None) or self._force.get()
+        force = kwargs.pop(FORCE_KWARG, None)
+        legacy = kwargs.pop(ROUTE_KWARG, None)
+        if legacy is not None:
+            warnings.warn(
+                "RouteLLM: route= is deprecated; force a route with model= (as in LangChain's "
+                "RouteLLMChat): model='strong', model='weak' or an inner model's name",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+            force = force if force is not None else legacy
+        force = force or self._force.get()
         thread = kwargs.pop(THREAD_KWARG, None) or self._thread.get()
         if messages is None:
             messages = [ChatMessage(role=MessageRole.USER, content=prompt or "")]
@@ -434,35 +574,24 @@ class RouteLLM(FunctionCallingLLM):
         self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]
     ) -> None:
         tin, tout = _usage(response)
-        # without provider usage, estimate so costs stay comparable across routes
-        if not tin:
-            tin = count_tokens(prompt_text())
-        if not tout:
-            tout = count_tokens(_response_text(response))
-        self._engine.record_usage(decision.route, tin, tout)
+        # without provider usage the engine estimates (and marks) the figures
+        self._engine.record_usage(
+            decision.route, tin or None, tout or None,
+            prompt=prompt_text, output=lambda: _response_text(response),
+        )
 
     # ---- calling with fallback ----------------------------------------------------------------
     def _call(
         self, decision: RouteDecision, method: str, fn: Callable[[Route], Any]
     ) -> tuple[RouteDecision, Any]:
-        try:
-            return decision, fn(decision.route)
-        except Exception:
-            if not self.fallback:
-                raise
-            decision = self._fallback(decision, method)
-            return decision, fn(decision.route)
+        return self._engine.call(decision, fn, fallback=self.fallback,
+                                 on_fallback=lambda d: self._emit(d, method))
 
     async def _acall(
         self, decision: RouteDecision, method: str, fn: Callable[[Route], Awaitable[Any]]
     ) -> tuple[RouteDecision, Any]:
-        try:
-            return decision, await fn(decision.route)
-        except Exception:
-            if not self.fallback:
-                raise
-            decision = self._fallback(decision, method)
-            return decision, await fn(decision.route)
+        return await self._engine.acall(decision, fn, fallback=self.fallback,
+                                        on_fallback=lambda d: self._emit(d, method))
 
     def _stream(
         self,
@@ -573,8 +702,8 @@ class RouteLLM(FunctionCallingLLM):
                 )
             decision = self._decide("chat_with_tools", kwargs, messages)
         else:
-            kwargs.pop(ROUTE_KWARG, None)
-            kwargs.pop(THREAD_KWARG, None)
+            for k in (FORCE_KWARG, ROUTE_KWARG, THREAD_KWARG):
+                kwargs.pop(k, None)
         args = dict(
             user_msg=user_msg,
             chat_history=chat_history,
@@ -666,7 +795,7 @@ class RouteLLM(FunctionCallingLLM):
         allow_parallel_tool_calls: bool = False,
         **kwargs: Any,
     ) -> ChatResponse:
-        for k in (_DECIDED, ROUTE_KWARG, THREAD_KWARG):
+        for k in (_DECIDED, FORCE_KWARG, ROUTE_KWARG, THREAD_KWARG):
             kwargs.pop(k, None)
         return self._answered_by(response)._validate_chat_with_tools_response(
             response, tools, allow_parallel_tool_calls=allow_parallel_tool_calls, **kwargs
@@ -846,3 +975,13 @@ class RouteLLM(FunctionCallingLLM):
             return await super().astructured_predict(
                 output_cls, prompt, llm_kwargs=llm_kwargs, **prompt_args
             )
+
+
+#: ``LLM`` fields RouteLLM passes on (``system_prompt``, ...); other extra keywords are errors
+_LLM_FIELDS = frozenset(LLM.model_fields) - {"callback_manager", "strong", "weak", "fallback"}
+#: every keyword RouteLLM accepts, for the error on an unknown one
+_VALID_ARGUMENTS = (
+    "strong", "weak", "router", "strong_fraction", "threshold", "routing_text", "sticky",
+    "on_router_error", "fallback", "prices", "embed_model", "on_route", "callback_manager",
+    *sorted(_LLM_FIELDS),
+)

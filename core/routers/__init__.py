@@ -16,7 +16,13 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import CheckpointError, RouteLLMError, unknown_name
+from ..errors import (
+    CheckpointError,
+    ConfigError,
+    RouteLLMError,
+    UnknownNameError,
+    unknown_name,
+)
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
@@ -82,11 +88,21 @@ def load_router(
         spec: ``"default"`` (the trained router shipped in the package), ``"random"``, a
             checkpoint directory, or a :class:`Router` instance (returned as is).
         embedder: for embedding routers, an embedder to use instead of the recorded one.
+
+    Raises:
+        ConfigError: ``spec`` is neither a string, a path nor a router.
+        CheckpointError: ``spec`` names a directory that does not exist or holds no checkpoint.
+        UnknownNameError: ``spec`` is neither a router name nor an existing directory.
     """
     from .base import Router
 
     if isinstance(spec, Router):
         return spec
+    if not isinstance(spec, (str, os.PathLike)):
+        raise ConfigError(
+            f"router must be a router name ('default', 'random'), a checkpoint directory or a "
+            f"Router instance; got {type(spec).__name__} {spec!r}"
+        )
     if isinstance(spec, str) and spec == "default":
         path = default_router_path()
         if not (path / "config.json").is_file():
@@ -103,7 +119,22 @@ def load_router(
     path = Path(spec)
     if path.is_dir():
         return Router.load(path, embedder=embedder)
-    valid = ["default", *ROUTERS]
-    raise unknown_name("router", str(spec), valid) if not path.exists() else CheckpointError(
-        f"{path} is not a checkpoint directory"
-    )
+    if path.exists():
+        raise CheckpointError(f"{path} is not a checkpoint directory (it is a file)")
+    if _looks_like_path(spec):
+        raise CheckpointError(
+            f"router directory {str(path)!r} does not exist (no such directory); pass the folder "
+            "a checkpoint was saved to (`routellm train ... --out DIR`), or a router name: "
+            f"{', '.join(['default', *ROUTERS, *_CUSTOM])}"
+        )
+    err = unknown_name("router", str(spec), ["default", *ROUTERS, *_CUSTOM])
+    raise UnknownNameError(f"{err}; no directory {str(spec)!r} exists either")
+
+
+def _looks_like_path(spec: str | os.PathLike[str]) -> bool:
+    """A path-like object, or a string with a path separator or a leading ``.``/``~``: meant
+    as a directory rather than a router name."""
+    if not isinstance(spec, str):
+        return True
+    seps = {"/", os.sep, os.altsep or "/"}
+    return any(s in spec for s in seps) or spec.startswith((".", "~"))

@@ -68,3 +68,45 @@ def test_train_errors(tmp_path, capsys):
     assert "contradicts" in capsys.readouterr().err
     assert main(["train", "--config", str(tmp_path / "none.json"), "--out", "x"]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# ---- issue 15, item 13: feedback during long work ---------------------------------------------
+def test_train_reports_its_stages_and_a_bar_over_prompts(tmp_path, tiny, capsys, monkeypatch):
+    import routellm_core.progress as progress
+
+    monkeypatch.setattr(progress, "CHUNK", 16)  # the tiny data has ~100 prompts
+    data = tiny.make_tiny_data(tmp_path / "data")
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"router": "knn", "embedder": "hashing-128",
+                               "sources": ["arena-bench-v1", "mmlu-train"]}))
+    assert main(["train", "--config", str(cfg), "--data-dir", str(data),
+                 "--out", str(tmp_path / "r")]) == 0
+    captured = capsys.readouterr()
+    err = captured.err
+    stages = ["training a knn router", "building the training set", "training knn on",
+              "calibrating on"]
+    assert all(s in err for s in stages), err
+    assert [err.index(s) for s in stages] == sorted(err.index(s) for s in stages)
+    assert "embedding (hashing-128)" in err and "prompt" in err  # the bar over prompts
+    assert "trained knn" in captured.out and "embedding" not in captured.out
+    assert main(["train", "--config", str(cfg), "--data-dir", str(data),
+                 "--out", str(tmp_path / "r2"), "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_route_reports_load_and_routing_time_separately(capsys):
+    assert main(["route", "What is 2 + 2?", "--router", "random", "--json"]) == 0
+    captured = capsys.readouterr()
+    d = json.loads(captured.out)
+    assert d["load_s"] >= 0 and d["latency_ms"] >= 0 and d["latency_ms"] < 1000 * d["load_s"] + 1000
+    assert "loading router 'random'" in captured.err
+    assert main(["route", "What is 2 + 2?", "--router", "random"]) == 0
+    out = capsys.readouterr().out
+    assert "routing " in out and " ms, load " in out
+
+
+@pytest.mark.parametrize("prompt", ["", "   \n"])
+def test_route_rejects_an_empty_prompt(prompt, capsys):
+    assert main(["route", prompt, "--router", "random"]) == 2
+    err = capsys.readouterr().err
+    assert "the prompt is empty" in err and "Traceback" not in err

@@ -187,3 +187,139 @@ def test_warmup_scores_once_without_statistics():
     assert e.warmup() >= 0.0
     assert calls == [["warm-up"]]
     assert e.stats.snapshot().total_calls == 0
+
+
+# ---- issue 15: settings, copies, fallbacks, names, usage estimates ---------------------------
+def test_bad_settings_are_clear_errors_at_construction(tmp_path):
+    from routellm_core.errors import CheckpointError, ConfigError
+
+    with pytest.raises(CheckpointError, match="does not exist"):
+        RoutingEngine(str(tmp_path / "runs" / "my_router"))
+    with pytest.raises(CheckpointError, match="no such directory"):
+        RoutingEngine(tmp_path / "missing")
+    with pytest.raises(UnknownNameError, match="no directory 'radnom' exists") as err:
+        RoutingEngine("radnom")
+    assert "did you mean 'random'" in str(err.value)
+    for bad in (float("nan"), 5, -0.1, float("inf"), "0.5", True):
+        with pytest.raises(ConfigError, match="threshold must be"):
+            RoutingEngine("random", threshold=bad)
+    with pytest.raises(ConfigError, match="router must be a router name") as err:
+        RoutingEngine(123)  # type: ignore[arg-type]
+    assert not isinstance(err.value, TypeError) or "int 123" in str(err.value)
+    with pytest.raises(ConfigError, match="on_route must be a callable"):
+        RoutingEngine("random", on_route=123)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"on_route\[1\] must be a callable"):
+        RoutingEngine("random", on_route=[print, "log"])  # type: ignore[list-item]
+    with pytest.raises(UnknownNameError, match="valid routing_text policies: conversation"):
+        RoutingEngine("random", routing_text="middle")
+    with pytest.raises(ConfigError, match="routing_text must be one of"):
+        RoutingEngine("random", routing_text=3)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="sticky must be True or False"):
+        RoutingEngine("random", sticky="yes")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="max_sticky_threads must be a positive integer"):
+        RoutingEngine("random", max_sticky_threads=0)
+    with pytest.raises(ConfigError, match="prices must be a mapping"):
+        RoutingEngine("random", prices=[(1.0, 2.0)])  # type: ignore[arg-type]
+    assert RoutingEngine("random", threshold=0).threshold == 0.0
+    assert RoutingEngine("random", threshold=1.0).threshold == 1.0
+
+
+def test_fallback_reaches_on_route_and_the_reasons():
+    seen = []
+    e = RoutingEngine(KeywordRouter(), threshold=0.5, on_route=seen.append)
+    f = e.fallback_decision(e.decide("prove"))
+    assert [d.reason for d in seen] == ["router", "fallback"]
+    assert seen[-1] is f and f.route == "weak"
+    s = e.stats.snapshot()
+    assert s.reasons == {"fallback": 1} and sum(s.reasons.values()) == s.total_calls == 1
+
+
+def test_call_with_fallback_runs_the_other_route_once():
+    e = RoutingEngine(KeywordRouter(), threshold=0.5)
+    tried = []
+
+    def fn(route):
+        tried.append(route)
+        if route == "strong":
+            raise RuntimeError("down")
+        return route
+
+    d, out = e.call(e.decide("prove"), fn, fallback=True)
+    assert (d.route, d.reason, out, tried) == ("weak", "fallback", "weak", ["strong", "weak"])
+    with pytest.raises(RuntimeError, match="down"):
+        e.call(e.decide("prove"), fn, fallback=False)
+
+
+def test_same_model_names_make_a_forced_name_ambiguous():
+    from routellm_core.errors import ConfigError
+    from routellm_core.settings import inner_model_name
+
+    e = RoutingEngine(KeywordRouter(), threshold=0.5, strong_name="FakeChat", weak_name="FakeChat")
+    with pytest.raises(ConfigError, match="ambiguous.*model='strong' or model='weak'"):
+        e.decide("x", force="FakeChat")
+    assert e.decide("x", force="weak").route == "weak"
+    assert inner_model_name(None, "unknown", "", fallback="MockLLM") == "MockLLM"
+    assert inner_model_name("gpt-4o", "x", fallback="ChatOpenAI") == "gpt-4o"
+    with pytest.raises(ConfigError, match="model="):
+        e.decide("x", force=3)  # type: ignore[arg-type]
+
+
+def test_usage_without_provider_figures_is_estimated_and_marked():
+    from routellm_core.costs import count_tokens
+
+    e = RoutingEngine(KeywordRouter(), threshold=0.5, prices={"strong": (10, 30), "weak": (1, 1)})
+    e.record_usage("strong", 7, 3, prompt="ignored", output="ignored")
+    prompt, answer = "What is the capital of France?", "Paris is the capital of France."
+    e.record_usage("weak", None, None, prompt=lambda: prompt, output=answer)
+    s = e.stats.snapshot()
+    assert s.input_tokens == {"strong": 7, "weak": count_tokens(prompt)}
+    assert s.output_tokens == {"strong": 3, "weak": count_tokens(answer)}
+    assert s.estimated_input_tokens == {"strong": 0, "weak": count_tokens(prompt)}
+    assert s.estimated and s.cost > 0
+
+
+def test_configure_validates_keeps_statistics_and_the_one_set_last_wins():
+    from routellm_core.errors import ConfigError
+
+    e = RoutingEngine("random", strong_fraction=0.3, sticky=False)
+    e.decide("hello")
+    e.configure(threshold=0.9)
+    assert (e.threshold, e.strong_fraction) == (0.9, None)
+    e.configure(strong_fraction=0.6)
+    assert e.threshold == pytest.approx(0.4) and e.strong_fraction == 0.6
+    with pytest.raises(DataError, match="strictly between 0 and 1"):
+        e.configure(strong_fraction=7)
+    with pytest.raises(ConfigError, match="threshold must be"):
+        e.configure(threshold=float("nan"))
+    assert e.threshold == pytest.approx(0.4)  # a failed change changes nothing
+    e.configure(sticky=True)
+    assert e.sticky and e.stats.snapshot().total_calls == 1
+    with pytest.raises(UnknownNameError, match="engine setting"):
+        e.configure(stickiness=True)
+
+
+def test_variant_shares_statistics_and_sticky_memory_copy_does_not():
+    e = RoutingEngine(KeywordRouter(), strong_fraction=None, threshold=0.5, sticky=True)
+    v = e.variant(threshold=0.95)
+    assert v is e.variant(threshold=0.95)  # cached
+    assert v.router is e.router and v.stats is e.stats
+    assert v.decide("prove it", thread_id="t").route == "weak"  # 0.9 < 0.95
+    assert e.decide("prove it", thread_id="t").reason == "sticky"
+    c = e.copy(threshold=0.2)
+    assert c.stats is not e.stats and c.stats.snapshot().total_calls == 0
+    assert c.decide("hello", thread_id="t").reason == "router"
+
+
+def test_engine_pickles_and_deepcopies_with_its_settings_and_counts():
+    import copy
+    import pickle
+
+    e = RoutingEngine("random", threshold=0.25, sticky=True, on_router_error="weak",
+                      prices={"strong": (10, 30), "weak": (1, 1)}, on_route=print)
+    e.decide("a", thread_id="t1")
+    for clone in (pickle.loads(pickle.dumps(e)), copy.deepcopy(e)):
+        assert clone.threshold == 0.25 and clone.sticky and clone.on_router_error == "weak"
+        assert clone.on_route == [print] and clone.stats.prices is not None
+        assert clone.stats.snapshot().total_calls == 1
+        assert clone.decide("b", thread_id="t1").reason == "sticky"
+        assert e.stats.snapshot().total_calls == 1  # independent from the original
