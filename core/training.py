@@ -709,9 +709,8 @@ def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
             raise DataError("decontaminate_embedder must be an embedder name such as \"local\" "
                             "or null (the training embedder)")
         make_embedder(dec_emb)  # an unknown name fails here, not after loading the data
-    if cfg["calibration"] not in (None, "arena-bench-v1", "arena-human"):
-        raise unknown_name("calibration prompt set", cfg["calibration"],
-                           ("arena-bench-v1", "arena-human"))
+    if cfg["calibration"] is not None and cfg["calibration"] not in CALIBRATION_SETS:
+        raise unknown_name("calibration prompt set", cfg["calibration"], CALIBRATION_SETS)
     return cfg
 
 
@@ -773,14 +772,38 @@ def decontamination_embedder(spec: str | None, training_embedder: Embedder) -> E
     return training_embedder
 
 
+#: named calibration prompt sets (see :func:`calibration_prompts`)
+CALIBRATION_SETS = ("mix", "arena-bench-v1", "arena-human")
+#: prompts drawn from each training source for the ``"mix"`` calibration set
+MIX_PER_SOURCE = 300
+
+
 def calibration_prompts(name: str, data_dir: str | os.PathLike[str] | None = None) -> list[str]:
-    """Prompts of a named calibration set (``"arena-bench-v1"`` or ``"arena-human"``)."""
+    """Prompts of a named calibration set.
+
+    * ``"mix"``: a seeded sample of up to :data:`MIX_PER_SOURCE` distinct prompts from every
+      training source (Arena human votes, arena-bench-v1, MMLU-Pro, the MMLU training split,
+      vicuna-bench, the everyday prior), so that no one kind of traffic sets the thresholds.
+    * ``"arena-bench-v1"``: its 300 Arena prompts; ``"arena-human"``: its 895 Arena prompts.
+    """
     root = resolve_data_dir(data_dir)
     if name == "arena-bench-v1":
         return list(arena_bench_questions(root).values())
     if name == "arena-human":
         return _arena_human(root).prompts()
-    raise unknown_name("calibration prompt set", name, ("arena-bench-v1", "arena-human"))
+    if name == "mix":
+        import random
+
+        out: list[str] = []
+        for source in SOURCES:
+            table = load_table(source, root)
+            prompts = (table.prompts if table is not None
+                       else load_source(source, root).prompts())
+            prompts = sorted(set(prompts))
+            random.Random(f"calibration-mix-{source}").shuffle(prompts)
+            out += prompts[:MIX_PER_SOURCE]
+        return list(dict.fromkeys(out))
+    raise unknown_name("calibration prompt set", name, CALIBRATION_SETS)
 
 
 def build_router(config: Mapping[str, Any], embedder: Embedder | None = None) -> Router:

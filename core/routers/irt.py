@@ -8,7 +8,8 @@ predicted from the text:
 
 * ``x`` = the prompt's embedding, followed by standardised surface features
   (:mod:`routellm_core.text_features`: length, numbers, symbols, code, lines);
-* ``z = P x + p``: the prompt's latent profile (``dim`` numbers);
+* ``h = relu(H x + c)`` when ``hidden`` > 0 (one hidden layer), else ``h = x``;
+* ``z = P h + p``: the prompt's latent profile (``dim`` numbers);
 * for model ``m``: ``q_m(x) = a_m + v_m . z``, the logit of "``m`` answers this prompt well".
 
 Training fits per-model outcomes on a 0-1 scale (correctness; judge grades as ``(g - 1) / 9``)
@@ -70,9 +71,10 @@ class IRTRouter(EmbeddingRouter):
         strong_model, weak_model: the pair to route between (both must appear in training).
         embedder: prompt embedder (default: the package's default embedder).
         dim: size of the latent prompt profile ``z``.
+        hidden: width of one ReLU hidden layer between the text and ``z`` (0: linear).
         epochs: full-batch Adam steps.
         lr: Adam learning rate.
-        l2: L2 penalty on the text-to-profile projection (the main regulariser).
+        l2: L2 penalty on the text-to-profile weights (the main regulariser).
         model_l2: L2 penalty on model vectors and abilities.
         text_features: append the surface features of :mod:`routellm_core.text_features`.
         seed: seeds the initialisation.
@@ -88,6 +90,7 @@ class IRTRouter(EmbeddingRouter):
         embedder: Embedder | None = None,
         *,
         dim: int = 8,
+        hidden: int = 0,
         epochs: int = 300,
         lr: float = 0.02,
         l2: float = 1e-2,
@@ -97,6 +100,7 @@ class IRTRouter(EmbeddingRouter):
     ) -> None:
         super().__init__(strong_model, weak_model, embedder)
         self.dim = dim
+        self.hidden = hidden
         self.epochs = epochs
         self.lr = lr
         self.l2 = l2
@@ -106,6 +110,8 @@ class IRTRouter(EmbeddingRouter):
 
     # ---- training -----------------------------------------------------------------------------
     def _check_params(self) -> None:
+        if int(self.hidden) < 0:
+            raise DataError(f"irt: hidden must be 0 (linear) or a positive width, got {self.hidden}")
         if int(self.dim) < 1 or int(self.epochs) < 1:
             raise DataError(f"irt: dim and epochs must be positive, got dim={self.dim}, "
                             f"epochs={self.epochs}")
@@ -197,13 +203,17 @@ class IRTRouter(EmbeddingRouter):
         torch.set_num_threads(1)  # same summation order everywhere: reproducible weights
         try:
             g = torch.Generator().manual_seed(int(self.seed))
-            k, d = int(self.dim), x.shape[1]
-            proj = torch.nn.Parameter(torch.randn(k, d, generator=g, dtype=torch.float64) * 0.01)
+            k, d, width = int(self.dim), x.shape[1], int(self.hidden)
+            hid = torch.nn.Parameter(
+                torch.randn(max(width, 1), d, generator=g, dtype=torch.float64) / d**0.5)
+            hid_b = torch.nn.Parameter(torch.zeros(max(width, 1), dtype=torch.float64))
+            proj = torch.nn.Parameter(
+                torch.randn(k, width or d, generator=g, dtype=torch.float64) * 0.01)
             proj_b = torch.nn.Parameter(torch.zeros(k, dtype=torch.float64))
             vec = torch.nn.Parameter(torch.randn(n_models, k, generator=g, dtype=torch.float64) * 0.1)
             ability = torch.nn.Parameter(torch.zeros(n_models, dtype=torch.float64))
             offset = torch.nn.Parameter(torch.zeros(max(n_sources, 1), dtype=torch.float64))
-            params = [proj, proj_b, vec, ability, offset]
+            params = [proj, proj_b, vec, ability, offset] + ([hid, hid_b] if width else [])
             opt = torch.optim.Adam(params, lr=float(self.lr))
             xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
             t_pi, t_mi, t_si = (torch.from_numpy(a.astype(np.int64)) for a in (pi, mi, si))
@@ -213,7 +223,8 @@ class IRTRouter(EmbeddingRouter):
             total = float(w.sum() + w2.sum())
             bce = torch.nn.functional.binary_cross_entropy_with_logits
             for _ in range(int(self.epochs)):
-                z = xt @ proj.T + proj_b
+                h = torch.relu(xt @ hid.T + hid_b) if width else xt
+                z = h @ proj.T + proj_b
                 loss = torch.zeros((), dtype=torch.float64)
                 if len(y):
                     centred = offset - offset.mean()
@@ -222,12 +233,16 @@ class IRTRouter(EmbeddingRouter):
                 if len(y2):
                     diff = ability[t_ai] - ability[t_bi] + ((vec[t_ai] - vec[t_bi]) * z[t_qi]).sum(1)
                     loss = loss + bce(diff, t_y2, weight=t_w2, reduction="sum")
-                loss = (loss / total + float(self.l2) * (proj ** 2).sum()
+                penalty = (proj ** 2).sum() + ((hid ** 2).sum() if width else 0.0)
+                loss = (loss / total + float(self.l2) * penalty
                         + float(self.model_l2) * ((vec ** 2).sum() + (ability ** 2).sum()))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
             self.projection_ = proj.detach().numpy().copy()
+            if width:
+                self.hidden_weight_ = hid.detach().numpy().copy()
+                self.hidden_bias_ = hid_b.detach().numpy().copy()
             self.projection_bias_ = proj_b.detach().numpy().copy()
             self.model_vectors_ = vec.detach().numpy().copy()
             self.model_bias_ = ability.detach().numpy().copy()
@@ -246,12 +261,14 @@ class IRTRouter(EmbeddingRouter):
 
     def _logits(self, x: np.ndarray, names: Sequence[str]) -> np.ndarray:
         j = self._model_index(names)
+        if self.hidden:
+            x = np.maximum(x @ self.hidden_weight_.T + self.hidden_bias_, 0.0)
         z = x @ self.projection_.T + self.projection_bias_
         return self.model_bias_[j] + z @ self.model_vectors_[j].T
 
     def _prompt_features(self, prompts: list[str]) -> np.ndarray:
         x = self._features(prompts)
-        want = self.projection_.shape[1]
+        want = (self.hidden_weight_ if self.hidden else self.projection_).shape[1]
         if x.shape[1] != want:
             raise DataError(f"irt router expects {want} input features, got {x.shape[1]}: "
                             "use the embedder it was trained with")
@@ -306,6 +323,9 @@ class IRTRouter(EmbeddingRouter):
             "model_bias": self.model_bias_,
             "source_offsets": self.source_offsets_,
         }
+        if self.hidden:
+            tensors["hidden_weight"] = self.hidden_weight_
+            tensors["hidden_bias"] = self.hidden_bias_
         if self.text_features:
             tensors["feature_mean"] = self.feature_mean_
             tensors["feature_scale"] = self.feature_scale_
@@ -324,6 +344,9 @@ class IRTRouter(EmbeddingRouter):
         self.embedding_dim_ = int(meta["embedding_dim"])
         for name in ("projection", "projection_bias", "model_vectors", "model_bias", "source_offsets"):
             setattr(self, f"{name}_", np.asarray(tensors[name], dtype=np.float64))
+        if self.hidden:
+            self.hidden_weight_ = np.asarray(tensors["hidden_weight"], dtype=np.float64)
+            self.hidden_bias_ = np.asarray(tensors["hidden_bias"], dtype=np.float64)
         if self.text_features:
             self.feature_mean_ = np.asarray(tensors["feature_mean"], dtype=np.float64)
             self.feature_scale_ = np.asarray(tensors["feature_scale"], dtype=np.float64)

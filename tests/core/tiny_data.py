@@ -84,4 +84,14 @@ def make_tiny_data(root: Path, seed: int = 0) -> Path:
                                # the other models of the default MMLU-Pro selection
                                **{x: rng.randint(0, 1) for x in OTHERS}}})
     _jsonl(root / "mmlu-pro/correctness.jsonl", mp)
+    # vicuna-bench: pairwise reviews, one judged by a weaker judge (left out by training)
+    vb = []
+    for i in range(10):
+        m = i % 2 == 0
+        for judge in ("gpt-4 (2023-03/04, FastChat reviewer gpt-4-0328-*)", "gpt-3.5-turbo"):
+            vb.append({"question_id": i, "category": "x", "prompt": _p(rng, MATH if m else POEM),
+                       "model_a": "gpt-3.5-turbo:20230327", "model_b": "vicuna-13b:v1",
+                       "score_a": 9.0 if m else 7.0, "score_b": 6.0 if m else 7.0,
+                       "winner": "model_a" if m else "tie", "judge": judge, "path": "x"})
+    _jsonl(root / "vicuna-bench/reviews.jsonl", vb)
     return root

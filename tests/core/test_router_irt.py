@@ -1,0 +1,143 @@
+"""The IRT router and its data: planted signal, every model's quality, checkpoints, bad input."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from routellm_core.data import Battle, Battles, OutcomeTable, TrainingData
+from routellm_core.embeddings import HashingEmbedder
+from routellm_core.errors import CheckpointError, DataError, UnknownNameError
+from routellm_core.routers import load_router
+from routellm_core.routers.base import CONFIG_FILE, Router
+from routellm_core.routers.irt import IRTRouter
+from routellm_core.routers.mf import MatrixFactorizationRouter
+
+MATH = "integral derivative equation solve algebra matrix proof theorem calculus prime".split()
+CHAT = "hello thanks weather lunch friend movie weekend coffee music holiday".split()
+
+
+def _prompt(rng: random.Random, vocab: list[str]) -> str:
+    return " ".join(rng.choice(vocab) for _ in range(8))
+
+
+def planted(n: int = 80, seed: int = 0) -> TrainingData:
+    """Every model answers chat prompts; on maths only 'strong' and 'mid' do, 'weak' and 'low'
+    fail. A few pairwise votes agree."""
+    rng = random.Random(seed)
+    prompts = [_prompt(rng, MATH if i % 2 == 0 else CHAT) for i in range(n)]
+    hard = np.asarray([i % 2 == 0 for i in range(n)], dtype=float)
+    table = OutcomeTable(prompts, {"strong": np.ones(n), "mid": np.ones(n), "weak": 1 - hard,
+                                   "low": 1 - hard}, source="toy")
+    votes = Battles([Battle(p, "strong", "weak", "model_a" if h else "tie", "votes")
+                     for p, h in zip(prompts[:20], hard[:20], strict=True)])
+    return TrainingData(votes, [table])
+
+
+def heldout(seed: int = 99) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    return [_prompt(rng, MATH) for _ in range(15)], [_prompt(rng, CHAT) for _ in range(15)]
+
+
+def make(**kw: object) -> IRTRouter:
+    params: dict = {"dim": 4, "epochs": 150, "lr": 0.05, "l2": 1e-4}
+    params.update(kw)
+    return IRTRouter("strong", "weak", HashingEmbedder(dim=128), **params)
+
+
+@pytest.mark.parametrize("hidden", [0, 16])
+def test_irt_learns_the_planted_signal(hidden: int) -> None:
+    r = make(hidden=hidden).fit(planted())
+    hard, easy = heldout()
+    s_hard, s_easy = r.predict_win_rate(hard), r.predict_win_rate(easy)
+    assert s_hard.min() > s_easy.max()
+    # the score is (1 + gain) / 2: a maths prompt gains, a chat prompt does not
+    assert s_hard.mean() > 0.7 and abs(s_easy.mean() - 0.5) < 0.1
+
+
+def test_irt_predicts_every_known_models_quality_and_other_pairs() -> None:
+    r = make().fit(planted())
+    hard, easy = heldout()
+    q = r.predict_quality(hard + easy, ["mid", "low"])
+    assert q.shape == (30, 2)
+    assert (q[:15, 0] > q[:15, 1] + 0.3).all()      # on maths, mid beats low
+    assert np.allclose(q[15:, 0], q[15:, 1], atol=0.2)  # on chat, both fine
+    assert (r.score_pair(hard, "mid", "low") > r.score_pair(easy, "mid", "low")).all()
+    assert r.predict_quality(["x"]).shape == (1, len(r.models_))
+
+
+def test_irt_checkpoint_round_trip_is_exact(tmp_path) -> None:
+    r = make(hidden=8).fit(planted())
+    prompts = [*heldout()[0], "something else entirely"]
+    r.save(tmp_path / "irt")
+    cfg = json.loads((tmp_path / "irt" / CONFIG_FILE).read_text())
+    assert cfg["router"] == "irt" and cfg["params"]["hidden"] == 8
+    back = Router.load(tmp_path / "irt", embedder=HashingEmbedder(dim=128))
+    assert isinstance(back, IRTRouter)
+    np.testing.assert_array_equal(back.predict_win_rate(prompts), r.predict_win_rate(prompts))
+    np.testing.assert_array_equal(back.predict_quality(prompts), r.predict_quality(prompts))
+    # the same seed and data give the same tensors
+    again = make(hidden=8).fit(planted())
+    np.testing.assert_array_equal(again.projection_, r.projection_)
+
+
+def test_irt_checkpoint_with_other_text_features_is_refused(tmp_path) -> None:
+    make().fit(planted()).save(tmp_path / "irt")
+    cfg_path = tmp_path / "irt" / CONFIG_FILE
+    cfg = json.loads(cfg_path.read_text())
+    cfg["state"]["features"] = ["something", "else"]
+    cfg_path.write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="text features"):
+        load_router(tmp_path / "irt", embedder=HashingEmbedder(dim=128))
+
+
+def test_irt_bad_input_is_a_clear_error() -> None:
+    data = planted()
+    with pytest.raises(UnknownNameError, match="valid"):
+        IRTRouter("gpt-5", "weak", HashingEmbedder(dim=32), epochs=2).fit(data)
+    with pytest.raises(DataError, match="empty"):
+        make().fit(TrainingData())
+    with pytest.raises(DataError, match="dim and epochs"):
+        make(dim=0).fit(data)
+    with pytest.raises(DataError, match="lr"):
+        make(lr=float("nan")).fit(data)
+    with pytest.raises(DataError, match="hidden"):
+        make(hidden=-1).fit(data)
+    r = make().fit(data)
+    with pytest.raises(UnknownNameError, match="strong"):
+        r.predict_quality(["x"], ["nobody"])
+    with pytest.raises(DataError, match="list of prompts"):
+        r.predict_win_rate("a single string")  # type: ignore[arg-type]
+    # a table whose every outcome is missing teaches nothing
+    empty = OutcomeTable(["a", "b"], {"strong": [np.nan, np.nan], "weak": [np.nan, np.nan]})
+    with pytest.raises(DataError, match="no outcome"):
+        make().fit(TrainingData(tables=[empty]))
+
+
+def test_outcome_table_validates_and_maps_models() -> None:
+    with pytest.raises(DataError, match="outside"):
+        OutcomeTable(["a"], {"m": [7.0]}, source="grades")
+    with pytest.raises(DataError, match="2 outcomes for 1"):
+        OutcomeTable(["a"], {"m": [1.0, 0.0]})
+    with pytest.raises(DataError, match="distinct"):
+        OutcomeTable(["a", "a"], {"m": [1.0, 0.0]})
+    t = OutcomeTable(["a", "b"], {"gpt-4": [1.0, np.nan], "gpt-4-0314": [0.0, 1.0],
+                                  "gpt-4o": [0.0, 0.0], "mix": [0.5, 0.5]})
+    # a canonical name present in the table keeps its own outcomes
+    kept = t.map_models({"gpt-4-0314": "gpt-4", "gpt-4o": "strong", "mix": "strong"})
+    assert kept.models() == ["gpt-4", "strong"]
+    np.testing.assert_array_equal(kept.outcomes["gpt-4"], [1.0, np.nan])
+    np.testing.assert_array_equal(kept.outcomes["strong"], [0.25, 0.25])
+    battles = t.to_battles(models=["gpt-4-0314", "gpt-4o"])
+    assert [b.winner for b in battles] == ["tie", "model_a"]
+
+
+def test_battle_routers_see_tables_as_all_pairs_battles() -> None:
+    data = planted(n=30)
+    assert len(data.to_battles()) == len(data.battles) + 30 * 6
+    r = MatrixFactorizationRouter("strong", "weak", HashingEmbedder(dim=64), dim=4, epochs=3)
+    r.fit(data)  # MF reads battles: the tables arrive expanded
+    assert r.models_ == ["low", "mid", "strong", "weak"]
