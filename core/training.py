@@ -23,7 +23,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -648,14 +648,16 @@ _IRT_SOURCES: dict[str, Any] = {
     "mmlu-train": {"weight": 1.0},
     "mmlu-pro": {"weight": 1.0},
     "vicuna-bench": {"weight": 1.0},
-    "everyday-anchors": {"weight": 1.0},
+    "everyday-anchors": {"weight": 5.0},
 }
 
 _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "mf": {"dim": 64, "epochs": 10, "lr": 3e-3, "weight_decay": 1e-2, "noise": 0.01, "seed": 0},
     "sw_ranking": {"gamma": 10.0, "n_tiers": 10},
     "knn": {"k_candidates": [5, 10, 20, 50, 100, 200], "label_mode": "direct", "seed": 0},
-    "irt": {"dim": 8, "epochs": 300, "lr": 0.02, "l2": 1e-2, "model_l2": 1e-4,
+    # chosen on validation splits of the training sources and the difficulty check
+    # (docs/results.md, "How the default was chosen")
+    "irt": {"dim": 8, "hidden": 128, "epochs": 300, "lr": 0.02, "l2": 1e-3, "model_l2": 1e-4,
             "text_features": True, "seed": 0},
     # The classifier defaults are the short CPU runs measured in docs/results.md; raise
     # max_steps (or drop it for full epochs) on a GPU.
@@ -681,10 +683,10 @@ def default_config(router: str) -> dict[str, Any]:
         "weak_model": WEAK_MODEL,
         "sources": copy.deepcopy(_IRT_SOURCES if router == "irt" else _DEFAULT_SOURCES),
         "aliases": "gpt4-mixtral",
-        "embedder": "local",
+        "embedder": "static" if router == "irt" else "local",
         "decontaminate": 0.95,
         "seed": 0,
-        "calibration": "arena-bench-v1",
+        "calibration": "mix" if router == "irt" else "arena-bench-v1",
     }
 
 
@@ -838,6 +840,7 @@ def train_from_config(
     embedder: Embedder | None = None,
     verbose: bool = False,
     progress: Progress | None = None,
+    holdout: Collection[str] = (),
 ) -> Router:
     """Build the training set, train the router, and compute its calibration table.
 
@@ -847,6 +850,9 @@ def train_from_config(
         embedder: overrides ``config["embedder"]`` (tests pass a HashingEmbedder).
         verbose: print the training-set report.
         progress: print the stages and show progress bars (the command line).
+        holdout: prompts to leave out of training, from every source (validation splits:
+            ``benchmarks/quality_pairs.py`` holds out MMLU-Pro questions and arena-bench-v1
+            folds this way).
 
     Returns:
         The fitted router; ``router.training_report_`` holds the report (as a dict, see
@@ -876,6 +882,13 @@ def train_from_config(
         strong_model=cfg["strong_model"],
         weak_model=cfg["weak_model"],
     )
+    if holdout:
+        drop = set(holdout)
+        if isinstance(data, TrainingData):
+            data = TrainingData(data.battles.filter(lambda b: b.prompt not in drop),
+                                [t.subset(lambda p: p not in drop) for t in data.tables])
+        else:
+            data = data.filter(lambda b: b.prompt not in drop)
     if verbose:
         print(report.format())
     t0 = time.perf_counter()

@@ -193,17 +193,31 @@ def test_embedder_dimension_mismatch_on_load(fitted, tmp_path):
 
 def test_shipped_default_router_loads_offline_and_is_small():
     from routellm_core.routers import default_router_path
+    from routellm_core.routers.irt import IRTRouter
+    from routellm_core.static_embedding import STATIC_ID, StaticEmbedder
 
     path = default_router_path()
     size = sum(f.stat().st_size for f in path.iterdir())
-    assert size < 5 * 2**20
-    # a 384-d stand-in embedder keeps the test fast; the checkpoint records MiniLM
-    r = load_router("default", embedder=HashingEmbedder(dim=384))
-    assert r.name == "mf" and r.embedding_dim_ == 384
+    assert size < 25 * 2**20
+    r = load_router("default")
+    assert isinstance(r, IRTRouter) and isinstance(r.get_embedder(), StaticEmbedder)
+    assert json.loads((path / "config.json").read_text())["embedder"]["model_id"] == STATIC_ID
     cal = r.calibration_
-    assert cal["prompt_set"] == "arena-bench-v1" and cal["n"] == 300
+    assert cal["prompt_set"] == "mix" and cal["n"] > 1000
     assert all(a >= b for a, b in zip(cal["thresholds"], cal["thresholds"][1:], strict=False))
     assert r.threshold_for(0.05) >= r.threshold_for(0.5) >= r.threshold_for(0.95)
-    assert json.loads((path / "config.json").read_text())["embedder"]["dim"] == 384
     s = r.predict_win_rate(["What is 2+2?", "Prove Fermat's little theorem."])
     assert s.shape == (2,) and np.all((s > 0) & (s < 1))
+    # it knows every MMLU-Pro and arena-bench-v1 model, for other pairs and the ladder
+    assert {"gemini-1.5-pro-002", "Yi-6b-Chat", "claude-2.1"} <= set(r.models_)
+
+
+def test_the_readme_example_routes_strong_and_a_greeting_weak_with_the_default():
+    """The README's example prompt at strong_fraction=0.3 goes to the strong model; plainly
+    easy prompts go to the weak one."""
+    from routellm_core.engine import RoutingEngine
+
+    engine = RoutingEngine("default", strong_fraction=0.3)
+    assert engine.decide("Prove that there are infinitely many primes.").route == "strong"
+    for easy in ("hi", "Thanks, that's all!", "What is the capital of France?"):
+        assert engine.decide(easy).route == "weak", easy

@@ -1,0 +1,131 @@
+"""How the shipped default was chosen: candidate configs scored on validation data only.
+
+Every candidate is trained five times, each time with one fold of the training prompts left
+out (from every source); the out-of-fold scores are evaluated with the paper's APGR on the
+sources that hold both models' outcomes (MMLU-Pro GPT-4o vs Mixtral-Instruct, the MMLU
+training split, arena-bench-v1 grades) and on one other MMLU-Pro pair. A sixth fit on all the
+training data scores the difficulty check (AUC: a hard prompt above an easy one). MT-Bench,
+GSM8K and held-out MMLU are never looked at here.
+
+Noise to keep in mind (random scores, 50 seeds): the APGR standard deviation is about 0.006 on
+MMLU-Pro (5,222 questions), 0.034 on the MMLU training split (1,470 rows) and 0.018 on
+arena-bench-v1 (300 prompts); the AUC's about 0.036 on the difficulty check (240 prompts).
+
+Run: ``python benchmarks/select_default.py [--only NAME ...] [--markdown]`` (about 4 minutes
+per candidate on 2 cores once the decontamination embeddings are cached).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+from typing import Any
+
+import numpy as np
+
+from routellm_core.data import STRONG_MODEL, WEAK_MODEL, BenchmarkSet, load_difficulty
+from routellm_core.evaluation import evaluate
+from routellm_core.metrics import auc
+from routellm_core.training import ALIAS_PRESETS, default_config, load_table, train_from_config
+
+
+def _variant(**changes: Any) -> dict[str, Any]:
+    cfg = default_config("irt")
+    cfg["calibration"] = None
+    for key, value in changes.items():
+        if key == "params":
+            cfg["params"].update(value)
+        elif key == "weights":
+            for src, w in value.items():
+                if w == 0:
+                    cfg["sources"].pop(src, None)
+                else:
+                    cfg["sources"][src] = {**cfg["sources"].get(src, {}), "weight": w}
+        else:
+            cfg[key] = value
+    return cfg
+
+
+#: the candidates, in the order they were tried (docs/results.md, "How the default was chosen")
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "linear, no prior": _variant(params={"hidden": 0, "l2": 1e-2},
+                                 weights={"everyday-anchors": 0}),
+    "linear, prior x1": _variant(params={"hidden": 0, "l2": 1e-2}, weights={"everyday-anchors": 1}),
+    "linear, prior x10": _variant(params={"hidden": 0, "l2": 1e-2},
+                                  weights={"everyday-anchors": 10}),
+    "hidden 64, prior x3": _variant(params={"hidden": 64}, weights={"everyday-anchors": 3}),
+    "hidden 128, prior x5 (default)": _variant(),
+    "hidden 128, prior x5, no text features": _variant(params={"text_features": False}),
+    "hidden 128, prior x5, chat sources x3": _variant(
+        weights={"arena-bench-v1": 3, "arena-human": 2, "vicuna-bench": 3}),
+}
+
+PAIRS = [("mmlu-pro", STRONG_MODEL, WEAK_MODEL, "accuracy"),
+         ("mmlu-pro", "Qwen1.5-72B-Chat", "Yi-6b-Chat", "accuracy"),
+         ("mmlu-train", STRONG_MODEL, WEAK_MODEL, "accuracy"),
+         ("arena-bench-v1", STRONG_MODEL, WEAK_MODEL, "grade")]
+
+
+def _apgr(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, metric: str) -> float:
+    ok = ~(np.isnan(strong) | np.isnan(weak) | np.isnan(scores))
+    bench = BenchmarkSet("v", [str(i) for i in range(int(ok.sum()))],
+                         {STRONG_MODEL: strong[ok], WEAK_MODEL: weak[ok]},
+                         metric=metric)  # type: ignore[arg-type]
+    return evaluate(scores[ok], bench).apgr
+
+
+def validate(config: dict[str, Any], folds: int = 5) -> dict[str, float]:
+    aliases = ALIAS_PRESETS["gpt4-mixtral"]
+    tables = {}
+    for name in ("mmlu-pro", "mmlu-train", "arena-bench-v1"):
+        t = load_table(name)
+        assert t is not None
+        tables[name] = t.map_models(aliases)
+    prompts = sorted({p for t in tables.values() for p in t.prompts})
+    fold_of = dict(zip(prompts, np.random.default_rng(0).integers(0, folds, len(prompts)),
+                       strict=True))
+    oof = {k: np.full(len(tables[k[0]]), np.nan) for k in PAIRS}
+    for f in range(folds):
+        held = [p for p in prompts if fold_of[p] == f]
+        router = train_from_config(config, holdout=held)
+        for key in PAIRS:
+            t = tables[key[0]]
+            idx = [i for i, p in enumerate(t.prompts) if fold_of[p] == f]
+            oof[key][idx] = router.score_pair([t.prompts[i] for i in idx],  # type: ignore[attr-defined]
+                                              key[1], key[2])
+    out = {}
+    for key in PAIRS:
+        t = tables[key[0]]
+        out[f"{key[0]} {key[1][:14]}>{key[2][:14]}"] = _apgr(
+            oof[key], t.outcomes[key[1]], t.outcomes[key[2]], key[3])
+    full = train_from_config(config)
+    check = load_difficulty()
+    out["difficulty AUC"] = auc(full.predict_win_rate(check.prompts),
+                                [lab == "hard" for lab in check.extra["label"]])
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", nargs="*", default=None, help="candidate names to run")
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args()
+    names = args.only or list(CANDIDATES)
+    rows = {}
+    for name in names:
+        t0 = time.perf_counter()
+        rows[name] = validate(copy.deepcopy(CANDIDATES[name]))
+        print(f"[{time.perf_counter() - t0:.0f} s] {name}: "
+              + json.dumps({k: round(v, 3) for k, v in rows[name].items()}), flush=True)
+    cols = list(next(iter(rows.values())))
+    if args.markdown:
+        print("| candidate | " + " | ".join(cols) + " |")
+        print("|---|" + "---:|" * len(cols))
+        for n, r in rows.items():
+            print(f"| {n} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |")
+
+
+if __name__ == "__main__":
+    main()
