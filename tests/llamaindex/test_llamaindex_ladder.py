@@ -101,10 +101,8 @@ async def test_async_streaming_forced_and_sticky(make_ladder):
     r = await llm.achat([ChatMessage(role="user", content="Explain tides")])
     assert r.additional_kwargs["routellm"]["model"] == "mid"
     gen = llm.stream_chat([ChatMessage(role="user", content="Prove it")])
-    last = None
-    for last in gen:
-        pass
-    assert last is not None and last.additional_kwargs["routellm"]["model"] == "top"
+    chunks = list(gen)
+    assert chunks and chunks[-1].additional_kwargs["routellm"]["model"] == "top"
     forced = llm.complete("Prove it", model="bottom")
     assert forced.additional_kwargs["routellm"]["model"] == "low"
     with pytest.raises(UnknownNameError, match="low, mid, top"):
