@@ -66,7 +66,7 @@ class QualityRouter(Protocol):
 
     ``predict_quality(prompts, models)`` returns a ``(len(prompts), len(models))`` array of
     values in [0, 1] (expected correctness, or the probability of a good answer);
-    ``models_`` lists the model names it knows. :class:`~routellm_core.routers.irt.IRTRouter`
+    ``models_`` lists the model names it knows. ``IRTRouter`` (``routellm_core.routers.irt``)
     satisfies it.
     """
 

@@ -3,7 +3,10 @@
 ``routellm ladder`` (:func:`run_ladder_eval`) trains one ``irt`` router per fold, each with
 the fold's arena-bench-v1 prompts (and their arena-human battles) and the fold's MMLU-Pro
 questions left out of training, so every evaluated prompt is scored by a router that never saw
-it (5-fold cross-validation on both sets; the other training sources stay in). On each set a
+it (5-fold cross-validation on both sets; the other training sources stay in, less any prompt
+equal to an MT-Bench, GSM8K or held-out MMLU prompt: the similarity-based decontamination of
+``routellm train`` needs MiniLM embeddings of 25,000 prompts and concerns benchmarks this
+evaluation does not use). On each set a
 ladder of models with list prices (:data:`LADDERS`) is routed with the tolerance knob swept
 from 0 to 1, and compared with each single model, the random mix of single models at equal
 cost (the upper hull of the single models' points, RouterBench's "zero router") and the
@@ -12,7 +15,7 @@ oracle (the true outcomes, best quality per cost).
 Costs are list prices per million tokens: prompt tokens (:func:`~routellm_core.costs.count_tokens`)
 times the input price plus answer tokens times the output price. arena-bench-v1 has every
 model's answer, so its answers are counted; MMLU-Pro has none, so an answer of
-:data:`~routellm_core.ladder.DEFAULT_OUTPUT_TOKENS` tokens is assumed. The router prices a call
+``DEFAULT_OUTPUT_TOKENS`` (256) tokens is assumed. The router prices a call
 before making it, with the assumed answer length on both sets.
 
 Figures: the normalised area under the quality-cost curve (cost from the cheapest to the best
@@ -191,8 +194,8 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
     from .training import (
         build_router,
         build_training_data,
-        decontamination_embedder,
         default_config,
+        evaluation_prompts,
         load_table,
     )
 
@@ -204,11 +207,12 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
         cfg["params"].update(params)
     emb = StaticEmbedder()
     say = progress.stage if progress is not None else (lambda _t: None)
-    say("building the training set (every source, decontaminated against MT-Bench, GSM8K and "
-        "held-out MMLU)")
+    say("building the training set (every source; prompts equal to an MT-Bench, GSM8K or "
+        "held-out MMLU prompt dropped)")
     data, _ = build_training_data(cfg["sources"], data_dir=data_dir, aliases=cfg["aliases"],
-                                  embedder=decontamination_embedder(None, emb),
-                                  decontaminate_threshold=float(cfg["decontaminate"]))
+                                  embedder=emb, decontaminate_threshold=None)
+    banned = {p for ps in evaluation_prompts(data_dir).values() for p in ps}
+    data = _subset(data, banned)
     sets = {
         "arena-bench-v1": _eval_set("arena-bench-v1", data_dir,
                                     load_table("arena-bench-v1", data_dir)),
@@ -241,30 +245,39 @@ def _summarise(name: str, s: dict[str, Any], est: np.ndarray) -> dict[str, Any]:
     single_q, single_c = truth.mean(axis=0), cost.mean(axis=0)
     best = int(np.argmax(single_q))
     cheap = int(np.argmin(single_c))
-    sweep = []
-    for tol in np.unique(np.concatenate([np.linspace(0, 1, 101), np.linspace(0, 0.1, 51)])):
-        idx = choose(est, expected, tolerance=float(tol))
-        sweep.append({"tolerance": float(tol), "cost": float(cost[rows, idx].mean()),
-                      "quality": float(truth[rows, idx].mean()),
-                      "share": [float((idx == j).mean()) for j in range(len(models))]})
-    rc = np.asarray([p["cost"] for p in sweep])
-    rq = np.asarray([p["quality"] for p in sweep])
+    c_lo, c_hi, q_lo, q_hi = single_c[cheap], single_c[best], single_q[cheap], single_q[best]
+    hc, hq = hull(single_c, single_q)
+    grids = {"tolerance": np.unique(np.concatenate([np.linspace(0, 1, 101),
+                                                     np.linspace(0, 0.1, 51)])),
+             "cost_weight": np.concatenate([[0.0], np.geomspace(1e-3, 100.0, 121)])}
+    knobs: dict[str, Any] = {}
+    for knob, grid in grids.items():
+        sweep = []
+        for v in grid:
+            idx = choose(est, expected, **{knob: float(v)})
+            sweep.append({knob: float(v), "cost": float(cost[rows, idx].mean()),
+                          "quality": float(truth[rows, idx].mean()),
+                          "share": [float((idx == j).mean()) for j in range(len(models))]})
+        rc = np.asarray([p["cost"] for p in sweep])
+        rq = np.asarray([p["quality"] for p in sweep])
+        rhc, rhq = hull(rc, rq)
+        checks = []
+        for frac in (0.1, 0.25, 0.5):
+            c = c_lo + frac * (c_hi - c_lo)
+            affordable = [j for j in range(len(models)) if single_c[j] <= c]
+            checks.append({"cost": c, "share_of_best_cost": c / c_hi,
+                           "router": _at(rhc, rhq, c), "random_mix": _at(hc, hq, c),
+                           "best_single_at_cost": float(max(single_q[j] for j in affordable))})
+        reach = _cost_to_reach(rc, rq, q_hi)
+        knobs[knob] = {"sweep": sweep, "area": curve_area(rc, rq, c_lo, c_hi, q_lo, q_hi),
+                       "cost_to_reach_best": reach,
+                       "cost_to_reach_best_share": None if reach is None else reach / c_hi,
+                       "max_quality": float(rq.max()), "equal_cost": checks}
     oracle = []
     for lam in np.concatenate([[0.0], np.geomspace(1e-2, 1e9, 300)]):
         idx = np.argmax(truth - (lam + 1e-9) * cost, axis=1)
         oracle.append((float(cost[rows, idx].mean()), float(truth[rows, idx].mean())))
     oc, oq = np.asarray(oracle).T
-    c_lo, c_hi, q_lo, q_hi = single_c[cheap], single_c[best], single_q[cheap], single_q[best]
-    hc, hq = hull(single_c, single_q)
-    rhc, rhq = hull(rc, rq)
-    checks = []
-    for frac in (0.1, 0.25, 0.5):
-        c = c_lo + frac * (c_hi - c_lo)
-        affordable = [j for j in range(len(models)) if single_c[j] <= c]
-        checks.append({"cost": c, "share_of_best_cost": c / c_hi,
-                       "router": _at(rhc, rhq, c), "random_mix": _at(hc, hq, c),
-                       "best_single_at_cost": float(max(single_q[j] for j in affordable))})
-    reach = _cost_to_reach(rc, rq, q_hi)
     return {
         "n": n,
         "metric": "mean grade (1-10)" if name == "arena-bench-v1" else "accuracy (%)",
@@ -274,15 +287,10 @@ def _summarise(name: str, s: dict[str, Any], est: np.ndarray) -> dict[str, Any]:
                    for j, m in enumerate(models)},
         "best_single": models[best],
         "cheapest": models[cheap],
-        "router_sweep": sweep,
+        "knobs": knobs,
         "oracle": [{"cost": c, "quality": q} for c, q in zip(oc, oq, strict=True)],
-        "area": {"router": curve_area(rc, rq, c_lo, c_hi, q_lo, q_hi),
-                 "random_mix": curve_area(single_c, single_q, c_lo, c_hi, q_lo, q_hi),
+        "area": {"random_mix": curve_area(single_c, single_q, c_lo, c_hi, q_lo, q_hi),
                  "oracle": curve_area(oc, oq, c_lo, c_hi, q_lo, q_hi)},
-        "cost_to_reach_best": reach,
-        "cost_to_reach_best_share": None if reach is None else reach / c_hi,
-        "router_max_quality": float(rq.max()),
-        "equal_cost": checks,
     }
 
 
@@ -306,17 +314,22 @@ def format_report(result: Mapping[str, Any], *, markdown: bool = False) -> str:
                 s = r["single"][m]
                 lines.append(f"  {m:40s} {unit} {s['quality']:6.2f}  ${1000 * s['cost']:.3f}/1k calls")
         a = r["area"]
-        share = r["cost_to_reach_best_share"]
-        reach = "never" if share is None else f"{100 * share:.0f} % of its cost"
-        lines.append(f"{'- ' if markdown else '  '}normalised area: router {a['router']:.3f}, "
-                     f"random mix {a['random_mix']:.3f}, oracle {a['oracle']:.3f}; router reaches "
-                     f"{r['best_single']}'s quality ({r['single'][r['best_single']]['quality']:.2f})"
-                     f" at {reach} (best router quality {r['router_max_quality']:.2f})")
-        for c in r["equal_cost"]:
-            lines.append(f"{'- ' if markdown else '  '}at {100 * c['share_of_best_cost']:.0f} % of "
-                         f"the best model's cost: router {c['router']:.2f}, random mix "
-                         f"{c['random_mix']:.2f}, best single model within that cost "
-                         f"{c['best_single_at_cost']:.2f}")
+        b = r["best_single"]
+        dash = "- " if markdown else "  "
+        lines.append(f"{dash}normalised area: random mix {a['random_mix']:.3f}, oracle "
+                     f"{a['oracle']:.3f}; best single model {b} "
+                     f"({r['single'][b]['quality']:.2f})")
+        for knob, k in r["knobs"].items():
+            share = k["cost_to_reach_best_share"]
+            reach = "never" if share is None else f"{100 * share:.0f} % of its cost"
+            lines.append(f"{dash}router, {knob} sweep: area {k['area']:.3f}; reaches the best "
+                         f"model's quality at {reach} (best router quality "
+                         f"{k['max_quality']:.2f})")
+            for c in k["equal_cost"]:
+                lines.append(f"{'  - ' if markdown else '    '}at {100 * c['share_of_best_cost']:.0f}"
+                             f" % of the best model's cost: router {c['router']:.2f}, random mix "
+                             f"{c['random_mix']:.2f}, best single model within that cost "
+                             f"{c['best_single_at_cost']:.2f}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -335,16 +348,18 @@ def plot_ladder(result: Mapping[str, Any], path: str | os.PathLike[str]) -> Path
         sc = np.asarray([r["single"][m]["cost"] for m in r["models"]]) * 1000
         sq = np.asarray([r["single"][m]["quality"] for m in r["models"]])
         hc, hq = hull(sc, sq)
-        ax.plot(hc, hq, color="grey", ls=":", lw=1.2, label="random mix of single models")
+        ax.plot(hc, hq, color="grey", ls=":", lw=1.2,
+                label=f"random mix of single models (area {r['area']['random_mix']:.2f})")
         oc = np.asarray([p["cost"] for p in r["oracle"]]) * 1000
         oq = np.asarray([p["quality"] for p in r["oracle"]])
         ohc, ohq = hull(oc, oq)
         ax.plot(ohc, ohq, color="grey", ls="--", lw=1, label="oracle")
-        rc = np.asarray([p["cost"] for p in r["router_sweep"]]) * 1000
-        rq = np.asarray([p["quality"] for p in r["router_sweep"]])
-        order = np.argsort(rc)
-        ax.plot(rc[order], rq[order], marker="o", ms=2.5, lw=1.2,
-                label=f"irt ladder, tolerance sweep (area {r['area']['router']:.2f})")
+        for knob, k in r["knobs"].items():
+            rc = np.asarray([p["cost"] for p in k["sweep"]]) * 1000
+            rq = np.asarray([p["quality"] for p in k["sweep"]])
+            order = np.argsort(rc)
+            ax.plot(rc[order], rq[order], marker="o", ms=2, lw=1.1,
+                    label=f"irt ladder, {knob} sweep (area {k['area']:.2f})")
         for m, c, q in zip(r["models"], sc, sq, strict=True):
             ax.scatter([c], [q], marker="s", s=30, zorder=3)
             ax.annotate(m.split("/")[-1][:24], (c, q), fontsize=7, xytext=(4, -10),

@@ -241,3 +241,20 @@ def test_engine_target_cost_needs_calibration_prompts_and_router_errors_go_to_th
     with caplog.at_level(logging.WARNING, logger="routellm"):
         d = b.decide("hi")
     assert d.model == "top" and d.reason == "router_error"
+
+
+def test_ladder_eval_hull_area_and_cost_to_reach():
+    from routellm_core.ladder_eval import _cost_to_reach, curve_area, hull
+
+    cost = np.array([1.0, 2.0, 10.0, 3.0])
+    quality = np.array([0.2, 0.5, 0.9, 0.4])  # (3, 0.4) is under the hull
+    hc, hq = hull(cost, quality)
+    assert hc.tolist() == [1.0, 2.0, 10.0] and hq.tolist() == [0.2, 0.5, 0.9]
+    # the straight line from the cheapest to the best model (a random mix) scores 0.5
+    assert curve_area(np.array([1.0, 10.0]), np.array([0.2, 0.9]), 1.0, 10.0, 0.2, 0.9) \
+        == pytest.approx(0.5)
+    # a curve that reaches the best quality early scores more
+    assert curve_area(cost, quality, 1.0, 10.0, 0.2, 0.9) > 0.5
+    assert _cost_to_reach(cost, quality, 0.9) == pytest.approx(10.0)
+    assert _cost_to_reach(np.array([1.0, 3.0]), np.array([0.2, 0.95]), 0.9) < 3.0
+    assert _cost_to_reach(cost, quality, 0.95) is None
