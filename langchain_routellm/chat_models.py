@@ -498,6 +498,14 @@ class RouteLLMChat(BaseChatModel):
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # RouteLLMChat(models={...}) builds the ladder wrapper (langchain_routellm.ladder)
+        if cls is RouteLLMChat and "models" in kwargs:
+            from .ladder import RouteLLMLadderChat
+
+            cls = RouteLLMLadderChat
+        return super().__new__(cls)
+
     strong: BaseChatModel
     weak: BaseChatModel
     router: Any = "default"
@@ -837,7 +845,7 @@ class RouteLLMChat(BaseChatModel):
 
     def _inner(self, route: Route, kwargs: dict[str, Any]) -> tuple[BaseChatModel, dict[str, Any]]:
         """The model to call for ``route`` and the kwargs for its hook."""
-        model: BaseChatModel = self.strong if route == "strong" else self.weak
+        model = self._model_for(route)
         kw = dict(kwargs)
         if self.temperature is not None:
             kw.setdefault("temperature", self.temperature)
@@ -851,6 +859,10 @@ class RouteLLMChat(BaseChatModel):
             model, bound = _unwrap(model.bind_tools(tools, **tool_kwargs))
             kw = {**bound, **kw}
         return model, kw
+
+    def _model_for(self, route: str) -> BaseChatModel:
+        """The inner model of a route."""
+        return self.strong if route == "strong" else self.weak
 
     def _stop(self, stop: list[str] | None) -> list[str] | None:
         return stop if stop is not None else self.stop

@@ -278,6 +278,14 @@ class RouteLLM(FunctionCallingLLM):
     _thread: ContextVar[str | None] = PrivateAttr()
     _question: ContextVar[str | None] = PrivateAttr()
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # RouteLLM(models={...}) builds the ladder wrapper (llamaindex_routellm.ladder)
+        if cls is RouteLLM and "models" in kwargs:
+            from .ladder import RouteLLMLadder
+
+            cls = RouteLLMLadder
+        return super().__new__(cls)
+
     def __init__(
         self,
         strong: LLM,

@@ -1,0 +1,150 @@
+"""RouteLLM(models={...}): a three-model cost ladder in LlamaIndex."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from llama_index.core.agent.workflow import FunctionAgent
+from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.tools import FunctionTool
+
+from llamaindex_routellm import RouteLLM
+from llamaindex_routellm.ladder import RouteLLMLadder
+from routellm_core.errors import ConfigError, DataError, UnknownNameError
+from routellm_core.routers.base import Router
+
+from .conftest import scripted
+
+PRICES = {"top": (10.0, 30.0), "mid": (1.0, 2.0), "low": (0.1, 0.1)}
+
+
+class PlantedRouter(Router):
+    """'prove'/'derive' prompts: only the top model; 'multiply'/'explain': mid too; else all."""
+
+    name = "planted_li"
+    needs_fit = False
+
+    def __init__(self, strong_model: str = "top", weak_model: str = "low") -> None:
+        super().__init__(strong_model, weak_model)
+        self.models_ = ["top", "mid", "low"]
+
+    def _fit(self, battles):  # pragma: no cover - needs_fit is False
+        pass
+
+    def _predict(self, prompts):
+        return self.predict_quality(prompts, ["top"])[:, 0]
+
+    def predict_quality(self, prompts, models=None):
+        rows = []
+        for p in prompts:
+            p = p.lower()
+            q = ({"top": 0.9, "mid": 0.3, "low": 0.1} if ("prove" in p or "derive" in p) else
+                 {"top": 0.9, "mid": 0.88, "low": 0.2} if ("multiply" in p or "explain" in p)
+                 else {"top": 0.95, "mid": 0.94, "low": 0.93})
+            rows.append([q[m] for m in (models or self.models_)])
+        return np.asarray(rows)
+
+
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
+
+
+@pytest.fixture
+def models():
+    return {name: scripted(name) for name in ("top", "mid", "low")}
+
+
+@pytest.fixture
+def make_ladder(models):
+    def make(**kw):
+        kw.setdefault("router", PlantedRouter())
+        kw.setdefault("prices", PRICES)
+        kw.setdefault("tolerance", 0.05)
+        return RouteLLM(models=kw.pop("models", models), **kw)
+
+    return make
+
+
+def test_models_builds_a_ladder(make_ladder):
+    llm = make_ladder()
+    assert isinstance(llm, RouteLLMLadder) and isinstance(llm, RouteLLM)
+    r = llm.chat([ChatMessage(role="user", content="Prove the theorem")])
+    tag = r.additional_kwargs["routellm"]
+    assert tag["model"] == "top" and set(tag["estimates"]) == {"top", "mid", "low"}
+    assert llm.complete("Explain tides").additional_kwargs["routellm"]["model"] == "mid"
+    assert llm.chat([ChatMessage(role="user", content="hi")]).message.content.startswith("[low]")
+    assert llm.stats.snapshot().calls == {"low": 1, "mid": 1, "top": 1}
+    assert llm.metadata.is_function_calling_model
+    assert llm.metadata.model_name == "routellm(low|mid|top)"
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+async def test_function_agent_keeps_a_whole_run_on_one_model(make_ladder, models, streaming):
+    llm = make_ladder()
+    agent = FunctionAgent(tools=[FunctionTool.from_defaults(multiply)], llm=llm,
+                          streaming=streaming)
+    out = await agent.run(user_msg="Multiply 6 by 7 with the tool.")
+    assert out.response.content.startswith("[mid] the tool said 42")
+    assert [t.tool_name for t in out.tool_calls] == ["multiply"]
+    assert len(models["mid"].test_log) == 2
+    assert models["top"].test_log == models["low"].test_log == []
+    hard = await agent.run(user_msg="Derive 6 times 7 with the multiply tool.")
+    assert hard.response.content.startswith("[top] the tool said 42")
+    assert models["low"].test_log == []
+
+
+async def test_async_streaming_forced_and_sticky(make_ladder):
+    llm = make_ladder(sticky=True)
+    r = await llm.achat([ChatMessage(role="user", content="Explain tides")])
+    assert r.additional_kwargs["routellm"]["model"] == "mid"
+    gen = llm.stream_chat([ChatMessage(role="user", content="Prove it")])
+    chunks = list(gen)
+    assert chunks and chunks[-1].additional_kwargs["routellm"]["model"] == "top"
+    forced = llm.complete("Prove it", model="bottom")
+    assert forced.additional_kwargs["routellm"]["model"] == "low"
+    with pytest.raises(UnknownNameError, match="low, mid, top"):
+        llm.complete("x", model="strong")
+    with llm.conversation("c1"):
+        llm.complete("Prove it")
+        follow = llm.complete("Say hi")
+    assert follow.additional_kwargs["routellm"]["reason"] == "sticky"
+    assert follow.additional_kwargs["routellm"]["model"] == "top"
+
+
+def test_fallback_goes_up_the_ladder(make_ladder, models):
+    llm = make_ladder(models={**models, "mid": scripted("mid", fail=True)}, fallback=True)
+    r = llm.chat([ChatMessage(role="user", content="Explain tides")])
+    assert r.message.content.startswith("[top]")
+    assert r.additional_kwargs["routellm"]["model"] == "top"
+    assert r.additional_kwargs["routellm"]["reason"] == "fallback"
+
+
+def test_pickle_keeps_the_ladder(make_ladder):
+    llm = make_ladder()
+    llm.complete("Explain tides")
+    p = pickle.loads(pickle.dumps(llm))
+    assert isinstance(p, RouteLLMLadder) and p.stats.snapshot().calls["mid"] == 1
+
+
+def test_clear_errors(make_ladder, models):
+    with pytest.raises(ConfigError, match="ladder is empty"):
+        make_ladder(models={})
+    with pytest.raises(ConfigError, match="one-model ladder"):
+        make_ladder(models={"top": models["top"]})
+    with pytest.raises(DataError, match="no price for 'low'"):
+        make_ladder(prices={"top": 1.0, "mid": 1.0})
+    with pytest.raises(UnknownNameError, match="Known models: low, mid, top"):
+        make_ladder(models={"top": models["top"], "mine": models["low"]},
+                    prices={"top": 1.0, "mine": 0.1})
+    with pytest.raises(ConfigError, match="not both"):
+        make_ladder(strong=models["top"])
+    with pytest.raises(ConfigError, match="tolerance="):
+        make_ladder(threshold=0.5)
+    with pytest.raises(TypeError, match="models\\['x'\\]"):
+        make_ladder(models={**models, "x": "gpt-4o"}, prices={**PRICES, "x": 1.0})
+    llm = make_ladder(models={"top": models["top"], "mine": models["low"]},
+                      prices={"top": (10, 30), "mine": 0.1}, aliases={"mine": "low"})
+    assert llm.complete("hi").additional_kwargs["routellm"]["model"] == "mine"
