@@ -37,6 +37,7 @@ ROUTERS: dict[str, str] = {
     "mf": "mf:MatrixFactorizationRouter",
     "knn": "knn:KNNRouter",
     "irt": "irt:IRTRouter",
+    "ensemble": "ensemble:EnsembleRouter",
     "bert": "bert:BertRouter",
     "causal_llm": "causal_llm:CausalLLMRouter",
 }
