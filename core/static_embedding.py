@@ -63,6 +63,8 @@ DEFAULT_MAX_TOKENS = 256
 DEFAULT_HEAD_TOKENS = 64
 
 T = TypeVar("T")
+#: tokens that carry no vector (special tokens and the unknown token)
+_NO_VECTOR = ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]")
 
 
 def static_model_dir() -> Path:
@@ -353,6 +355,7 @@ class StaticEmbedder:
         self._tokenizer: WordPieceTokenizer | None = None
         self._table: np.ndarray | None = None
         self.metadata: dict[str, str] = {}
+        self._skip: frozenset[int] = frozenset()
 
     @property
     def dim(self) -> int:
@@ -393,6 +396,8 @@ class StaticEmbedder:
                     _SHARED[key] = _read_model(self.model_dir)
                 self._tokenizer, table, meta = _SHARED[key]
             self.metadata = dict(meta)
+            vocab = self._tokenizer.vocab
+            self._skip = frozenset(vocab[t] for t in _NO_VECTOR if t in vocab)
             self._dim = int(table.shape[1])
             self._table = table
         return self
@@ -408,7 +413,7 @@ class StaticEmbedder:
         """The ids that embed ``text``: WordPiece ids after the long-text rule, without
         special tokens and ``[UNK]``."""
         tok = self.tokenizer
-        skip = {tok.vocab.get(t) for t in ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]")}
+        skip = self._skip
         ids = [i for i in tok.encode(text) if i not in skip]
         return keep_head_and_tail(ids, self.max_tokens, self.head_tokens)
 
