@@ -18,7 +18,7 @@ from .errors import RouteLLMError
 __all__ = ["main", "build_parser"]
 
 #: modules (relative to this package) that each register one or more subcommands
-COMMAND_MODULES = ("cli_eval", "cli_train", "cli_ladder", "demo")
+COMMAND_MODULES = ("cli_eval", "cli_train", "cli_ladder", "cli_adapt", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "train",
         help="train a router on the preference data and save a checkpoint",
-        description="Train sw_ranking, mf, knn, bert or causal_llm from the training sources (see "
+        description="Train sw_ranking, mf, knn, irt, bert or causal_llm from the training sources, or (with --init) adapt a trained router to your battles (see "
         "docs/training.md), compute its calibration table, and save it to --out.",
     )
     p.add_argument("--router", choices=TRAINABLE_ROUTERS, default=None,
@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="also write the training-set report (counts per source/model/outcome)")
     p.add_argument("--no-progress", action="store_true",
                    help="no stage lines or progress bars on standard error")
+    from .cli_adapt import add_adapt_arguments
+
+    add_adapt_arguments(p)
     p.set_defaults(func=_train)
 
     c = sub.add_parser(
@@ -76,6 +79,13 @@ def _train(args: argparse.Namespace) -> int:
     from .progress import Progress
     from .training import default_config, load_config, make_embedder, train_from_config
 
+    if getattr(args, "init", None):
+        from .cli_adapt import run_adapt
+
+        return run_adapt(args)
+    if getattr(args, "battles", None):
+        raise DataError("--battles adapts a trained router: add --init default (or a "
+                        "checkpoint directory)")
     if args.config:
         cfg = load_config(args.config)
         if args.router and args.router != cfg["router"]:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from .calibration import check_fraction
 from .costs import Price, PriceTable, count_tokens
 from .errors import ConfigError, DataError, unknown_name
+from .recorder import RecorderStats, TrafficRecorder, check_recorder
 from .routers import load_router
 from .routers.base import Router
 from .settings import (
@@ -58,6 +59,10 @@ __all__ = [
 logger = logging.getLogger("routellm")
 
 T = TypeVar("T")
+
+#: what a shadow call returns to :meth:`RoutingEngine.record_call`: the other model's answer
+#: and its input/output tokens (``None`` where the provider reported none)
+ShadowResult = tuple[str, int | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,8 @@ class RouteDecision:
         reason: ``"router"``, ``"forced"``, ``"sticky"``, ``"router_error"`` or
             ``"fallback"`` (the chosen model raised and the other one answered).
         latency_ms: time spent scoring.
+        text: the routed text, when it was computed (the router was asked, or a recorder is
+            attached); not part of :meth:`to_dict`.
     """
 
     route: Route
@@ -139,6 +146,7 @@ class RouteDecision:
     router: str
     reason: str = "router"
     latency_ms: float = 0.0
+    text: str | None = field(default=None, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The record wrappers attach to responses (``routellm`` metadata)."""
@@ -422,6 +430,7 @@ class RoutingEngine:
         prices: Mapping[str, Price | tuple[float, float]] | None = None,
         max_sticky_threads: int = 10_000,
         embedder: Any = None,
+        recorder: TrafficRecorder | None = None,
     ) -> None:
         settings = _Settings(router, embedder, strong_fraction, threshold, strong_name,
                              weak_name, routing_text, sticky, on_router_error, on_route, prices,
@@ -438,6 +447,7 @@ class RoutingEngine:
         self._score_lock = threading.Lock()
         self._variants: OrderedDict[Any, RoutingEngine] = OrderedDict()
         self._variants_lock = threading.Lock()
+        self.recorder = check_recorder(recorder)
 
     # ---- settings -----------------------------------------------------------------------------
     @property
@@ -604,6 +614,7 @@ class RoutingEngine:
             new._sticky, new._sticky_lock = OrderedDict(), threading.Lock()
         new._score_lock = self._score_lock if active.router is self.router else threading.Lock()
         new._variants, new._variants_lock = OrderedDict(), threading.Lock()
+        new.recorder = self.recorder  # one log file: variants and copies record to it too
         return new
 
     def __getstate__(self) -> dict[str, Any]:
@@ -614,7 +625,7 @@ class RoutingEngine:
         with self._sticky_lock:
             sticky = dict(self._sticky)
         return {"settings": replace(s, router=router), "on_route": list(self.on_route),
-                "stats": self.stats, "sticky": sticky}
+                "stats": self.stats, "sticky": sticky, "recorder": self.recorder}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         settings: _Settings = state["settings"]
@@ -628,6 +639,7 @@ class RoutingEngine:
         self._sticky_lock = threading.Lock()
         self._score_lock = threading.Lock()
         self._variants, self._variants_lock = OrderedDict(), threading.Lock()
+        self.recorder = state.get("recorder")
 
     # ------------------------------------------------------------------------------------------
     def resolve_force(self, force: str | None) -> Route | None:
@@ -735,9 +747,9 @@ class RoutingEngine:
         a = self._active
         forced = self.resolve_force(force)
         if forced is not None:
-            decision = self._make(a, forced, None, "forced", 0.0)
+            decision = self._make(a, forced, None, "forced", 0.0, self._recorded_text(get_text))
         elif a.sticky and thread_id is not None and (r := self._sticky_get(thread_id)):
-            decision = self._make(a, r, None, "sticky", 0.0)
+            decision = self._make(a, r, None, "sticky", 0.0, self._recorded_text(get_text))
         else:
             t0 = time.perf_counter()
             try:
@@ -747,7 +759,8 @@ class RoutingEngine:
                 with self._score_lock:
                     s = float(a.router.predict_win_rate([text])[0])
                 route: Route = "strong" if s >= a.threshold else "weak"
-                decision = self._make(a, route, s, "router", (time.perf_counter() - t0) * 1e3)
+                decision = self._make(a, route, s, "router", (time.perf_counter() - t0) * 1e3,
+                                      text)
             except Exception as exc:  # the fail-safe: never lose a call to a router bug
                 logger.warning(
                     "router %r failed (%s: %s); sending the call to the %s model",
@@ -789,7 +802,7 @@ class RoutingEngine:
         logger.warning("the %s model (%s) raised; retrying once on the %s model (%s)",
                        decision.route, decision.model, to, names[to])
         new = RouteDecision(to, names[to], decision.score, decision.threshold,
-                            decision.router, "fallback", decision.latency_ms)
+                            decision.router, "fallback", decision.latency_ms, decision.text)
         self._notify(new)
         return new
 
@@ -866,10 +879,150 @@ class RoutingEngine:
         self.stats.record_usage(route, tin, tout, estimated_input=est_in,
                                 estimated_output=est_out)
 
+    # ---- recording (opt-in: a TrafficRecorder) ----------------------------------------------
+    def _recorded_text(self, get_text: Callable[[], str | None]) -> str | None:
+        """The routed text of a forced or sticky call, computed only when recording."""
+        if self.recorder is None:
+            return None
+        try:
+            return get_text()
+        except Exception:  # a user's routing_text function; recording must not break the call
+            return None
+
+    def record_call(
+        self,
+        decision: RouteDecision,
+        answer: str | Callable[[], str],
+        *,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        run_id: str | None = None,
+        prompt: str | Callable[[], str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        shadow: Callable[[Route], ShadowResult] | None = None,
+    ) -> str | None:
+        """Append the call to the recorder's log (nothing without a recorder); never raises.
+
+        Wrappers call this once per answered call, after the answer has reached the user's
+        code path (for streams: when the stream ends).
+
+        Args:
+            decision: the decision that answered (after any fallback).
+            answer: the answer text (or a function returning it).
+            input_tokens, output_tokens: the provider's figures, when it reported them.
+            run_id: the call's id (the LangChain run id); a new UUID when ``None``.
+            prompt: the routed text when the decision does not carry it.
+            extra: more fields for the row (e.g. ``tool_calls``).
+            shadow: calls the *other* model on the same input and returns ``(answer,
+                input_tokens, output_tokens)``; used on the recorder's ``shadow_rate`` share
+                of router-decided calls.
+
+        Returns:
+            The run id of the record, or ``None`` without a recorder.
+        """
+        rec = self.recorder
+        if rec is None:
+            return None
+        run_id = self._write_record(rec, decision, answer, input_tokens, output_tokens, run_id,
+                                    prompt, extra)
+        if shadow is not None and self._shadowed(rec, decision):
+            other = self.other(decision.route)
+            try:
+                result: ShadowResult | None = shadow(other)
+            except Exception as exc:
+                result = None
+                logger.warning("routellm recorder: the shadow call to the %s model raised "
+                               "(%s: %s); nothing recorded for it", other, type(exc).__name__, exc)
+            self._write_shadow(rec, decision, other, run_id, result)
+        return run_id
+
+    async def arecord_call(
+        self,
+        decision: RouteDecision,
+        answer: str | Callable[[], str],
+        *,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+        run_id: str | None = None,
+        prompt: str | Callable[[], str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        shadow: Callable[[Route], Awaitable[ShadowResult]] | None = None,
+    ) -> str | None:
+        """:meth:`record_call` with an async ``shadow`` call."""
+        rec = self.recorder
+        if rec is None:
+            return None
+        run_id = self._write_record(rec, decision, answer, input_tokens, output_tokens, run_id,
+                                    prompt, extra)
+        if shadow is not None and self._shadowed(rec, decision):
+            other = self.other(decision.route)
+            try:
+                result: ShadowResult | None = await shadow(other)
+            except Exception as exc:
+                result = None
+                logger.warning("routellm recorder: the shadow call to the %s model raised "
+                               "(%s: %s); nothing recorded for it", other, type(exc).__name__, exc)
+            self._write_shadow(rec, decision, other, run_id, result)
+        return run_id
+
+    @staticmethod
+    def _shadowed(rec: TrafficRecorder, decision: RouteDecision) -> bool:
+        return decision.reason in ("router", "sticky") and rec.should_shadow()
+
+    def _row(self, decision: RouteDecision, route: Route, model: str, answer: str,
+             tin: int | None, tout: int | None, run_id: str, prompt: str) -> dict[str, Any]:
+        names = self._active.names
+        return {
+            "prompt": prompt, "model": model, "answer": answer, "outcome": None,
+            "input_tokens": tin, "output_tokens": tout, "run_id": run_id, "route": route,
+            "reason": decision.reason, "score": decision.score,
+            "threshold": decision.threshold, "router": decision.router,
+            "strong_model": names["strong"], "weak_model": names["weak"], "time": time.time(),
+        }
+
+    def _write_record(self, rec: TrafficRecorder, decision: RouteDecision,
+                      answer: str | Callable[[], str], tin: int | None, tout: int | None,
+                      run_id: str | None, prompt: str | Callable[[], str] | None,
+                      extra: Mapping[str, Any] | None) -> str:
+        run_id = run_id or rec.new_run_id()
+        try:
+            text = decision.text if decision.text is not None else _text(prompt)
+            row = self._row(decision, decision.route, decision.model, _text(answer), tin, tout,
+                            str(run_id), text)
+            row.update(extra or {})
+        except Exception as exc:  # e.g. an answer callable that raises: count it as lost
+            rec.count_error(exc)
+            return str(run_id)
+        rec.write(row)
+        return str(run_id)
+
+    def _write_shadow(self, rec: TrafficRecorder, decision: RouteDecision, route: Route,
+                      run_id: str, result: ShadowResult | None) -> None:
+        if result is None:
+            rec.count_shadow(route, 0, 0, failed=True)
+            return
+        answer, tin, tout = result
+        prompt = decision.text or ""
+        rec.count_shadow(route, count_tokens(prompt) if tin is None else int(tin),
+                         count_tokens(answer) if tout is None else int(tout))
+        row = self._row(decision, route, self._active.names[route], answer, tin, tout, run_id,
+                        prompt)
+        row["shadow"] = True
+        rec.write(row)
+
+    def recorder_stats(self) -> RecorderStats | None:
+        """The recorder's statistics, shadow calls priced with this engine's prices (``None``
+        without a recorder)."""
+        if self.recorder is None:
+            return None
+        return self.recorder.snapshot(self.stats.prices)
+
     # ------------------------------------------------------------------------------------------
     @staticmethod
-    def _make(a: _Active, route: Route, score: float | None, reason: str, ms: float) -> RouteDecision:
-        return RouteDecision(route, a.names[route], score, a.threshold, a.router.name, reason, ms)
+    def _make(a: _Active, route: Route, score: float | None, reason: str, ms: float,
+              text: str | None = None) -> RouteDecision:
+        return RouteDecision(route, a.names[route], score, a.threshold, a.router.name, reason, ms,
+                             text)
 
     def _sticky_get(self, thread_id: str) -> Route | None:
         with self._sticky_lock:

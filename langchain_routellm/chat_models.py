@@ -66,6 +66,7 @@ from pydantic import ConfigDict, PrivateAttr, SecretStr, field_validator, model_
 from typing_extensions import Self
 
 from routellm_core.engine import RouteDecision, RoutingEngine, RoutingStats, Turn
+from routellm_core.recorder import check_recorder
 from routellm_core.settings import inner_model_name
 
 __all__ = ["RouteLLMChat", "messages_to_turns", "ROUTE_EVENT"]
@@ -300,9 +301,12 @@ def _message_to_chunk(message: BaseMessage) -> AIMessageChunk:
     return chunk
 
 
-def _tag(message: BaseMessage, decision: RouteDecision) -> None:
+def _tag(message: BaseMessage, decision: RouteDecision, run_id: str | None = None) -> None:
     # A fresh dict: the inner model may share response_metadata objects between messages.
-    message.response_metadata = {**message.response_metadata, "routellm": decision.to_dict()}
+    meta = decision.to_dict()
+    if run_id is not None:  # recording: the id that feedback (recorder.feedback) names
+        meta["run_id"] = run_id
+    message.response_metadata = {**message.response_metadata, "routellm": meta}
 
 
 class _UsageRecorder(BaseCallbackHandler):
@@ -472,6 +476,9 @@ class RouteLLMChat(BaseChatModel):
             the cost and savings in :attr:`stats`.
         embeddings: a LangChain ``Embeddings`` (or a routellm embedder) for an embedding
             router loaded by name or directory; it must be the model the router was trained on.
+        recorder: a :class:`routellm_core.recorder.TrafficRecorder`: append each call (routed
+            text, decision, answer) to a local replay log, with optional shadow calls
+            (``docs/adapt.md``). Off by default.
         temperature, max_tokens, stop: when set, passed to the chosen model on every call
             (as call arguments; the inner models' own settings apply otherwise).
         timeout, max_retries, api_key: accepted for interface compatibility and not used;
@@ -518,6 +525,7 @@ class RouteLLMChat(BaseChatModel):
     on_route: Any = None
     prices: Mapping[str, Any] | None = None
     embeddings: Any = None
+    recorder: Any = None
 
     # standard parameters
     temperature: float | None = None
@@ -565,7 +573,8 @@ class RouteLLMChat(BaseChatModel):
         if parent is not None and type(parent) is type(self):
             self._engine = self._variant_of(parent)
             return self
-        self._engine = RoutingEngine(**self._engine_settings(_ENGINE_FIELDS))
+        self._engine = RoutingEngine(**self._engine_settings(_ENGINE_FIELDS),
+                                     recorder=self.recorder)
         return self
 
     def _embedder(self) -> Any:
@@ -618,6 +627,8 @@ class RouteLLMChat(BaseChatModel):
         private = self.__pydantic_private__
         if name not in _ENGINE_FIELDS or not private or private.get("_engine") is None:
             super().__setattr__(name, value)
+            if name == "recorder" and private and private.get("_engine") is not None:
+                self._engine.recorder = check_recorder(value)
             return
         partner = _PARTNER.get(name)
         saved = {k: self.__dict__[k] for k in (name, partner) if k is not None}
@@ -880,15 +891,99 @@ class RouteLLMChat(BaseChatModel):
             return False
 
     def _finish(
-        self, result: ChatResult, decision: RouteDecision, messages: list[BaseMessage]
+        self, result: ChatResult, decision: RouteDecision, messages: list[BaseMessage],
+        run_id: str | None = None,
     ) -> ChatResult:
         usage = _Usage()
         for gen in result.generations:
             usage.add(gen.message)
         usage.record(self._engine, decision.route, _messages_text(messages))
         if result.generations:
-            _tag(result.generations[0].message, decision)
+            _tag(result.generations[0].message, decision, run_id)
         return result
+
+    # ---- recording (opt-in: recorder=) --------------------------------------------------------
+    def _run_id(self, run_manager: Any) -> str | None:
+        """The id a recorded call is filed under: the LangChain run id (``None`` when not
+        recording)."""
+        if self._engine.recorder is None:
+            return None
+        rid = getattr(run_manager, "run_id", None)
+        return str(rid) if rid is not None else self._engine.recorder.new_run_id()
+
+    def _record_args(self, decision: RouteDecision, usage: _Usage,
+                     run_id: str | None) -> dict[str, Any]:
+        parts = usage.parts
+        calls = [{"name": c.get("name"), "args": c.get("args")}
+                 for m in parts for c in (getattr(m, "tool_calls", None) or [])]
+        if not calls:  # streamed tool calls arrive as chunks
+            calls = [{"name": c.get("name"), "args": c.get("args")}
+                     for m in parts for c in (getattr(m, "tool_call_chunks", None) or [])
+                     if c.get("name")]
+        return {
+            "answer": lambda: "".join(m.text for m in parts),
+            "input_tokens": usage.tin if usage.reported else None,
+            "output_tokens": usage.tout if usage.reported else None,
+            "run_id": run_id,
+            "extra": {"tool_calls": calls} if calls else None,
+        }
+
+    def _shadow(self, messages: list[BaseMessage], kwargs: dict[str, Any],
+                stop: list[str] | None) -> Callable[[Route], Any]:
+        """Calls the other model on the same input, outside the user's run (no callbacks)."""
+        def run(route: Route) -> tuple[str, int | None, int | None]:
+            model, kw = self._inner(route, kwargs)
+            msg = model._generate(messages, stop=stop, **kw).generations[0].message
+            u = _usage(msg)
+            return msg.text, (u[0] if u else None), (u[1] if u else None)
+        return run
+
+    def _ashadow(self, messages: list[BaseMessage], kwargs: dict[str, Any],
+                 stop: list[str] | None) -> Callable[[Route], Any]:
+        async def run(route: Route) -> tuple[str, int | None, int | None]:
+            model, kw = self._inner(route, kwargs)
+            msg = (await model._agenerate(messages, stop=stop, **kw)).generations[0].message
+            u = _usage(msg)
+            return msg.text, (u[0] if u else None), (u[1] if u else None)
+        return run
+
+    def _record(self, decision: RouteDecision, result: ChatResult | _Usage, run_id: str | None,
+                shadow: Callable[[Route], Any] | None) -> None:
+        if self._engine.recorder is None:
+            return
+        usage = result if isinstance(result, _Usage) else _Usage()
+        if not isinstance(result, _Usage):
+            for gen in result.generations:
+                usage.add(gen.message)
+        self._engine.record_call(decision, shadow=shadow,
+                                 **self._record_args(decision, usage, run_id))
+
+    async def _arecord_shadow_only(self, decision: RouteDecision, messages: list[BaseMessage],
+                                   kwargs: dict[str, Any], stop: list[str] | None,
+                                   run_id: str | None) -> None:
+        """The shadow call of a finished async stream (its own record is already written)."""
+        rec = self._engine.recorder
+        if rec is None or run_id is None or not self._engine._shadowed(rec, decision):
+            return
+        other = self._engine.other(decision.route)
+        try:
+            result = await self._ashadow(messages, kwargs, stop)(other)
+        except Exception as exc:
+            logger.warning("routellm recorder: the shadow call to the %s model raised (%s: %s)",
+                           other, type(exc).__name__, exc)
+            result = None
+        self._engine._write_shadow(rec, decision, other, run_id, result)
+
+    async def _arecord(self, decision: RouteDecision, result: ChatResult | _Usage,
+                       run_id: str | None, shadow: Callable[[Route], Any] | None) -> None:
+        if self._engine.recorder is None:
+            return
+        usage = result if isinstance(result, _Usage) else _Usage()
+        if not isinstance(result, _Usage):
+            for gen in result.generations:
+                usage.add(gen.message)
+        await self._engine.arecord_call(decision, shadow=shadow,
+                                        **self._record_args(decision, usage, run_id))
 
     # ---- hooks --------------------------------------------------------------------------------
     def _generate(
@@ -911,7 +1006,10 @@ class RouteLLMChat(BaseChatModel):
         decision, result = self._engine.call(
             decision, call, fallback=self.fallback,
             on_fallback=lambda d: _announce(run_manager, d))
-        return self._finish(result, decision, messages)
+        run_id = self._run_id(run_manager)
+        out = self._finish(result, decision, messages, run_id)
+        self._record(decision, out, run_id, self._shadow(messages, kwargs, stop))
+        return out
 
     async def _agenerate(
         self,
@@ -933,7 +1031,10 @@ class RouteLLMChat(BaseChatModel):
         decision, result = await self._engine.acall(
             decision, call, fallback=self.fallback,
             on_fallback=lambda d: _aannounce(run_manager, d))
-        return self._finish(result, decision, messages)
+        run_id = self._run_id(run_manager)
+        out = self._finish(result, decision, messages, run_id)
+        await self._arecord(decision, out, run_id, self._ashadow(messages, kwargs, stop))
+        return out
 
     def _stream(
         self,
@@ -971,16 +1072,22 @@ class RouteLLMChat(BaseChatModel):
             it = chunks(decision.route)
             first = next(it, None)
         usage = _Usage()
+        run_id = self._run_id(rm)
+        done = False
         try:
             if first is not None:
-                _tag(first.message, decision)
+                _tag(first.message, decision, run_id)
                 usage.add(first.message)
                 yield first
             for chunk in it:
                 usage.add(chunk.message)
                 yield chunk
+            done = True
         finally:
             usage.record(self._engine, decision.route, _messages_text(messages))
+            # a stream closed early is recorded as far as it went, without a shadow call
+            self._record(decision, usage, run_id,
+                         self._shadow(messages, kwargs, stop) if done else None)
 
     async def _astream(
         self,
@@ -1023,9 +1130,10 @@ class RouteLLMChat(BaseChatModel):
             it = chunks(decision.route)
             first = await anext(it, None)
         usage = _Usage()
+        run_id = self._run_id(rm)
         try:
             if first is not None:
-                _tag(first.message, decision)
+                _tag(first.message, decision, run_id)
                 usage.add(first.message)
                 yield first
             async for chunk in it:
@@ -1033,3 +1141,6 @@ class RouteLLMChat(BaseChatModel):
                 yield chunk
         finally:
             usage.record(self._engine, decision.route, _messages_text(messages))
+            self._record(decision, usage, run_id, None)
+        # only a stream that ran to its end gets a shadow call (not awaited in a finally)
+        await self._arecord_shadow_only(decision, messages, kwargs, stop, run_id)

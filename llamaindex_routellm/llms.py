@@ -57,6 +57,7 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
+    ToolCallBlock,
 )
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.instrumentation import get_dispatcher
@@ -74,6 +75,7 @@ from routellm_core.engine import (
     Turn,
 )
 from routellm_core.errors import RouteLLMError, unknown_name
+from routellm_core.recorder import TrafficRecorder
 from routellm_core.routers.base import Router
 from routellm_core.settings import inner_model_name
 
@@ -189,6 +191,65 @@ def _usage(response: Any) -> tuple[int, int]:
         return 0, 0
 
 
+def _with_run_id(tag: dict[str, Any], run_id: str | None) -> dict[str, Any]:
+    if run_id is not None:
+        tag["run_id"] = run_id
+    return tag
+
+
+def _record_args(response: Any) -> dict[str, Any]:
+    """The :meth:`~routellm_core.engine.RoutingEngine.record_call` arguments of a response:
+    its text, reported tokens and tool calls."""
+    tin, tout = _usage(response)
+    extra: dict[str, Any] | None = None
+    message = getattr(response, "message", None)
+    calls: list[Any] = [{"name": b.tool_name, "args": b.tool_kwargs}
+                        for b in getattr(message, "blocks", None) or []
+                        if isinstance(b, ToolCallBlock)]
+    calls += [_tool_call_record(c) for c in
+              (getattr(message, "additional_kwargs", None) or {}).get("tool_calls") or []]
+    if calls:
+        extra = {"tool_calls": calls}
+    return {"answer": lambda: _response_text(response), "input_tokens": tin or None,
+            "output_tokens": tout or None, "extra": extra}
+
+
+def _tool_call_record(call: Any) -> Any:
+    if isinstance(call, dict):
+        return call
+    for attr in ("model_dump", "dict"):
+        fn = getattr(call, attr, None)
+        if callable(fn):
+            try:
+                return fn()
+            except Exception:  # a provider's object: keep its text
+                break
+    return str(call)
+
+
+def _shadow_text(run: Callable[[Route], Any] | None) -> Callable[[Route], Any] | None:
+    """A shadow call for the recorder: ``run`` on the other route, as (text, in, out)."""
+    if run is None:
+        return None
+
+    def shadow(route: Route) -> tuple[str, int | None, int | None]:
+        resp = run(route)
+        tin, tout = _usage(resp)
+        return _response_text(resp), tin or None, tout or None
+    return shadow
+
+
+def _ashadow_text(run: Callable[[Route], Awaitable[Any]] | None) -> Callable[[Route], Any] | None:
+    if run is None:
+        return None
+
+    async def shadow(route: Route) -> tuple[str, int | None, int | None]:
+        resp = await run(route)
+        tin, tout = _usage(resp)
+        return _response_text(resp), tin or None, tout or None
+    return shadow
+
+
 def _response_text(response: Any) -> str:
     if isinstance(response, ChatResponse):
         return response.message.content or ""
@@ -243,6 +304,10 @@ class RouteLLM(FunctionCallingLLM):
         on_route: callables receiving each :class:`~routellm_core.engine.RouteDecision`
             (fallbacks included).
         callback_manager: LlamaIndex callback manager; also set on both inner models.
+        recorder: a :class:`routellm_core.recorder.TrafficRecorder`: append each call (routed
+            text, decision, answer) to a local replay log, with optional shadow calls on
+            non-streamed calls (``docs/adapt.md``); the record's run id is in
+            ``additional_kwargs["routellm"]["run_id"]``. Off by default.
         **kwargs: other ``LLM`` fields (``system_prompt``, ``messages_to_prompt``,
             ``completion_to_prompt``, ``output_parser``, ``pydantic_program_mode``,
             ``query_wrapper_prompt``); anything else is an error.
@@ -304,6 +369,7 @@ class RouteLLM(FunctionCallingLLM):
         | Callable[[RouteDecision], Any]
         | None = None,
         callback_manager: CallbackManager | None = None,
+        recorder: TrafficRecorder | None = None,
         **kwargs: Any,
     ) -> None:
         _check_llm("strong", strong)
@@ -324,6 +390,7 @@ class RouteLLM(FunctionCallingLLM):
             on_route=on_route,
             prices=prices,
             embedder=embedder,
+            recorder=recorder,
         )
         super().__init__(
             strong=strong,
@@ -572,10 +639,27 @@ class RouteLLM(FunctionCallingLLM):
         return self._emit(d, method)
 
     def _finish(
-        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]
+        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str],
+        shadow: Callable[[Route], Any] | None = None,
     ) -> Any:
         response.additional_kwargs[TAG_KEY] = decision.to_dict()
         self._record(decision, response, prompt_text)
+        run_id = self._engine.record_call(decision, shadow=_shadow_text(shadow),
+                                          **_record_args(response))
+        if run_id is not None:
+            response.additional_kwargs[TAG_KEY]["run_id"] = run_id
+        return response
+
+    async def _afinish(
+        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str],
+        shadow: Callable[[Route], Awaitable[Any]] | None = None,
+    ) -> Any:
+        response.additional_kwargs[TAG_KEY] = decision.to_dict()
+        self._record(decision, response, prompt_text)
+        run_id = await self._engine.arecord_call(decision, shadow=_ashadow_text(shadow),
+                                                 **_record_args(response))
+        if run_id is not None:
+            response.additional_kwargs[TAG_KEY]["run_id"] = run_id
         return response
 
     def _record(
@@ -614,7 +698,9 @@ class RouteLLM(FunctionCallingLLM):
 
         def tagged() -> Generator[Any, None, None]:
             nonlocal decision, gen
-            tag = decision.to_dict()
+            rec = self._engine.recorder
+            run_id = rec.new_run_id() if rec is not None else None
+            tag = _with_run_id(decision.to_dict(), run_id)
             last = None
             fell_back = decision.reason == "fallback"
             try:
@@ -628,7 +714,7 @@ class RouteLLM(FunctionCallingLLM):
                             raise
                         fell_back = True
                         decision = self._fallback(decision, method)
-                        tag = decision.to_dict()
+                        tag = _with_run_id(decision.to_dict(), run_id)
                         gen = start(decision.route)
                         continue
                     chunk.additional_kwargs[TAG_KEY] = tag
@@ -637,6 +723,8 @@ class RouteLLM(FunctionCallingLLM):
             finally:
                 if last is not None:
                     self._record(decision, last, prompt_text)
+                    # streamed calls are recorded without a shadow call
+                    self._engine.record_call(decision, run_id=run_id, **_record_args(last))
 
         return tagged()
 
@@ -651,7 +739,9 @@ class RouteLLM(FunctionCallingLLM):
 
         async def tagged() -> AsyncGenerator[Any, None]:
             nonlocal decision, gen
-            tag = decision.to_dict()
+            rec = self._engine.recorder
+            run_id = rec.new_run_id() if rec is not None else None
+            tag = _with_run_id(decision.to_dict(), run_id)
             last = None
             fell_back = decision.reason == "fallback"
             try:
@@ -665,7 +755,7 @@ class RouteLLM(FunctionCallingLLM):
                             raise
                         fell_back = True
                         decision = self._fallback(decision, method)
-                        tag = decision.to_dict()
+                        tag = _with_run_id(decision.to_dict(), run_id)
                         gen = await start(decision.route)
                         continue
                     chunk.additional_kwargs[TAG_KEY] = tag
@@ -674,6 +764,8 @@ class RouteLLM(FunctionCallingLLM):
             finally:
                 if last is not None:
                     self._record(decision, last, prompt_text)
+                    # streamed calls are recorded without a shadow call
+                    self._engine.record_call(decision, run_id=run_id, **_record_args(last))
 
         return tagged()
 
@@ -852,7 +944,7 @@ class RouteLLM(FunctionCallingLLM):
             return self.model(route).chat(msgs, **kw)
 
         decision, resp = self._call(decision, "chat", run)
-        return self._finish(decision, resp, self._messages_text(messages))
+        return self._finish(decision, resp, self._messages_text(messages), run)
 
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         decision, prepared = await self._achat_decision("achat", messages, kwargs)
@@ -862,7 +954,7 @@ class RouteLLM(FunctionCallingLLM):
             return await self.model(route).achat(msgs, **kw)
 
         decision, resp = await self._acall(decision, "achat", run)
-        return self._finish(decision, resp, self._messages_text(messages))
+        return await self._afinish(decision, resp, self._messages_text(messages), run)
 
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         decision, prepared = self._chat_decision("stream_chat", messages, kwargs)
@@ -887,12 +979,12 @@ class RouteLLM(FunctionCallingLLM):
     # ---- completion ---------------------------------------------------------------------------
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
         decision = self._decide("complete", kwargs, prompt=prompt)
-        decision, resp = self._call(
-            decision,
-            "complete",
-            lambda r: self.model(r).complete(prompt, formatted=formatted, **kwargs),
-        )
-        return self._finish(decision, resp, lambda: prompt)
+
+        def run(route: Route) -> CompletionResponse:
+            return self.model(route).complete(prompt, formatted=formatted, **kwargs)
+
+        decision, resp = self._call(decision, "complete", run)
+        return self._finish(decision, resp, lambda: prompt, run)
 
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
@@ -903,7 +995,7 @@ class RouteLLM(FunctionCallingLLM):
             return await self.model(route).acomplete(prompt, formatted=formatted, **kwargs)
 
         decision, resp = await self._acall(decision, "acomplete", run)
-        return self._finish(decision, resp, lambda: prompt)
+        return await self._afinish(decision, resp, lambda: prompt, run)
 
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any

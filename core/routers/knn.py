@@ -107,11 +107,14 @@ class KNNRouter(EmbeddingRouter):
         return prompts, labels, weights
 
     @staticmethod
-    def _knn_scores(q: np.ndarray, e: np.ndarray, y: np.ndarray, k: int) -> np.ndarray:
+    def _knn_scores(q: np.ndarray, e: np.ndarray, y: np.ndarray, k: int,
+                    weights: np.ndarray | None = None) -> np.ndarray:
         sims = q @ e.T
         k = min(k, e.shape[0])
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         s = np.maximum(np.take_along_axis(sims, top, axis=1).astype(np.float64), 0.0)
+        if weights is not None:  # neighbours added by adaptation count with their weight
+            s = s * weights[top]
         lab = y[top]
         den = s.sum(axis=1)
         plain = lab.mean(axis=1)
@@ -160,16 +163,26 @@ class KNNRouter(EmbeddingRouter):
         self.prompt_embeddings_ = emb.astype(np.float32)
         self.labels_ = labels
         self.embedding_dim_ = int(emb.shape[1])
+        self.neighbour_weights_: np.ndarray | None = None
+
+    def neighbour_weights(self) -> np.ndarray:
+        """Each stored neighbour's weight (1 for trained ones; adaptation adds others)."""
+        w = getattr(self, "neighbour_weights_", None)
+        return np.ones(len(self.labels_)) if w is None else np.asarray(w, dtype=np.float64)
 
     def _predict_embeddings(self, embeddings: np.ndarray) -> np.ndarray:
         q = l2_normalize(embeddings)
-        return self._knn_scores(q, self.prompt_embeddings_, self.labels_, self.k_)
+        return self._knn_scores(q, self.prompt_embeddings_, self.labels_, self.k_,
+                                getattr(self, "neighbour_weights_", None))
 
     # ------------------------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta = {"k": self.k_, "embedding_dim": self.embedding_dim_,
                 "validation_errors": self.validation_errors_}
-        return meta, {"prompt_embeddings": self.prompt_embeddings_, "labels": self.labels_}
+        tensors = {"prompt_embeddings": self.prompt_embeddings_, "labels": self.labels_}
+        if getattr(self, "neighbour_weights_", None) is not None:
+            tensors["neighbour_weights"] = np.asarray(self.neighbour_weights_)
+        return meta, tensors
 
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, np.ndarray], path: Path) -> None:
         self.k_ = int(meta["k"])
@@ -177,3 +190,5 @@ class KNNRouter(EmbeddingRouter):
         self.validation_errors_ = dict(meta.get("validation_errors") or {})
         self.prompt_embeddings_ = tensors["prompt_embeddings"]
         self.labels_ = tensors["labels"].astype(np.float64)
+        w = tensors.get("neighbour_weights")
+        self.neighbour_weights_ = None if w is None else w.astype(np.float64)

@@ -1,0 +1,218 @@
+"""Learning curve: APGR of the adapted router against the number of in-domain labels.
+
+    nice .venv/bin/python benchmarks/learning_curve.py [--init DIR] [--folds 5]
+        [--labels 0,50,100,200,500,1000] [--mmlu-sample 3000] [--json out/learning_curve.json]
+        [--plot docs/img/learning_curve.png]
+
+Simulates a user who labels some of their own traffic (``docs/adapt.md``): on GSM8K and on
+held-out MMLU (a seeded sample of distinct prompts), the prompts are split into k folds; for
+each fold, ``n`` labelled prompts are drawn (seeded) from the *other* folds, the recorded
+GPT-4 / Mixtral correctness of those rows becomes strong-vs-weak battles (correct beats wrong,
+equal ties: the "both graded" rule of ``routellm battles``), and
+
+* the initial router is adapted on them (:func:`routellm_core.adapt.adapt_router`);
+* an irt router is trained on them alone, from zero (same hyperparameters, static embedder);
+
+both are evaluated (APGR) on the held-out fold, which no labelled prompt comes from. The
+table shows the mean and standard deviation over folds, next to random.
+
+The initial router is ``train_from_config(default_config("irt") with embedder "static")``
+(its training set is decontaminated against GSM8K and held-out MMLU), trained once and saved
+to ``--init`` (reused when the folder exists).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Memo:
+    """An embedder that remembers its vectors (the static embedder is deterministic)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.cache: dict[str, np.ndarray] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Memo:
+        return self
+
+    def embed(self, prompts: list[str]) -> np.ndarray:
+        todo = [p for p in dict.fromkeys(prompts) if p not in self.cache]
+        if todo:
+            for p, v in zip(todo, np.asarray(self.inner.embed(todo)), strict=True):
+                self.cache[p] = v
+        return np.vstack([self.cache[p] for p in prompts])
+
+
+def initial_router(path: Path) -> Any:
+    from routellm_core.routers.base import Router
+    from routellm_core.training import default_config, train_from_config
+
+    if (path / "config.json").is_file():
+        return Router.load(path)
+    cfg = default_config("irt")
+    cfg["embedder"] = "static"
+    t0 = time.perf_counter()
+    router = train_from_config(cfg)
+    router.save(path)
+    print(f"trained the initial irt router in {time.perf_counter() - t0:.0f} s; saved to {path}",
+          file=sys.stderr)
+    return router
+
+
+def benchmarks(mmlu_sample: int, seed: int) -> dict[str, Any]:
+    from routellm_core.data import load_gsm8k, load_mmlu
+
+    out = {"gsm8k": load_gsm8k()}
+    mmlu = load_mmlu(split="heldout")
+    first: dict[str, int] = {}
+    for i, p in enumerate(mmlu.prompts):
+        first.setdefault(p, i)  # one row per distinct prompt: never one prompt in two folds
+    idx = sorted(first.values())
+    rng = random.Random(seed)
+    if mmlu_sample and mmlu_sample < len(idx):
+        idx = sorted(rng.sample(idx, mmlu_sample))
+    out["mmlu"] = mmlu.subset(idx)
+    return out
+
+
+def battles_for(bench: Any, idx: np.ndarray) -> Any:
+    from routellm_core.adapt import USER_SOURCE
+    from routellm_core.data import Battle, Battles
+
+    s, w = bench.strong_outcomes[idx], bench.weak_outcomes[idx]
+    out = []
+    for i, a, b in zip(idx, s, w, strict=True):
+        winner = "model_a" if a > b else "model_b" if b > a else "tie"
+        out.append(Battle(bench.prompts[i], bench.strong, bench.weak, winner, USER_SOURCE))
+    return Battles(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--init", default="/tmp/routellm-irt-static-init", type=Path)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--labels", default="0,50,100,200,500,1000")
+    ap.add_argument("--mmlu-sample", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--anchor", type=float, default=1e-2)
+    ap.add_argument("--weight", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=None, type=Path)
+    ap.add_argument("--plot", default=None, type=Path)
+    args = ap.parse_args(argv)
+
+    from routellm_core.adapt import adapt_router
+    from routellm_core.evaluation import evaluate, random_baseline
+    from routellm_core.routers.irt import IRTRouter
+
+    t_start = time.perf_counter()
+    init = initial_router(args.init)
+    init.embedder = _Memo(init.get_embedder())
+    labels = [int(x) for x in args.labels.split(",")]
+    results: dict[str, Any] = {}
+    for name, bench in benchmarks(args.mmlu_sample, args.seed).items():
+        init.predict_win_rate(bench.prompts)  # embed once
+        order = np.random.default_rng(args.seed).permutation(len(bench))
+        folds = np.array_split(order, args.folds)
+        rows: dict[str, dict[int, list[float]]] = {"adapted": {}, "in-domain only": {}}
+        rand: list[float] = []
+        for f, test in enumerate(folds):
+            pool = np.concatenate([folds[g] for g in range(args.folds) if g != f])
+            assert not set(bench.prompts[i] for i in pool) & set(bench.prompts[i] for i in test)
+            tb = bench.subset(test)
+            rand.append(random_baseline(tb).apgr)
+            draw = np.random.default_rng(args.seed + 1 + f).permutation(pool)
+            for n in labels:
+                if n > len(pool):
+                    continue
+                bs = battles_for(bench, draw[:n])
+                adapted = adapt_router(init, bs, steps=args.steps, anchor=args.anchor,
+                                       weight=args.weight)
+                rows["adapted"].setdefault(n, []).append(evaluate(adapted, tb).apgr)
+                if n:
+                    alone = IRTRouter(bench.strong, bench.weak, init.embedder, dim=init.dim,
+                                      epochs=init.epochs, lr=init.lr, l2=init.l2,
+                                      model_l2=init.model_l2, seed=args.seed).fit(bs)
+                    rows["in-domain only"].setdefault(n, []).append(evaluate(alone, tb).apgr)
+            print(f"{name}: fold {f + 1}/{args.folds} done ({time.perf_counter() - t_start:.0f} s)",
+                  file=sys.stderr)
+        results[name] = {
+            "n": len(bench), "fold_size": int(np.mean([len(x) for x in folds])),
+            "random": [float(np.mean(rand)), float(np.std(rand))],
+            **{k: {str(n): [float(np.mean(v)), float(np.std(v))] for n, v in r.items()}
+               for k, r in rows.items()},
+        }
+    results["_settings"] = {"folds": args.folds, "labels": labels, "mmlu_sample": args.mmlu_sample,
+                            "steps": args.steps, "anchor": args.anchor, "weight": args.weight,
+                            "seed": args.seed, "seconds": round(time.perf_counter() - t_start)}
+    print_table(results, labels)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+    if args.plot:
+        plot(results, labels, args.plot)
+    return 0
+
+
+def print_table(results: dict[str, Any], labels: list[int]) -> None:
+    head = "| benchmark | router | " + " | ".join(str(n) for n in labels) + " |"
+    print(head)
+    print("|" + "---|" * (len(labels) + 2))
+    for name, r in results.items():
+        if name.startswith("_"):
+            continue
+        m, s = r["random"]
+        print(f"| {name} (n={r['n']}) | random | " + " | ".join(f"{m:.3f} ± {s:.3f}" for _ in labels)
+              + " |")
+        for k in ("adapted", "in-domain only"):
+            cells = [f"{r[k][str(n)][0]:.3f} ± {r[k][str(n)][1]:.3f}" if str(n) in r[k] else "-"
+                     for n in labels]
+            print(f"| {name} | {k} | " + " | ".join(cells) + " |")
+    print(f"({results['_settings']['folds']} folds; mean ± sd over folds; "
+          f"{results['_settings']['seconds']} s)")
+
+
+def plot(results: dict[str, Any], labels: list[int], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in results if not n.startswith("_")]
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6))
+    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
+        r = results[name]
+        for k, style in (("adapted", "o-"), ("in-domain only", "s--")):
+            ns = [n for n in labels if str(n) in r[k]]
+            m = np.array([r[k][str(n)][0] for n in ns])
+            s = np.array([r[k][str(n)][1] for n in ns])
+            x = [max(n, 10) for n in ns]
+            ax.errorbar(x, m, yerr=s, fmt=style, capsize=3, label=k)
+        ax.axhline(r["random"][0], color="grey", lw=1, label="random")
+        ax.set_xscale("log")
+        ax.set_xticks([max(n, 10) for n in labels], [str(n) for n in labels])
+        ax.set_xlabel("in-domain labelled prompts")
+        ax.set_ylabel("APGR (held-out fold)")
+        ax.set_title(f"{name} (n = {r['n']})")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
