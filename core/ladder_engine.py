@@ -414,8 +414,9 @@ class LadderEngine(RoutingEngine):
         logger.warning("%s raised; retrying once on %s", decision.model, to)
         estimates = getattr(decision, "estimates", {})
         new = LadderDecision(to, to, decision.score, decision.threshold,  # type: ignore[arg-type]
-                             decision.router, "fallback", decision.latency_ms, estimates,
-                             getattr(decision, "knob", self.ladder.knob))
+                             decision.router, "fallback", decision.latency_ms,
+                             text=decision.text, estimates=estimates,
+                             knob=getattr(decision, "knob", self.ladder.knob))
         self._notify(new)
         return new
 
@@ -423,8 +424,8 @@ class LadderEngine(RoutingEngine):
     def _ladder_make(a: _LadderActive, model: str, score: float | None,
                      estimates: dict[str, float], reason: str, ms: float) -> LadderDecision:
         return LadderDecision(model, model, score, a.ladder.value,  # type: ignore[arg-type]
-                              getattr(a.router, "name", "?"), reason, ms, dict(estimates),
-                              a.ladder.knob)
+                              getattr(a.router, "name", "?"), reason, ms,
+                              estimates=dict(estimates), knob=a.ladder.knob)
 
 
 def check_knob_value(name: str, value: Any) -> float | None:
