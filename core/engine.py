@@ -415,6 +415,10 @@ class RoutingEngine:
     the sticky memory; a router given by name or directory is loaded again on unpickling.
     """
 
+    #: the traffic recorder (``None``: nothing is recorded); engines built without
+    #: ``__init__`` (ladder engines, copies) fall back to this
+    recorder: TrafficRecorder | None = None
+
     def __init__(
         self,
         router: str | os.PathLike[str] | Router = "default",

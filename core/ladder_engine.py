@@ -206,6 +206,8 @@ class LadderEngine(RoutingEngine):
         self._score_lock = threading.Lock()
         self._variants = OrderedDict()
         self._variants_lock = threading.Lock()
+        # the traffic recorder (docs/adapt.md) records two-model routing only, for now
+        self.recorder = None
 
     # ---- settings -----------------------------------------------------------------------------
     @property
