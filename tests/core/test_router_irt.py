@@ -141,3 +141,50 @@ def test_battle_routers_see_tables_as_all_pairs_battles() -> None:
     r = MatrixFactorizationRouter("strong", "weak", HashingEmbedder(dim=64), dim=4, epochs=3)
     r.fit(data)  # MF reads battles: the tables arrive expanded
     assert r.models_ == ["low", "mid", "strong", "weak"]
+
+
+def _ensemble(**kw: object):
+    from routellm_core.routers.ensemble import EnsembleRouter
+
+    members = [{"router": "irt", "embedder": "hashing-128",
+                "params": {"dim": 4, "epochs": 150, "lr": 0.05, "l2": 1e-4}},
+               {"router": "mf", "embedder": "hashing-128", "params": {"dim": 8, "epochs": 30,
+                                                                      "lr": 1e-2},
+                "battle_models": ["strong", "weak"]}]
+    params: dict = {"members": members, "weights": [0.7, 0.3]}
+    params.update(kw)
+    return EnsembleRouter("strong", "weak", **params)
+
+
+def test_ensemble_learns_the_planted_signal_and_round_trips(tmp_path) -> None:
+    r = _ensemble().fit(planted())
+    hard, easy = heldout()
+    assert r.predict_win_rate(hard).min() > r.predict_win_rate(easy).max()
+    # the MF member saw the tables as battles among the listed models only
+    assert r.members_[1].models_ == ["strong", "weak"]
+    # per-model estimates come from the IRT member
+    assert r.predict_quality(hard, ["mid", "low"]).shape == (15, 2)
+    r.save(tmp_path / "ens")
+    assert (tmp_path / "ens" / "members" / "0" / CONFIG_FILE).is_file()
+    back = load_router(tmp_path / "ens")
+    np.testing.assert_array_equal(back.predict_win_rate(hard + easy), r.predict_win_rate(hard + easy))
+
+
+def test_ensemble_bad_input_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(DataError, match="at least one member"):
+        _ensemble(members=[], weights=[]).fit(planted())
+    with pytest.raises(DataError, match="one weight per member"):
+        _ensemble(weights=[1.0]).fit(planted())
+    with pytest.raises(DataError, match="not all zero"):
+        _ensemble(weights=[0.0, 0.0]).fit(planted())
+    with pytest.raises(DataError, match="unknown"):
+        _ensemble(members=[{"router": "irt", "colour": "red"}], weights=[1.0]).fit(planted())
+    with pytest.raises(UnknownNameError, match="valid routers"):
+        _ensemble(members=[{"router": "nope"}], weights=[1.0]).fit(planted())
+    r = _ensemble().fit(planted())
+    r.save(tmp_path / "ens")
+    import shutil
+
+    shutil.rmtree(tmp_path / "ens" / "members" / "1")
+    with pytest.raises(CheckpointError, match="incomplete"):
+        load_router(tmp_path / "ens")
