@@ -137,7 +137,11 @@ class EmbeddingCache:
         self.dim = int(dim)
         if max_bytes is None:
             env = os.environ.get(CACHE_MAX_ENV)
-            max_bytes = int(float(env) * 1e6) if env else DEFAULT_CACHE_BYTES
+            try:
+                max_bytes = int(float(env) * 1e6) if env else DEFAULT_CACHE_BYTES
+            except ValueError:
+                raise RouteLLMError(f"${CACHE_MAX_ENV} must be a number of megabytes, got "
+                                    f"{env!r}") from None
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.max_bytes = int(max_bytes)

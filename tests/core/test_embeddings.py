@@ -95,6 +95,16 @@ def test_size_bound_evicts_least_recently_used(tmp_path):
         EmbeddingCache("m", 4, root=tmp_path, max_bytes=0)
 
 
+def test_cache_bound_from_the_environment(tmp_path, monkeypatch):
+    from routellm_core.errors import RouteLLMError
+
+    monkeypatch.setenv("ROUTELLM_CACHE_MAX_MB", "2.5")
+    assert EmbeddingCache("m", 4, root=tmp_path).max_bytes == 2_500_000
+    monkeypatch.setenv("ROUTELLM_CACHE_MAX_MB", "lots")
+    with pytest.raises(RouteLLMError, match="ROUTELLM_CACHE_MAX_MB"):
+        EmbeddingCache("m", 4, root=tmp_path)
+
+
 def test_cache_unwritable_root_only_costs_recomputation(tmp_path, caplog):
     blocker = tmp_path / "file"
     blocker.write_text("x")
