@@ -251,8 +251,9 @@ def quality(name: str, onnx: dict[str, Path], config: str, benches: dict[str, An
         ckpt = router.save(Path(tmp) / "router")
         ckpt_mb = sum(f.stat().st_size for f in ckpt.iterdir()) / 1e6
     res = evaluate_routers({"random": None, name: router}, benches)
-    return {"train_s": train_s, "ckpt_mb": ckpt_mb,
-            **{b: r.routers[name].apgr for b, r in res.items()},
+    auc = res["difficulty"].routers[name].auc if "difficulty" in res else None
+    return {"train_s": train_s, "ckpt_mb": ckpt_mb, "auc": auc,
+            **{b: r.routers[name].apgr for b, r in res.items() if b != "difficulty"},
             **{f"random-{b}": r.routers["random"].apgr for b, r in res.items()},
             "n": {b: r.n for b, r in res.items()}}
 
@@ -306,8 +307,8 @@ def main() -> int:
     if not args.skip_quality:
         from routellm_core.cli_eval import load_benchmarks
 
-        benches = load_benchmarks(["mt-bench", "mmlu", "gsm8k"], args.data_dir, "heldout",
-                                  args.mmlu_sample)
+        benches = load_benchmarks(["mt-bench", "mmlu", "gsm8k", "difficulty"], args.data_dir,
+                                  "heldout", args.mmlu_sample)
         sample = (f" (MMLU: a seeded sample of {args.mmlu_sample} held-out rows)"
                   if args.mmlu_sample else " (MMLU: every held-out row)")
         print(f"\nquality: config {args.config}; benchmarks "
@@ -317,18 +318,19 @@ def main() -> int:
             rows[n].update(quality(n, onnx, args.config, benches))
             r = rows[n]
             print(f"{n}: APGR MT-Bench {r['mt-bench']:.3f}, MMLU {r['mmlu']:.3f}, GSM8K "
-                  f"{r['gsm8k']:.3f} (trained in {r['train_s']:.0f} s, checkpoint "
+                  f"{r['gsm8k']:.3f}, difficulty AUC {r['auc']:.3f} (trained in {r['train_s']:.0f} s, checkpoint "
                   f"{r['ckpt_mb']:.2f} MB)", flush=True)
         first = rows[names[0]]
         print(f"random: APGR MT-Bench {first['random-mt-bench']:.3f}, MMLU "
               f"{first['random-mmlu']:.3f}, GSM8K {first['random-gsm8k']:.3f}")
 
     print("\n| embedder | p50 1 prompt (ms) | p99 (ms) | batch-64 (/s) | RSS after load (MB) | "
-          "cold start (s) | on disk (MB) | load avg | APGR MT-Bench | APGR MMLU | APGR GSM8K |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "cold start (s) | on disk (MB) | load avg | APGR MT-Bench | APGR MMLU | APGR GSM8K | "
+          "difficulty AUC |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, r in rows.items():
-        q = (f"{r['mt-bench']:.3f} | {r['mmlu']:.3f} | {r['gsm8k']:.3f}"
-             if "mmlu" in r else "- | - | -")
+        q = (f"{r['mt-bench']:.3f} | {r['mmlu']:.3f} | {r['gsm8k']:.3f} | {r['auc']:.3f}"
+             if "mmlu" in r else "- | - | - | -")
         print(f"| {n} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['batch64_per_s']:,.0f} | "
               f"{r['rss_mb']:.0f} | {r['cold_s']:.2f} | {r['disk_mb']:.1f} | "
               f"{r['load_avg']:.2f} | {q} |")

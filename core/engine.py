@@ -680,8 +680,9 @@ class RoutingEngine:
         return routing_text(self._active.policy, turns, question=question, raw=raw)
 
     def warmup(self) -> float:
-        """Load the router's models now (for embedding routers: torch and MiniLM, about 4 s on
-        2 cores) instead of on the first routed call; returns the seconds it took. Nothing is
+        """Load the router's models now instead of on the first routed call; returns the
+        seconds it took. For the shipped default this reads the static embedding table (well
+        under a second); a router on MiniLM loads torch and the weights (seconds). Nothing is
         recorded in the statistics."""
         t0 = time.perf_counter()
         self.score("warm-up")
