@@ -58,9 +58,12 @@ class _Memo:
 
 
 def initial_router(path: Path) -> Any:
+    from routellm_core.routers import load_router
     from routellm_core.routers.base import Router
     from routellm_core.training import default_config, train_from_config
 
+    if str(path) == "default":
+        return load_router("default")  # the shipped router (an irt router on the static table)
     if (path / "config.json").is_file():
         return Router.load(path)
     cfg = default_config("irt")
@@ -103,7 +106,9 @@ def battles_for(bench: Any, idx: np.ndarray) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--init", default="/tmp/routellm-irt-static-init", type=Path)
+    ap.add_argument("--init", default="default", type=Path,
+                    help="'default' (the shipped router), a checkpoint folder, or a folder to "
+                         "train default_config('irt') into")
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--labels", default="0,50,100,200,500,1000")
     ap.add_argument("--mmlu-sample", type=int, default=3000)
