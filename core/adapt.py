@@ -216,10 +216,12 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # reproducible sums, as in training
     try:
-        pnames = ("projection_", "projection_bias_", "model_vectors_", "model_bias_")
+        hidden = ("hidden_weight_", "hidden_bias_") if getattr(router, "hidden", 0) else ()
+        pnames = (*hidden, "projection_", "projection_bias_", "model_vectors_", "model_bias_")
         init = {n: torch.from_numpy(np.array(getattr(router, n), dtype=np.float64)) for n in pnames}
-        moving: tuple[str, ...] = {"all": pnames, "models": pnames[2:],
-                                   "projection": pnames[:2]}[train]
+        # "projection" moves everything between the text and the latent profile
+        moving: tuple[str, ...] = {"all": pnames, "models": pnames[-2:],
+                                   "projection": pnames[:-2]}[train]
         params = {n: (torch.nn.Parameter(init[n].clone()) if n in moving else init[n])
                   for n in pnames}
         opt = torch.optim.Adam([params[n] for n in moving], lr=lr)
@@ -231,8 +233,11 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         proj, proj_b = params["projection_"], params["projection_bias_"]
         vec, ability = params["model_vectors_"], params["model_bias_"]
+        hid = params["hidden_weight_"] if hidden else None
+        hid_b = params["hidden_bias_"] if hidden else None
         for _ in range(steps):
-            z = xt @ proj.T + proj_b
+            h = torch.relu(xt @ hid.T + hid_b) if hid is not None and hid_b is not None else xt
+            z = h @ proj.T + proj_b
             loss = torch.zeros((), dtype=torch.float64)
             if y:  # user tables: the average source level (offset 0)
                 logit = ability[t_mi] + (vec[t_mi] * z[t_pi]).sum(1)

@@ -188,3 +188,20 @@ def test_bad_logs_fail_naming_file_and_line(tmp_path, capsys, content, message):
 def test_train_init_needs_battles(tmp_path, capsys):
     assert main(["train", "--init", "default", "--out", str(tmp_path / "o")]) == 2
     assert "--init needs --battles" in capsys.readouterr().err
+
+
+def test_irt_with_a_hidden_layer_adapts_and_reproduces_without_battles():
+    """The shipped default has a hidden layer: adaptation moves it too (and only with data)."""
+    prompts = EASY + HARD
+    half = [float(i % 2) for i in range(60)]
+    table = OutcomeTable(prompts, {"big": half, "small": half[::-1]}, source="general")
+    r = IRTRouter("big", "small", HashingEmbedder(64), epochs=60, hidden=16)
+    r.fit(TrainingData(tables=[table]))
+    r.calibration_ = {"prompt_set": "x", "n": 1, "fractions": [0.5], "thresholds": [0.5]}
+    same = adapt_router(r, Battles([]))
+    assert np.array_equal(same.predict_win_rate(PROBE), r.predict_win_rate(PROBE))
+    before = r.predict_win_rate(PROBE)
+    new = adapt_router(r, user_battles(), steps=150)
+    after = new.predict_win_rate(PROBE)
+    assert after[0] - after[1] > before[0] - before[1] + 0.05
+    assert not np.array_equal(new.hidden_weight_, r.hidden_weight_)
