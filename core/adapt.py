@@ -62,7 +62,6 @@ TRAIN_PARTS = ("all", "models", "projection")
 #: the calibration table is refitted on the user's prompts from this many on
 MIN_CALIBRATION_PROMPTS = 20
 
-_Y = {"model_a": 1.0, "tie": 0.5, "model_b": 0.0}
 
 
 def adapt_router(
@@ -180,35 +179,12 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
                             f"trained on (it knows {', '.join(router.models_)}); write the "
                             "battles with the router's names (routellm battles --as-strong NAME "
                             "--as-weak NAME)")
-    # pointwise outcomes: each prompt of a table counts the table's weight, shared by models
-    pi: list[int] = []
-    mi: list[int] = []
-    y: list[float] = []
-    w: list[float] = []
-    for t in td.tables:
-        names = t.models()
-        for j, p in enumerate(t.prompts):
-            vals = [(m, float(t.outcomes[m][j])) for m in names if not np.isnan(t.outcomes[m][j])]
-            for m, v in vals:
-                pi.append(pos[p])
-                mi.append(mpos[m])
-                y.append(v)
-                w.append(t.weight / len(vals))
-    per_prompt = Counter(b.prompt for b in td.battles)
-    qi: list[int] = []
-    ai: list[int] = []
-    bi: list[int] = []
-    y2: list[float] = []
-    w2: list[float] = []
-    for b in td.battles:
-        if not np.isfinite(b.weight) or b.weight < 0:
-            raise DataError(f"battle weight must be a finite non-negative number, got {b.weight}")
-        qi.append(pos[b.prompt])
-        ai.append(mpos[b.model_a])
-        bi.append(mpos[b.model_b])
-        y2.append(_Y[b.winner])
-        w2.append(b.weight / per_prompt[b.prompt])
-    total = float(sum(w) + sum(w2))
+    from .routers.irt import observations
+
+    obs = observations(td, pos, mpos, ())  # user tables: the average source level (offset 0)
+    pi, mi, y, w = obs.pi, obs.mi, obs.y, obs.w
+    qi, ai, bi, y2, w2 = obs.qi, obs.ai, obs.bi, obs.y2, obs.w2
+    total = float(w.sum() + w2.sum())
     if total <= 0:
         raise DataError("your battles all have weight 0: nothing to adapt to")
     x = router._prompt_features(prompts)
@@ -226,10 +202,8 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
                   for n in pnames}
         opt = torch.optim.Adam([params[n] for n in moving], lr=lr)
         xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
-        t_pi, t_mi = torch.tensor(pi, dtype=torch.int64), torch.tensor(mi, dtype=torch.int64)
-        t_y, t_w = torch.tensor(y, dtype=torch.float64), torch.tensor(w, dtype=torch.float64)
-        t_qi, t_ai, t_bi = (torch.tensor(a, dtype=torch.int64) for a in (qi, ai, bi))
-        t_y2, t_w2 = torch.tensor(y2, dtype=torch.float64), torch.tensor(w2, dtype=torch.float64)
+        t_pi, t_mi, t_qi, t_ai, t_bi = (torch.from_numpy(a) for a in (pi, mi, qi, ai, bi))
+        t_y, t_w, t_y2, t_w2 = (torch.from_numpy(a) for a in (y, w, y2, w2))
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         proj, proj_b = params["projection_"], params["projection_bias_"]
         vec, ability = params["model_vectors_"], params["model_bias_"]
@@ -239,10 +213,10 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
             h = torch.relu(xt @ hid.T + hid_b) if hid is not None and hid_b is not None else xt
             z = h @ proj.T + proj_b
             loss = torch.zeros((), dtype=torch.float64)
-            if y:  # user tables: the average source level (offset 0)
+            if len(y):  # user tables: the average source level (offset 0)
                 logit = ability[t_mi] + (vec[t_mi] * z[t_pi]).sum(1)
                 loss = loss + bce(logit, t_y, weight=t_w, reduction="sum")
-            if y2:
+            if len(y2):
                 diff = ability[t_ai] - ability[t_bi] + ((vec[t_ai] - vec[t_bi]) * z[t_qi]).sum(1)
                 loss = loss + bce(diff, t_y2, weight=t_w2, reduction="sum")
             pull = sum(((params[n] - init[n]) ** 2).sum() for n in moving)

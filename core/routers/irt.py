@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +56,89 @@ from ..errors import DataError, unknown_name
 from ..text_features import FEATURE_NAMES, text_features
 from .base import EmbeddingRouter, check_prompts
 
-__all__ = ["IRTRouter"]
+__all__ = ["IRTRouter", "Observations", "observations"]
 
 _Y = {"model_a": 1.0, "tie": 0.5, "model_b": 0.0}
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class Observations:
+    """Training data as index arrays: pointwise outcomes (prompt, model, source, value, weight)
+    and pairwise battles (prompt, model a, model b, label, weight)."""
+
+    pi: np.ndarray
+    mi: np.ndarray
+    si: np.ndarray
+    y: np.ndarray
+    w: np.ndarray
+    qi: np.ndarray
+    ai: np.ndarray
+    bi: np.ndarray
+    y2: np.ndarray
+    w2: np.ndarray
+
+
+def observations(data: TrainingData, pos: dict[str, int], mpos: dict[str, int],
+                 sources: Sequence[str]) -> Observations:
+    """Index the training data for the IRT model (training and adaptation share this).
+
+    Each prompt of a table counts the table's weight in total, shared by the models that
+    answered it; each (source, prompt)'s battles share their weights the same way, so a prompt
+    counts once per source however many models or battles it has.
+
+    Raises:
+        DataError: a battle weight that is negative or not finite.
+    """
+    src = {s: i for i, s in enumerate(sources)}
+    pi: list[int] = []
+    mi: list[int] = []
+    si: list[int] = []
+    y: list[float] = []
+    w: list[float] = []
+    for t in data.tables:
+        names = t.models()
+        if not names:
+            continue
+        arr = np.vstack([t.outcomes[m] for m in names])
+        counts = (~np.isnan(arr)).sum(axis=0)
+        for j, prompt in enumerate(t.prompts):
+            if counts[j] == 0:
+                continue
+            for r, m in enumerate(names):
+                v = arr[r, j]
+                if np.isnan(v):
+                    continue
+                pi.append(pos[prompt])
+                mi.append(mpos[m])
+                si.append(src.get(t.source, 0))
+                y.append(float(v))
+                w.append(t.weight / counts[j])
+    per_prompt = Counter((b.source, b.prompt) for b in data.battles)
+    qi: list[int] = []
+    ai: list[int] = []
+    bi: list[int] = []
+    y2: list[float] = []
+    w2: list[float] = []
+    for b in data.battles:
+        if not np.isfinite(b.weight) or b.weight < 0:
+            raise DataError(f"irt: battle weight must be a finite non-negative number, got {b.weight}")
+        qi.append(pos[b.prompt])
+        ai.append(mpos[b.model_a])
+        bi.append(mpos[b.model_b])
+        y2.append(_Y[b.winner])
+        w2.append(b.weight / per_prompt[(b.source, b.prompt)])
+    def ints(v: list[int]) -> np.ndarray:
+        return np.asarray(v, dtype=np.int64)
+
+    def floats(v: list[float]) -> np.ndarray:
+        return np.asarray(v, dtype=np.float64)
+
+    return Observations(ints(pi), ints(mi), ints(si), floats(y), floats(w),
+                        ints(qi), ints(ai), ints(bi), floats(y2), floats(w2))
 
 
 class IRTRouter(EmbeddingRouter):
@@ -134,50 +211,13 @@ class IRTRouter(EmbeddingRouter):
         mpos = {m: i for i, m in enumerate(models)}
         sources = sorted({t.source for t in data.tables})
 
-        # pointwise observations, each prompt's share of a table summing to the table's weight
-        pi: list[int] = []
-        mi: list[int] = []
-        si: list[int] = []
-        y: list[float] = []
-        w: list[float] = []
-        for t in data.tables:
-            arr = np.vstack([t.outcomes[m] for m in t.models()]) if t.outcomes else np.zeros((0, len(t)))
-            names = t.models()
-            counts = (~np.isnan(arr)).sum(axis=0)
-            for j, prompt in enumerate(t.prompts):
-                if counts[j] == 0:
-                    continue
-                for r, m in enumerate(names):
-                    v = arr[r, j]
-                    if np.isnan(v):
-                        continue
-                    pi.append(pos[prompt])
-                    mi.append(mpos[m])
-                    si.append(sources.index(t.source))
-                    y.append(float(v))
-                    w.append(t.weight / counts[j])
-        # pairwise battles, each (source, prompt)'s battles sharing the battle weights
-        per_prompt = Counter((b.source, b.prompt) for b in data.battles)
-        qi: list[int] = []
-        ai: list[int] = []
-        bi: list[int] = []
-        y2: list[float] = []
-        w2: list[float] = []
-        for b in data.battles:
-            if not np.isfinite(b.weight) or b.weight < 0:
-                raise DataError(f"irt: battle weight must be a finite non-negative number, got {b.weight}")
-            qi.append(pos[b.prompt])
-            ai.append(mpos[b.model_a])
-            bi.append(mpos[b.model_b])
-            y2.append(_Y[b.winner])
-            w2.append(b.weight / per_prompt[(b.source, b.prompt)])
-        if not y and not y2:
+        obs = observations(data, pos, mpos, sources)
+        if not len(obs.y) and not len(obs.y2):
             raise DataError("irt: the training data holds no outcome and no battle to learn from")
 
         x = self._features(prompts, fit=True)
-        self._train_torch(x, np.asarray(pi), np.asarray(mi), np.asarray(si), np.asarray(y),
-                          np.asarray(w), np.asarray(qi), np.asarray(ai), np.asarray(bi),
-                          np.asarray(y2), np.asarray(w2), len(models), len(sources))
+        self._train_torch(x, obs.pi, obs.mi, obs.si, obs.y, obs.w, obs.qi, obs.ai, obs.bi,
+                          obs.y2, obs.w2, len(models), len(sources))
         self.models_ = models
         self.sources_ = sources
         self.embedding_dim_ = int(x.shape[1] - (len(FEATURE_NAMES) if self.text_features else 0))
