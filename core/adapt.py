@@ -63,7 +63,6 @@ TRAIN_PARTS = ("all", "models", "projection")
 MIN_CALIBRATION_PROMPTS = 20
 
 
-
 def adapt_router(
     router: Router,
     data: Battles | TrainingData,
