@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_CACHE_BYTES",
     "minilm_model_dir",
     "l2_normalize",
+    "embedder_from_spec",
 ]
 
 logger = logging.getLogger(__name__)
@@ -610,3 +611,27 @@ class HashingEmbedder(_CachingMixin):
                 h = zlib.crc32(f.encode("utf-8"))
                 out[i, h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
         return l2_normalize(out)
+
+
+def embedder_from_spec(spec: str | Embedder) -> Embedder:
+    """An embedder from its config name, or the instance given.
+
+    Names: ``"static"`` (the table distilled from all-MiniLM-L6-v2 and shipped in the package,
+    numpy only), ``"local"`` (all-MiniLM-L6-v2 under torch), ``"hashing-<dim>"``.
+
+    Raises:
+        UnknownNameError: another name (the message lists the valid ones).
+    """
+    if not isinstance(spec, str):
+        return spec
+    if spec == "local":
+        return LocalEmbedder()
+    if spec == "static":
+        from .static_embedding import StaticEmbedder
+
+        return StaticEmbedder()
+    if spec.startswith("hashing-") and spec[len("hashing-"):].isdigit():
+        return HashingEmbedder(dim=int(spec[len("hashing-"):]))
+    from .errors import unknown_name
+
+    raise unknown_name("embedder", spec, ("local", "static", "hashing-<dim>"))

@@ -741,19 +741,9 @@ def make_embedder(spec: str | Embedder) -> Embedder:
     distilled from it and shipped in the package, numpy only:
     :class:`~routellm_core.static_embedding.StaticEmbedder`), ``"hashing-<dim>"``.
     """
-    from .embeddings import HashingEmbedder, LocalEmbedder
+    from .embeddings import embedder_from_spec
 
-    if not isinstance(spec, str):
-        return spec
-    if spec == "local":
-        return LocalEmbedder()
-    if spec == "static":
-        from .static_embedding import StaticEmbedder
-
-        return StaticEmbedder()
-    if spec.startswith("hashing-") and spec[len("hashing-"):].isdigit():
-        return HashingEmbedder(dim=int(spec[len("hashing-"):]))
-    raise unknown_name("embedder", spec, ("local", "static", "hashing-<dim>"))
+    return embedder_from_spec(spec)
 
 
 def decontamination_embedder(spec: str | None, training_embedder: Embedder) -> Embedder:

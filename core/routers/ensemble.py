@@ -41,22 +41,6 @@ __all__ = ["EnsembleRouter"]
 _MEMBER_KEYS = {"router", "params", "embedder", "battle_models"}
 
 
-def _embedder(spec: str) -> Any:
-    from ..embeddings import HashingEmbedder, LocalEmbedder
-
-    if spec == "static":
-        from ..static_embedding import StaticEmbedder
-
-        return StaticEmbedder()
-    if spec == "local":
-        return LocalEmbedder()
-    if spec.startswith("hashing-") and spec[len("hashing-"):].isdigit():
-        return HashingEmbedder(dim=int(spec[len("hashing-"):]))
-    from ..errors import unknown_name
-
-    raise unknown_name("embedder", spec, ("static", "local", "hashing-<dim>"))
-
-
 class EnsembleRouter(Router):
     """A weighted blend of member routers' standardised scores.
 
@@ -105,7 +89,9 @@ class EnsembleRouter(Router):
         params = dict(spec.get("params") or {})
         try:
             if issubclass(klass, EmbeddingRouter):
-                emb = _embedder(str(spec.get("embedder", "static")))
+                from ..embeddings import embedder_from_spec
+
+                emb = embedder_from_spec(str(spec.get("embedder", "static")))
                 return klass(self.strong_model, self.weak_model, emb, **params)  # type: ignore[call-arg]
             return klass(self.strong_model, self.weak_model, **params)  # type: ignore[call-arg]
         except TypeError as exc:
