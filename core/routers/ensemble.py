@@ -49,7 +49,8 @@ class EnsembleRouter(Router):
         members: one config per member: ``router`` (a registry name), ``params`` (its
             constructor arguments), ``embedder`` (``"static"``, ``"local"`` or
             ``"hashing-<dim>"``, for embedding routers) and, for members that learn from
-            battles, ``battle_models`` (the models whose outcomes become battles).
+            battles, ``battle_models`` (the models whose outcomes become battles, spelled as
+            after aliasing; the routed pair is always added).
         weights: one weight per member (any real numbers; only their ratios matter).
     """
 
@@ -108,11 +109,12 @@ class EnsembleRouter(Router):
                 member.fit(data)
             else:
                 keep = spec.get("battle_models")
-                tables = data.tables
-                extra = Battles([b for t in tables
+                if keep is not None:  # the routed pair always counts
+                    keep = [*keep, self.strong_model, self.weak_model]
+                extra = Battles([b for t in data.tables
                                  for b in t.to_battles(
                                      models=None if keep is None
-                                     else [m for m in keep if m in t.outcomes])])
+                                     else sorted({m for m in keep if m in t.outcomes}))])
                 member.fit(Battles([*data.battles, *extra]))
             fitted.append(member)
         self.members_ = fitted

@@ -136,3 +136,20 @@ def test_irt_trains_from_its_default_config_on_tiny_data(tiny, tmp_path) -> None
     assert len(mix) == len(set(mix)) and any(p in mix for p in load_difficulty().prompts) is False
     with pytest.raises(UnknownNameError, match="valid calibration prompt sets"):
         validate_config({**cfg, "calibration": "everything"})
+
+
+def test_the_ensemble_trains_from_its_default_config(tiny, tmp_path) -> None:
+    from routellm_core.routers import load_router
+    from routellm_core.routers.ensemble import EnsembleRouter
+
+    root = tiny.make_tiny_data(tmp_path / "data")
+    cfg = default_config("ensemble")
+    assert [m["router"] for m in cfg["params"]["members"]] == ["irt", "mf"]
+    cfg["params"]["members"][0]["params"].update(epochs=20, hidden=4)
+    cfg["params"]["members"][1]["params"].update(epochs=2)
+    assert default_config("ensemble")["params"]["members"][0]["params"]["epochs"] == 300
+    r = train_from_config(cfg, root, embedder=HashingEmbedder(64))  # decontamination only
+    assert isinstance(r, EnsembleRouter) and r.calibration_["prompt_set"] == "mix"
+    back = load_router(r.save(tmp_path / "ens"))
+    prompts = load_difficulty().prompts[:5]
+    np.testing.assert_array_equal(back.predict_win_rate(prompts), r.predict_win_rate(prompts))
