@@ -1,6 +1,6 @@
 """The results table of docs/results.md in one command: every router on every benchmark.
 
-    python benchmarks/all_results.py [--routers random,sw_ranking,mf,knn,irt,bert,default]
+    python benchmarks/all_results.py [--routers random,sw_ranking,mf,knn,irt,ensemble,bert,default]
                                      [--plot docs/img/results.png] [--no-pairs]
 
 * APGR on MT-Bench, held-out MMLU (all 12,502 rows) and GSM8K, the difficulty check's AUC,
@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--routers", default="random,sw_ranking,mf,knn,irt,bert,default")
+    ap.add_argument("--routers", default="random,sw_ranking,mf,knn,irt,ensemble,bert,default")
     ap.add_argument("--plot", default="docs/img/results.png")
     ap.add_argument("--data-dir", default=None)
     ap.add_argument("--no-pairs", action="store_true", help="skip the other-pairs table")
