@@ -7,8 +7,8 @@ training split, arena-bench-v1 grades) and on one other MMLU-Pro pair. A sixth f
 training data scores the difficulty check (AUC: a hard prompt above an easy one). MT-Bench,
 GSM8K and held-out MMLU are never looked at here.
 
-Noise to keep in mind (random scores, 50 seeds): the APGR standard deviation is about 0.006 on
-MMLU-Pro (5,222 questions), 0.034 on the MMLU training split (1,470 rows) and 0.018 on
+Noise to keep in mind (random scores, 50 seeds; ``--noise`` prints it): the APGR standard deviation is about 0.006 on
+MMLU-Pro (5,222 questions), 0.034 on the MMLU training split (1,470 rows) and 0.022 on
 arena-bench-v1 (300 prompts); the AUC's about 0.036 on the difficulty check (240 prompts).
 
 Run: ``python benchmarks/select_default.py [--only NAME ...] [--markdown]`` (about 4 minutes
@@ -120,11 +120,32 @@ def validate(config: dict[str, Any], folds: int = 5) -> dict[str, float]:
     return out
 
 
+def noise(seeds: int = 50) -> None:
+    """The spread of a random router's score on each validation set (50 seeds)."""
+    aliases = ALIAS_PRESETS["gpt4-mixtral"]
+    for name, metric in (("mmlu-pro", "accuracy"), ("mmlu-train", "accuracy"),
+                         ("arena-bench-v1", "grade")):
+        t = load_table(name)
+        assert t is not None
+        t = t.map_models(aliases)
+        s, w = t.outcomes[STRONG_MODEL], t.outcomes[WEAK_MODEL]
+        vals = [_apgr(np.random.default_rng(i).random(len(t)), s, w, metric)
+                for i in range(seeds)]
+        print(f"random APGR on {name}: mean {np.mean(vals):.3f}, sd {np.std(vals):.3f}")
+    hard = [lab == "hard" for lab in load_difficulty().extra["label"]]
+    aucs = [auc(np.random.default_rng(i).random(len(hard)), hard) for i in range(4 * seeds)]
+    print(f"random AUC on the difficulty check: sd {np.std(aucs):.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="*", default=None, help="candidate names to run")
     ap.add_argument("--markdown", action="store_true")
+    ap.add_argument("--noise", action="store_true", help="only print a random router's spread")
     args = ap.parse_args()
+    if args.noise:
+        noise()
+        return
     names = args.only or list(CANDIDATES)
     rows = {}
     for name in names:
