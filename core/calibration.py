@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,17 +94,20 @@ def calibration_table(
     }
 
 
-def threshold_from_table(router: Router, strong_fraction: float) -> float:
-    """Look up (interpolating linearly between table rows) the threshold for a fraction."""
+def threshold_from_table(table: Mapping[str, Any], strong_fraction: float) -> float:
+    """Look up (interpolating linearly between table rows) the threshold for a fraction in a
+    calibration table (as :func:`calibration_table` returns). Data in, number out.
+
+    Example:
+        >>> threshold_from_table({"fractions": [0.1, 0.5], "thresholds": [0.9, 0.5]}, 0.3)
+        0.7
+    """
     f = check_fraction(strong_fraction)
-    table = getattr(router, "calibration_", None)
-    if not table:
-        raise RouteLLMError(
-            f"router {router.name!r} has no calibration table, so strong_fraction cannot be "
-            "turned into a threshold; run `routellm calibrate --router DIR --prompts FILE` "
-            "or pass threshold= directly"
-        )
-    fr = np.asarray(table["fractions"], dtype=np.float64)
-    th = np.asarray(table["thresholds"], dtype=np.float64)
+    try:
+        fr = np.asarray(table["fractions"], dtype=np.float64)
+        th = np.asarray(table["thresholds"], dtype=np.float64)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise RouteLLMError(f"not a calibration table (needs 'fractions' and 'thresholds'): "
+                            f"{exc}") from None
     # thresholds fall as the fraction grows; np.interp needs increasing x, which fr is
     return float(np.interp(f, fr, th))

@@ -62,7 +62,7 @@ def _battles(args: argparse.Namespace) -> int:
         if against == "benchmarks":
             ev = [p for ps in evaluation_prompts(args.data_dir).values() for p in ps]
         else:
-            from .cli_train import read_prompt_file
+            from .data import read_prompt_file
 
             ev = read_prompt_file(against)
         before = len(battles.prompts())
@@ -101,8 +101,7 @@ def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
 def run_adapt(args: argparse.Namespace) -> int:
     """``routellm train --init ...``."""
     from .adapt import adapt_router
-    from .cli_train import read_prompt_file
-    from .data import Battles
+    from .data import Battles, read_prompt_file
     from .routers import load_router
 
     if not args.battles:

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from .data import read_prompt_file  # re-exported: it used to live here
 from .errors import DataError
 
 __all__ = ["register", "read_prompt_file"]
@@ -103,27 +104,6 @@ def _train(args: argparse.Namespace) -> int:
         Path(args.report).write_text(json.dumps(router.training_report_, indent=2))
     print(f"trained {router.name} in {router.fit_seconds_:.1f} s; saved to {out}")
     return 0
-
-
-def read_prompt_file(path: str | Path) -> list[str]:
-    """Prompts from a ``.jsonl`` file (``"prompt"`` field) or a text file (one per line)."""
-    from .data import read_jsonl
-
-    p = Path(path)
-    if not p.is_file():
-        raise DataError(f"prompt file {str(p)!r} does not exist")
-    if p.suffix == ".jsonl":
-        out = []
-        for lineno, obj in read_jsonl(p):
-            if not isinstance(obj.get("prompt"), str):
-                raise DataError(f'{p}:{lineno}: expected a string field "prompt"')
-            out.append(obj["prompt"])
-    else:
-        out = [line.rstrip("\n") for line in p.read_text(encoding="utf-8").splitlines()]
-        out = [x for x in out if x.strip()]
-    if not out:
-        raise DataError(f"prompt file {str(p)!r} holds no prompts")
-    return out
 
 
 def _calibrate(args: argparse.Namespace) -> int:

@@ -44,6 +44,7 @@ __all__ = [
     "mmlu_train_rows",
     "battles_from_outcomes",
     "read_jsonl",
+    "read_prompt_file",
     "arena_bench_questions",
     "arena_bench_grades",
     "load_difficulty",
@@ -134,6 +135,25 @@ def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
             if not isinstance(obj, dict):
                 raise DataError(f"{p}:{lineno}: expected a JSON object, got {type(obj).__name__}")
             yield lineno, obj
+
+
+def read_prompt_file(path: str | Path) -> list[str]:
+    """Prompts from a ``.jsonl`` file (``"prompt"`` field) or a text file (one per line)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"prompt file {str(p)!r} does not exist")
+    if p.suffix == ".jsonl":
+        out = []
+        for lineno, obj in read_jsonl(p):
+            if not isinstance(obj.get("prompt"), str):
+                raise DataError(f'{p}:{lineno}: expected a string field "prompt"')
+            out.append(obj["prompt"])
+    else:
+        out = [line.rstrip("\n") for line in p.read_text(encoding="utf-8").splitlines()]
+        out = [x for x in out if x.strip()]
+    if not out:
+        raise DataError(f"prompt file {str(p)!r} holds no prompts")
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ Example:
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,56 +22,13 @@ from ..errors import (
     UnknownNameError,
     unknown_name,
 )
+from .registry import _CUSTOM, ROUTERS, get_router_class, register_router
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
     from .base import Router
 
 __all__ = ["ROUTERS", "get_router_class", "register_router", "load_router", "default_router_path"]
-
-#: registry name -> "module:Class" (relative to this package)
-ROUTERS: dict[str, str] = {
-    "random": "random:RandomRouter",
-    "sw_ranking": "sw_ranking:SWRankingRouter",
-    "mf": "mf:MatrixFactorizationRouter",
-    "knn": "knn:KNNRouter",
-    "irt": "irt:IRTRouter",
-    "ensemble": "ensemble:EnsembleRouter",
-    "bert": "bert:BertRouter",
-    "causal_llm": "causal_llm:CausalLLMRouter",
-}
-
-
-_CUSTOM: dict[str, type[Router]] = {}
-
-
-def register_router(cls: type[Router]) -> type[Router]:
-    """Register a user-defined router class under ``cls.name`` so its checkpoints load by
-    name. Usable as a class decorator."""
-    if cls.name in ROUTERS:
-        raise RouteLLMError(f"router name {cls.name!r} is taken by a built-in router")
-    _CUSTOM[cls.name] = cls
-    return cls
-
-
-def get_router_class(name: str) -> type[Router]:
-    """The router class registered under ``name``; unknown names list the valid ones."""
-    if name in _CUSTOM:
-        return _CUSTOM[name]
-    if name not in ROUTERS:
-        raise unknown_name("router", name, [*ROUTERS, *_CUSTOM])
-    module, cls = ROUTERS[name].split(":")
-    try:
-        mod = importlib.import_module(f"{__name__}.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith(__name__):
-            raise RouteLLMError(f"router {name!r} is registered but not available in this build") from None
-        raise RouteLLMError(
-            f"router {name!r} needs the package {exc.name!r}: "
-            "pip install 'routellm-integrations[local]'"
-        ) from None
-    klass: type[Router] = getattr(mod, cls)
-    return klass
 
 
 def default_router_path() -> Path:

@@ -26,6 +26,7 @@ import numpy as np
 from ..data import STRONG_MODEL, WEAK_MODEL, Battles, TrainingData
 from ..embeddings import Embedder
 from ..errors import CheckpointError, DataError, RouteLLMError
+from .registry import get_router_class
 
 __all__ = [
     "FORMAT_VERSION",
@@ -162,7 +163,14 @@ class Router:
         """Threshold that sends ``strong_fraction`` of calibration prompts to the strong model."""
         from ..calibration import threshold_from_table
 
-        return threshold_from_table(self, strong_fraction)
+        table = getattr(self, "calibration_", None)
+        if not table:
+            raise RouteLLMError(
+                f"router {self.name!r} has no calibration table, so strong_fraction cannot be "
+                "turned into a threshold; run `routellm calibrate --router DIR --prompts FILE` "
+                "or pass threshold= directly"
+            )
+        return threshold_from_table(table, strong_fraction)
 
     # ---- checkpoint I/O -----------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -239,8 +247,6 @@ class Router:
             embedder: for embedding routers, use this embedder instead of the one recorded in
                 the checkpoint (its dimension must match).
         """
-        from . import get_router_class
-
         p = Path(path)
         config = cls.read_config(p)
         klass = get_router_class(config["router"])
