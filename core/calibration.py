@@ -10,7 +10,7 @@ Example:
     >>> from routellm_core.routers.random import RandomRouter
     >>> prompts = [f"question {i}" for i in range(100)]
     >>> t = calibrate(RandomRouter(), prompts, strong_fraction=0.3)
-    >>> sum(s >= t for s in RandomRouter().predict_win_rate(prompts))
+    >>> int(sum(s >= t for s in RandomRouter().predict_win_rate(prompts)))
     30
 """
 
@@ -99,7 +99,7 @@ def threshold_from_table(table: Mapping[str, Any], strong_fraction: float) -> fl
     calibration table (as :func:`calibration_table` returns). Data in, number out.
 
     Example:
-        >>> threshold_from_table({"fractions": [0.1, 0.5], "thresholds": [0.9, 0.5]}, 0.3)
+        >>> round(threshold_from_table({"fractions": [0.1, 0.5], "thresholds": [0.9, 0.5]}, 0.3), 6)
         0.7
     """
     f = check_fraction(strong_fraction)

@@ -786,14 +786,6 @@ class RoutingEngine:
             except Exception as exc:  # a user's callback must not break the call
                 logger.warning("on_route callback %r raised %s: %s", cb, type(exc).__name__, exc)
 
-    async def adecide(
-        self, text: str | None, *, force: str | None = None, thread_id: str | None = None
-    ) -> RouteDecision:
-        """:meth:`decide` in a worker thread, so scoring never blocks the event loop."""
-        if force is not None or text is None:
-            return self.decide(text, force=force, thread_id=thread_id)
-        return await asyncio.to_thread(self.decide, text, force=force, thread_id=thread_id)
-
     # ---- the chosen model raised ------------------------------------------------------------
     def fallback_decision(self, decision: RouteDecision) -> RouteDecision:
         """The decision after the chosen model raised and the other model takes the call.

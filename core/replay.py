@@ -63,7 +63,6 @@ __all__ = [
     "RunCost",
     "gsm8k_log",
     "arena_bench_log",
-    "ARENA_GRADED_MODELS",
 ]
 
 #: CSV/JSONL columns of a log file, in order; the last three may be empty.
@@ -500,15 +499,6 @@ def gsm8k_log(data_dir: str | os.PathLike[str] | None = None) -> ReplayLog:
         for prompt, answer, outcome in zip(bench.prompts, answers, bench.outcomes[m], strict=True):
             records.append(ReplayRecord(prompt, m, answer, float(outcome)))
     return ReplayLog(records, name="gsm8k")
-
-
-#: The models that arena-bench-v1's judge graded (the others' outcomes are ``None``).
-ARENA_GRADED_MODELS = (
-    "gpt-4-1106-preview", "gpt-4-0314", "gpt-3.5-turbo", "gpt-3.5-turbo-1106",
-    "mistralai/Mixtral-8x7B-Instruct-v0.1", "claude-2.1", "claude-1", "claude-instant-1",
-    "Starling-LM-7B-alpha", "openchat_3.5", "vicuna-33b-v1.3", "Llama-2-70b-chat",
-    "mistralai/Mistral-7B-Instruct-v0.1", "palm-2-chat-bison-001",
-)  # fmt: skip
 
 
 def arena_bench_log(

@@ -862,8 +862,7 @@ def train_from_config(
 
     Returns:
         The fitted router; ``router.training_report_`` holds the report (as a dict, see
-        :meth:`TrainingReport.to_dict`) and
-        ``router.training_config_`` the validated config.
+        :meth:`TrainingReport.to_dict`).
     """
     from .calibration import calibration_table
 
@@ -911,7 +910,6 @@ def train_from_config(
             progress.stage(f"calibrating on {len(prompts):,} {cfg['calibration']} prompts")
         router.calibration_ = calibration_table(router, prompts, cfg["calibration"])
     router.training_report_ = report.to_dict()
-    router.training_config_ = cfg
     return router
 
 

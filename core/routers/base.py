@@ -88,7 +88,6 @@ class Router:
     checkpoint_path_: Path
     fit_seconds_: float
     training_report_: dict[str, Any]
-    training_config_: dict[str, Any]
 
     def __init__(self, strong_model: str = STRONG_MODEL, weak_model: str = WEAK_MODEL) -> None:
         self.strong_model = strong_model

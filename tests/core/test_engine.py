@@ -142,7 +142,8 @@ def test_concurrent_decisions_threads_and_async():
         t.join()
 
     async def many():
-        ds = await asyncio.gather(*(e.adecide(f"async {i}") for i in range(100)))
+        ds = await asyncio.gather(*(e.adecide_turns([Turn("user", f"async {i}")])
+                                    for i in range(100)))
         for d in ds:
             e.record_usage(d.route, 3, 5)
         return ds
