@@ -411,7 +411,7 @@ class LocalEmbedder(_CachingMixin):
     Args:
         model_dir: an encoder directory; default: the packaged all-MiniLM-L6-v2.
         batch_size: texts per forward pass (16 measured fastest on 2 CPU cores for MMLU
-            prompts: 69 prompts/s against 51 at 64, ``benchmarks/bench_foundation.py``).
+            prompts; figures in ``docs/results.md``, from ``benchmarks/bench_foundation.py``).
         max_length: tokens kept per text, ``[CLS]`` and ``[SEP]`` included. A longer text
             keeps its first ``head_tokens`` tokens and its last ``max_length - 2 -
             head_tokens`` (default: the first 64 and the last 190), so the start of a long
@@ -420,10 +420,9 @@ class LocalEmbedder(_CachingMixin):
         head_tokens: tokens kept from the start of a long text.
         num_threads: torch intra-op threads. ``None`` (default): single-threaded for small
             batches (at most ``small_batch`` texts: the routing path), torch's own setting for
-            larger ones. On an idle 2-core machine two threads are ~3 ms faster per prompt
-            (p50 21.9 vs 25.0 ms), but with another job on the cores they were 4-5x slower
-            (p50 96.5 vs 18.1 ms); ``benchmarks/bench_foundation.py`` and
-            ``benchmarks/bench_routers.py`` print both.
+            larger ones: on a busy small machine two torch threads per prompt were several
+            times slower than one (``docs/results.md``; ``benchmarks/bench_foundation.py``
+            prints both).
         small_batch: the largest batch treated as the latency path when ``num_threads`` is None.
         device: ``"cpu"``, ``"cuda"`` or ``"auto"``.
         cache: ``True`` for the default on-disk cache, ``False`` for none, or an
