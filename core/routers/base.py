@@ -81,6 +81,9 @@ class Router:
     #: whether ``_fit`` takes :class:`~routellm_core.data.TrainingData` with dense outcome
     #: tables (else it gets battles)
     uses_tables: ClassVar[bool] = False
+    #: constructor arguments that say how to run, not what was learned (``device``,
+    #: ``progress``): not written into checkpoints, and settable at load
+    runtime_params: ClassVar[tuple[str, ...]] = ()
 
     # Learned/loaded state (annotations only: absent until fit/load, as in scikit-learn).
     is_fitted_: bool
@@ -194,7 +197,8 @@ class Router:
         config: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "router": self.name,
-            "params": self.get_params(),
+            "params": {k: v for k, v in self.get_params().items()
+                       if k not in self.runtime_params},
             "state": meta,
             "tensors": sorted(tensors),
             "calibration": getattr(self, "calibration_", None),
@@ -235,7 +239,8 @@ class Router:
         return config
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None) -> Router:
+    def load(cls, path: str | os.PathLike[str], *, embedder: Embedder | None = None,
+             **runtime: Any) -> Router:
         """Load a router saved with :meth:`save`.
 
         Called on the base class, the router type is read from the checkpoint; called on a
@@ -245,6 +250,8 @@ class Router:
             path: the checkpoint directory.
             embedder: for embedding routers, use this embedder instead of the one recorded in
                 the checkpoint (its dimension must match).
+            **runtime: the router's run-time options (its ``runtime_params``, such as
+                ``device="cpu"`` for a classifier router trained on a GPU).
         """
         p = Path(path)
         config = cls.read_config(p)
@@ -260,7 +267,14 @@ class Router:
             raise CheckpointError(
                 f"{p / CONFIG_FILE}: unknown parameters for {klass.name}: {', '.join(sorted(unknown))}"
             )
-        router = klass(**params)
+        bad = set(runtime) - set(klass.runtime_params)
+        if bad:
+            raise RouteLLMError(
+                f"{sorted(bad)} cannot be set when loading a {klass.name!r} router; its run-time "
+                f"options are: {', '.join(klass.runtime_params) or 'none'}"
+            )
+        # checkpoints written before run-time options were left out may still carry them
+        router = klass(**{**params, **runtime})
         tensors: dict[str, np.ndarray] = {}
         names = list(config.get("tensors") or [])
         if names:

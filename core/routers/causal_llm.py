@@ -85,6 +85,9 @@ class CausalLLMRouter(Router):
     """
 
     name = "causal_llm"
+    # the base model's folder is a path on the training machine: not saved (the fine-tuned
+    # weights are in the checkpoint); its name is kept as provenance (``base_model``)
+    runtime_params = ("device", "progress", "model_dir")
 
     def __init__(
         self,
@@ -320,6 +323,10 @@ class CausalLLMRouter(Router):
         if result is not None:
             meta["train_result"] = result.to_dict()
         return meta, {}
+
+    def _config_extra(self) -> dict[str, Any]:
+        base = None if self.model_dir is None else Path(os.fspath(self.model_dir)).name
+        return {"base_model": base}
 
     def _save_extra(self, path: Path) -> None:
         out = path / MODEL_SUBDIR

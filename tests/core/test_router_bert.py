@@ -207,3 +207,26 @@ def test_constructor_only_stores_hyperparameters(bert_dir: Path) -> None:
     r = tiny_router(bert_dir)
     assert r.get_params()["model_dir"] == str(bert_dir)
     assert not hasattr(r, "model_")
+
+
+def test_runtime_options_are_not_saved_and_can_be_set_at_load(fitted: BertRouter,
+                                                              tmp_path: Path) -> None:
+    """A checkpoint says what was learned, not where it ran: device and progress stay out of
+    it, and a router trained elsewhere (say on a GPU) loads with the device given here."""
+    import json
+
+    from routellm_core.errors import RouteLLMError
+
+    path = fitted.save(tmp_path / "bert")
+    config = json.loads((path / "config.json").read_text())
+    params = config["params"]
+    assert "device" not in params and "progress" not in params and "model_dir" not in params
+    # no path of the training machine in the checkpoint; the base model's folder name stays
+    assert str(tmp_path.parent) not in (path / "config.json").read_text()
+    assert config["base_model"] == Path(str(fitted.model_dir)).name
+    back = Router.load(path, device="cpu", progress=False)
+    assert back.device == "cpu" and back.progress is False
+    prompts = ["integral of x squared", "write a poem about the sea"]
+    np.testing.assert_allclose(back.predict_win_rate(prompts), fitted.predict_win_rate(prompts))
+    with pytest.raises(RouteLLMError, match="run-time options are: device, progress"):
+        Router.load(path, epochs=3)
