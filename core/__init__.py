@@ -11,6 +11,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .calibration import calibrate, calibration_table
 from .costs import DEFAULT_PRICES, Price, PriceTable, count_tokens
 from .data import (
@@ -25,9 +27,20 @@ from .data import (
 )
 from .engine import RouteDecision, RoutingEngine, RoutingStats, StatsSnapshot, Turn, routing_text
 from .errors import CheckpointError, DataError, RouteLLMError, UnknownNameError
-from .replay import ReplayLog, ReplayRecord
 from .routers import ROUTERS, get_router_class, load_router
 from .routers.base import EmbeddingRouter, Router
+
+if TYPE_CHECKING:
+    from .replay import ReplayLog, ReplayRecord
+
+
+def __getattr__(name: str) -> Any:
+    # the replay log is an evaluation kit: loaded when asked for, never on the request path
+    if name in ("ReplayLog", "ReplayRecord"):
+        from . import replay
+
+        return getattr(replay, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __version__ = "0.1.0"
 

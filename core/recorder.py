@@ -50,11 +50,13 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .costs import Price, PriceTable
 from .errors import ConfigError, DataError
-from .replay import ReplayLog, ReplayRecord
+
+if TYPE_CHECKING:  # reading logs is an evaluation kit: imported where logs are read
+    from .replay import ReplayLog, ReplayRecord
 
 __all__ = [
     "TrafficRecorder",
@@ -362,6 +364,8 @@ class TrafficLog:
     def to_replay_log(self) -> ReplayLog:
         """A :class:`~routellm_core.replay.ReplayLog` of the records: the first answer of each
         model to each prompt (a prompt asked twice keeps its first answer)."""
+        from .replay import ReplayLog
+
         log = ReplayLog(name=self.path.stem)
         for r in self.records:
             if not log.has(r.model, r.prompt):
@@ -389,6 +393,7 @@ def load_traffic(path: str | os.PathLike[str], *, feedback: bool = True) -> Traf
             file and line.
     """
     from .data import read_jsonl
+    from .replay import ReplayRecord
 
     p = Path(path)
     if p.suffix.lower() not in (".jsonl", ".ndjson"):
