@@ -137,14 +137,39 @@ def noise(seeds: int = 50) -> None:
     print(f"random AUC on the difficulty check: sd {np.std(aucs):.3f}")
 
 
+def length_only() -> None:
+    """Prompt length alone as the score: how much the surface shortcut gets on each set."""
+    from routellm_core.data import load_gsm8k
+
+    aliases = ALIAS_PRESETS["gpt4-mixtral"]
+    for name, metric in (("mmlu-pro", "accuracy"), ("mmlu-train", "accuracy"),
+                         ("arena-bench-v1", "grade")):
+        t = load_table(name)
+        assert t is not None
+        t = t.map_models(aliases)
+        score = np.asarray([len(p) for p in t.prompts], dtype=np.float64)
+        print(f"length as the score, {name}: APGR "
+              f"{_apgr(score, t.outcomes[STRONG_MODEL], t.outcomes[WEAK_MODEL], metric):.3f}")
+    check = load_difficulty()
+    print(f"length as the score, difficulty check: AUC "
+          f"{auc([len(p) for p in check.prompts], [x == 'hard' for x in check.extra['label']]):.3f}")
+    g = load_gsm8k()
+    print(f"length as the score, GSM8K (reported, not used for any choice): APGR "
+          f"{evaluate(np.asarray([len(p) for p in g.prompts], float), g).apgr:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", nargs="*", default=None, help="candidate names to run")
     ap.add_argument("--markdown", action="store_true")
     ap.add_argument("--noise", action="store_true", help="only print a random router's spread")
+    ap.add_argument("--length", action="store_true", help="only print length-as-score figures")
     args = ap.parse_args()
     if args.noise:
         noise()
+        return
+    if args.length:
+        length_only()
         return
     names = args.only or list(CANDIDATES)
     rows = {}

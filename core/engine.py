@@ -235,13 +235,17 @@ class RoutingStats:
             table.get(r)  # fail at construction, not at the first call
         return table
 
+    #: the routes counted (a ladder counts one per model)
+    _routes: tuple[str, ...] = tuple(ROUTES)
+
     def reset(self) -> None:
         with self._lock:
-            self._calls: dict[str, int] = dict.fromkeys(ROUTES, 0)
-            self._in: dict[str, int] = dict.fromkeys(ROUTES, 0)
-            self._out: dict[str, int] = dict.fromkeys(ROUTES, 0)
-            self._est_in: dict[str, int] = dict.fromkeys(ROUTES, 0)
-            self._est_out: dict[str, int] = dict.fromkeys(ROUTES, 0)
+            r = self._routes
+            self._calls: dict[str, int] = dict.fromkeys(r, 0)
+            self._in: dict[str, int] = dict.fromkeys(r, 0)
+            self._out: dict[str, int] = dict.fromkeys(r, 0)
+            self._est_in: dict[str, int] = dict.fromkeys(r, 0)
+            self._est_out: dict[str, int] = dict.fromkeys(r, 0)
             self._reasons: dict[str, int] = {}
             self._fallbacks = 0
             self._errors = 0

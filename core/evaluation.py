@@ -33,6 +33,7 @@ __all__ = [
     "results_to_json",
     "format_table",
     "plot_results",
+    "save_figure",
 ]
 
 #: how many seeds the random baseline averages over
@@ -311,6 +312,14 @@ def plot_results(results: Mapping[str, BenchmarkResult], path: str | os.PathLike
         ax.set_ylabel("accuracy (%)" if r.metric == "accuracy" else "mean grade (1-10)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
+    return save_figure(fig, path)
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str]) -> Path:
+    """Lay out a matplotlib figure, write it as PNG (folders created), close it; returns the
+    path. Shared by every plot the evaluation kit draws."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

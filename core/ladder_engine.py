@@ -72,19 +72,6 @@ class LadderStats(RoutingStats):
         self.prices = prices
         self.reset()
 
-    def reset(self) -> None:
-        with self._lock:
-            r = self._routes
-            self._calls: dict[str, int] = dict.fromkeys(r, 0)
-            self._in: dict[str, int] = dict.fromkeys(r, 0)
-            self._out: dict[str, int] = dict.fromkeys(r, 0)
-            self._est_in: dict[str, int] = dict.fromkeys(r, 0)
-            self._est_out: dict[str, int] = dict.fromkeys(r, 0)
-            self._reasons: dict[str, int] = {}
-            self._fallbacks = 0
-            self._errors = 0
-            self._scoring_ms = 0.0
-
     def snapshot(self) -> StatsSnapshot:
         with self._lock:
             calls, tin, tout = dict(self._calls), dict(self._in), dict(self._out)

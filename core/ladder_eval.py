@@ -370,12 +370,9 @@ def plot_ladder(result: Mapping[str, Any], path: str | os.PathLike[str]) -> Path
         ax.set_ylabel(r["metric"])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(p, dpi=110)
-    plt.close(fig)
-    return p
+    from .evaluation import save_figure
+
+    return save_figure(fig, path)
 
 
 def save_json(result: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
