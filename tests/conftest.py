@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
 
 from routellm_core.data import resolve_data_dir
 from routellm_core.errors import DataError
+
+# tests/ladder_fakes.py, importable by name from every test folder (importlib import mode)
+_FAKES = "routellm_test_ladder_fakes"
+if _FAKES not in sys.modules:
+    _spec = importlib.util.spec_from_file_location(_FAKES, Path(__file__).parent / "ladder_fakes.py")
+    assert _spec is not None and _spec.loader is not None
+    sys.modules[_FAKES] = importlib.util.module_from_spec(_spec)
+    _spec.loader.exec_module(sys.modules[_FAKES])
 
 
 @pytest.fixture(scope="session")

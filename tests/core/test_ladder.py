@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
 
 from routellm_core.data import OutcomeTable, TrainingData
 from routellm_core.embeddings import HashingEmbedder
@@ -22,43 +23,12 @@ from routellm_core.ladder import (
     resolve_aliases,
 )
 from routellm_core.ladder_engine import LadderDecision, LadderEngine
-from routellm_core.routers.base import Router
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.routers.random import RandomRouter
 
-PRICES = {"top": (10.0, 30.0), "mid": (1.0, 2.0), "low": (0.1, 0.1)}
 
-
-class PlantedRouter(Router):
-    """Planted estimates: 'hard' prompts only the top model answers, 'medium' ones the mid
-    model too, the rest every model."""
-
-    name = "planted"
-    needs_fit = False
-
-    def __init__(self, strong_model: str = "top", weak_model: str = "low") -> None:
-        super().__init__(strong_model, weak_model)
-        self.models_ = ["top", "mid", "low"]
-
-    def _fit(self, battles):  # pragma: no cover - needs_fit is False
-        pass
-
-    def _predict(self, prompts):
-        return self.predict_quality(prompts, ["top"])[:, 0]
-
-    def predict_quality(self, prompts, models=None):
-        table = {"hard": {"top": 0.9, "mid": 0.3, "low": 0.1},
-                 "medium": {"top": 0.9, "mid": 0.86, "low": 0.2},
-                 "easy": {"top": 0.95, "mid": 0.93, "low": 0.92}}
-        names = list(self.models_) if models is None else list(models)
-        for m in names:
-            if m not in self.models_:
-                raise UnknownNameError(f"unknown model {m!r}")
-        rows = []
-        for p in prompts:
-            kind = "hard" if "prove" in p else "medium" if "explain" in p else "easy"
-            rows.append([table[kind][m] for m in names])
-        return np.asarray(rows)
+def PlantedRouter() -> PlantedQualityRouter:  # noqa: N802 - reads like the class it builds
+    return PlantedQualityRouter()
 
 
 def test_planted_router_satisfies_the_protocol():
@@ -233,7 +203,7 @@ def test_engine_target_cost_needs_calibration_prompts_and_router_errors_go_to_th
                      calibration_prompts=["prove a", "hi", "hello", "prove b"])
     assert e.ladder.knob == "tolerance"
 
-    class Broken(PlantedRouter):
+    class Broken(PlantedQualityRouter):
         def predict_quality(self, prompts, models=None):
             raise RuntimeError("down")
 

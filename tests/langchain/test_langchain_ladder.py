@@ -5,44 +5,18 @@ from __future__ import annotations
 import copy
 import pickle
 
-import numpy as np
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from lc_fakes import ScriptedChatModel
 from pydantic import BaseModel, ValidationError
+from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
 
 from langchain_routellm import RouteLLMChat
 from langchain_routellm.ladder import RouteLLMLadderChat
-from routellm_core.routers.base import Router
-
-PRICES = {"top": (10.0, 30.0), "mid": (1.0, 2.0), "low": (0.1, 0.1)}
 
 
-class PlantedRouter(Router):
-    """'prove' prompts: only the top model; 'weather'/'explain': the mid model too; else all."""
-
-    name = "planted_lc"
-    needs_fit = False
-
-    def __init__(self, strong_model: str = "top", weak_model: str = "low") -> None:
-        super().__init__(strong_model, weak_model)
-        self.models_ = ["top", "mid", "low"]
-
-    def _fit(self, battles):  # pragma: no cover - needs_fit is False
-        pass
-
-    def _predict(self, prompts):
-        return self.predict_quality(prompts, ["top"])[:, 0]
-
-    def predict_quality(self, prompts, models=None):
-        rows = []
-        for p in prompts:
-            p = p.lower()
-            q = ({"top": 0.9, "mid": 0.3, "low": 0.1} if "prove" in p else
-                 {"top": 0.9, "mid": 0.88, "low": 0.2} if ("weather" in p or "explain" in p) else
-                 {"top": 0.95, "mid": 0.94, "low": 0.93})
-            rows.append([q[m] for m in (models or self.models_)])
-        return np.asarray(rows)
+def PlantedRouter() -> PlantedQualityRouter:  # noqa: N802 - reads like the class it builds
+    return PlantedQualityRouter(medium_words=("weather", "explain"))
 
 
 def get_weather(city: str) -> str:

@@ -4,47 +4,21 @@ from __future__ import annotations
 
 import pickle
 
-import numpy as np
 import pytest
 from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.tools import FunctionTool
+from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
 
 from llamaindex_routellm import RouteLLM
 from llamaindex_routellm.ladder import RouteLLMLadder
 from routellm_core.errors import ConfigError, DataError, UnknownNameError
-from routellm_core.routers.base import Router
 
 from .conftest import scripted
 
-PRICES = {"top": (10.0, 30.0), "mid": (1.0, 2.0), "low": (0.1, 0.1)}
 
-
-class PlantedRouter(Router):
-    """'prove'/'derive' prompts: only the top model; 'multiply'/'explain': mid too; else all."""
-
-    name = "planted_li"
-    needs_fit = False
-
-    def __init__(self, strong_model: str = "top", weak_model: str = "low") -> None:
-        super().__init__(strong_model, weak_model)
-        self.models_ = ["top", "mid", "low"]
-
-    def _fit(self, battles):  # pragma: no cover - needs_fit is False
-        pass
-
-    def _predict(self, prompts):
-        return self.predict_quality(prompts, ["top"])[:, 0]
-
-    def predict_quality(self, prompts, models=None):
-        rows = []
-        for p in prompts:
-            p = p.lower()
-            q = ({"top": 0.9, "mid": 0.3, "low": 0.1} if ("prove" in p or "derive" in p) else
-                 {"top": 0.9, "mid": 0.88, "low": 0.2} if ("multiply" in p or "explain" in p)
-                 else {"top": 0.95, "mid": 0.94, "low": 0.93})
-            rows.append([q[m] for m in (models or self.models_)])
-        return np.asarray(rows)
+def PlantedRouter() -> PlantedQualityRouter:  # noqa: N802 - reads like the class it builds
+    return PlantedQualityRouter(hard_words=("prove", "derive"), medium_words=("multiply", "explain"))
 
 
 def multiply(a: int, b: int) -> int:
