@@ -84,7 +84,8 @@ def bench_default(n_single: int, n_batches: int) -> None:
     router = load_router("default")
     t_load = time.perf_counter() - t0
     router.predict_win_rate([PROMPT])
-    size = sum(f.stat().st_size for f in (ROOT / "core" / "default_router").iterdir())
+    size = sum(f.stat().st_size for f in (ROOT / "core" / "default_router").rglob("*")
+               if f.is_file())
     print(f"  checkpoint {size / 1024:.0f} KiB; load in this process {t_load * 1e3:.1f} ms; "
           f"RSS {rss_mb():.0f} MB")
 

@@ -14,6 +14,9 @@ adaptation time); what adaptation means depends on the router type:
   ``"projection"``: the text-to-profile map only).
 * ``knn``: the user's labelled prompts are added as neighbours, each with the user weight
   (a neighbour's similarity is multiplied by its weight); ``k`` is kept.
+* ``ensemble`` (the shipped default): each member that can be adapted (``irt``, ``knn``) is
+  adapted as above; the others (``mf`` in the default) keep their scores, and the blend
+  weights and standardisation stay as trained.
 * other router types (``sw_ranking``, ``mf``, the classifiers) are not adapted in this
   release: :func:`adapt_router` says so and names the fix (retrain with the battles added).
 
@@ -56,7 +59,7 @@ __all__ = ["adapt_router", "battles_from_traffic", "ADAPTABLE_ROUTERS", "MIN_CAL
 logger = logging.getLogger(__name__)
 
 #: router types :func:`adapt_router` adapts
-ADAPTABLE_ROUTERS = ("irt", "knn")
+ADAPTABLE_ROUTERS = ("irt", "knn", "ensemble")
 #: which IRT parameters move (``train=``)
 TRAIN_PARTS = ("all", "models", "projection")
 #: the calibration table is refitted on the user's prompts from this many on
@@ -101,7 +104,7 @@ def adapt_router(
         raise DataError(
             f"adapting a {router.name!r} router is not supported (adaptable: "
             f"{', '.join(ADAPTABLE_ROUTERS)}); retrain it with your battles as an extra source "
-            "instead, or adapt the default (irt) router"
+            "instead, or adapt the default router"
         )
     if not np.isfinite(weight) or weight <= 0:
         raise DataError(f"weight must be a positive number, got {weight}")
@@ -115,15 +118,21 @@ def adapt_router(
     if len(td.battles) == 0 and not any(len(t) for t in td.tables):
         new.adaptation_ = _summary(td, weight, steps, anchor, train, refit=False)
         return new  # nothing to learn from: the initial router, bit for bit
-    if router.name == "irt":
-        _adapt_irt(new, td, weight=weight, steps=int(steps),
-                   lr=float(lr if lr is not None else getattr(new, "lr", 0.02)),
-                   anchor=float(anchor), train=train)
-    else:
-        if td.tables:
-            raise DataError("knn adapts from battles only; turn outcome tables into battles "
-                            "(OutcomeTable.to_battles())")
-        _adapt_knn(new, td.battles, weight=weight)
+    members = new.members_ if router.name == "ensemble" else [new]
+    adaptable = [m for m in members if m.name in ("irt", "knn")]
+    if not adaptable:
+        raise DataError("none of this ensemble's members can be adapted (adaptable: irt, knn); "
+                        "retrain it with your battles as an extra source instead")
+    for member in adaptable:
+        if member.name == "irt":
+            _adapt_irt(member, td, weight=weight, steps=int(steps),
+                       lr=float(lr if lr is not None else getattr(member, "lr", 0.02)),
+                       anchor=float(anchor), train=train)
+        else:
+            if td.tables:
+                raise DataError("knn adapts from battles only; turn outcome tables into "
+                                "battles (OutcomeTable.to_battles())")
+            _adapt_knn(member, td.battles, weight=weight)
     cal = calibration_prompts if calibration_prompts is not None else prompts
     refit = len(cal) >= MIN_CALIBRATION_PROMPTS
     if refit:
@@ -145,9 +154,12 @@ def _summary(td: TrainingData, weight: float, steps: int, anchor: float, train: 
 
 
 def _copy(router: Router) -> Router:
-    """A copy sharing the (large, read-only) embedder, with its own arrays."""
-    emb = getattr(router, "embedder", None)
-    memo = {id(emb): emb} if emb is not None else {}
+    """A copy sharing the (large, read-only) embedders, with its own arrays."""
+    memo: dict[int, Any] = {}
+    for r in [router, *getattr(router, "members_", [])]:
+        emb = getattr(r, "embedder", None)
+        if emb is not None:
+            memo[id(emb)] = emb
     return copy.deepcopy(router, memo)
 
 

@@ -19,12 +19,20 @@ centred, so a new prompt gets the average level), and pairwise battles (human vo
 number of models that answered it (its observations share the source's weight), so the
 31-model MMLU-Pro questions do not drown the chat sources.
 
-The score of a prompt is the predicted quality gain of the strong model over the weak one,
-``g = sigmoid(q_strong) - sigmoid(q_weak)`` in [-1, 1], reported as ``(1 + g) / 2`` so that
-0.5 means "no gain". Unlike ``P(strong wins)`` this is small both for easy prompts (both models
-answer well) and for prompts beyond either model, which is what routing should pay for. The
-same parameters give every known model's expected quality (:meth:`IRTRouter.predict_quality`)
-and the gain for any pair of known models (:meth:`IRTRouter.score_pair`).
+The score of a prompt (``score=``) is either
+
+* ``"gain"``: the predicted quality gain of the strong model over the weak one,
+  ``g = sigmoid(q_strong) - sigmoid(q_weak)`` in [-1, 1], reported as ``(1 + g) / 2`` so that
+  0.5 means "no gain". It is small both for easy prompts (both models answer well) and for
+  prompts the router believes beyond either model; or
+* ``"weak-failure"``: the predicted probability that the weak model does *not* answer well,
+  ``1 - sigmoid(q_weak)``. It keeps ranking a prompt higher the harder it looks, so a router
+  that misjudges how hard a new kind of traffic is for *both* models (a shift in level) still
+  orders it by difficulty; it ignores the strong model's own failures.
+
+Either way the same parameters give every known model's expected quality
+(:meth:`IRTRouter.predict_quality`) and the score for any pair of known models
+(:meth:`IRTRouter.score_pair`).
 
 Prediction is numpy only: embed, compute eight surface features, one small matrix product.
 Training uses torch (imported lazily), single-threaded with a fixed seed, so a config gives
@@ -59,6 +67,7 @@ from .base import EmbeddingRouter, check_prompts
 __all__ = ["IRTRouter", "Observations", "observations"]
 
 _Y = {"model_a": 1.0, "tie": 0.5, "model_b": 0.0}
+_SCORES = ("gain", "weak-failure")
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -154,6 +163,7 @@ class IRTRouter(EmbeddingRouter):
         l2: L2 penalty on the text-to-profile weights (the main regulariser).
         model_l2: L2 penalty on model vectors and abilities.
         text_features: append the surface features of :mod:`routellm_core.text_features`.
+        score: ``"gain"`` or ``"weak-failure"`` (see the module docstring).
         seed: seeds the initialisation.
     """
 
@@ -173,6 +183,7 @@ class IRTRouter(EmbeddingRouter):
         l2: float = 1e-2,
         model_l2: float = 1e-4,
         text_features: bool = True,
+        score: str = "gain",
         seed: int = 0,
     ) -> None:
         super().__init__(strong_model, weak_model, embedder)
@@ -183,12 +194,15 @@ class IRTRouter(EmbeddingRouter):
         self.l2 = l2
         self.model_l2 = model_l2
         self.text_features = text_features
+        self.score = score
         self.seed = seed
 
     # ---- training -----------------------------------------------------------------------------
     def _check_params(self) -> None:
         if int(self.hidden) < 0:
             raise DataError(f"irt: hidden must be 0 (linear) or a positive width, got {self.hidden}")
+        if self.score not in _SCORES:
+            raise unknown_name("irt score", str(self.score), _SCORES)
         if int(self.dim) < 1 or int(self.epochs) < 1:
             raise DataError(f"irt: dim and epochs must be positive, got dim={self.dim}, "
                             f"epochs={self.epochs}")
@@ -324,8 +338,10 @@ class IRTRouter(EmbeddingRouter):
         return self._gain(embeddings.astype(np.float64), self.strong_model, self.weak_model)
 
     def _gain(self, x: np.ndarray, strong: str, weak: str) -> np.ndarray:
-        q = _sigmoid(self._logits(x, [strong, weak]))
-        return (1.0 + q[:, 0] - q[:, 1]) / 2.0
+        p = _sigmoid(self._logits(x, [strong, weak]))
+        if self.score == "weak-failure":
+            return 1.0 - p[:, 1]
+        return (1.0 + p[:, 0] - p[:, 1]) / 2.0
 
     def predict_quality(self, prompts: Sequence[str], models: Sequence[str] | None = None
                         ) -> np.ndarray:
@@ -347,7 +363,7 @@ class IRTRouter(EmbeddingRouter):
         return _sigmoid(self._logits(self._prompt_features(texts), names))
 
     def score_pair(self, prompts: Sequence[str], strong: str, weak: str) -> np.ndarray:
-        """The routing score for another pair of known models: ``(1 + gain) / 2`` per prompt."""
+        """The routing score (:attr:`score`) for another pair of known models, per prompt."""
         texts = check_prompts(prompts)
         self.check_is_fitted()
         return self._gain(self._prompt_features(texts), strong, weak)

@@ -35,7 +35,6 @@ from ..data import STRONG_MODEL, WEAK_MODEL, Battles
 from ..embeddings import Embedder
 from ..errors import DataError, unknown_name
 from .base import EmbeddingRouter, check_prompts
-from .sw_ranking import check_pair_in_battles
 
 __all__ = ["MatrixFactorizationRouter"]
 
@@ -100,6 +99,9 @@ class MatrixFactorizationRouter(EmbeddingRouter):
             battles = battles.filter(lambda b: b.winner != "tie")
             if not len(battles):
                 raise DataError("mf: every battle is a tie and ties='drop'; nothing to learn")
+        # imported here: sw_ranking loads the Bradley-Terry fits, which routing never needs
+        from .sw_ranking import check_pair_in_battles
+
         models = check_pair_in_battles(battles, self.strong_model, self.weak_model, "mf")
         prompts = battles.prompts()
         pos = {p: i for i, p in enumerate(prompts)}

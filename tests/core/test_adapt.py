@@ -85,6 +85,33 @@ def test_irt_anchor_and_train_part(irt):
     assert not np.array_equal(models_only.model_vectors_, irt.model_vectors_)
 
 
+def test_ensemble_adapts_its_irt_member_and_keeps_the_others():
+    from routellm_core.routers.ensemble import EnsembleRouter
+
+    prompts = EASY + HARD
+    half = [float(i % 2) for i in range(60)]
+    table = OutcomeTable(prompts, {"big": half, "small": half[::-1]}, source="general")
+    ens = EnsembleRouter("big", "small", members=[
+        {"router": "irt", "embedder": "hashing-64", "params": {"epochs": 60}},
+        {"router": "mf", "embedder": "hashing-64", "params": {"epochs": 2}}],
+        weights=[0.6, 0.4]).fit(TrainingData(tables=[table]))
+    same = adapt_router(ens, Battles([]))
+    assert np.array_equal(same.predict_win_rate(PROBE), ens.predict_win_rate(PROBE))
+    new = adapt_router(ens, user_battles(), steps=150)
+    before, after = ens.predict_win_rate(PROBE), new.predict_win_rate(PROBE)
+    assert after[0] - after[1] > before[0] - before[1] + 0.02  # hard now scores above easy
+    irt_old, mf_old = ens.members_
+    irt_new, mf_new = new.members_
+    assert not np.array_equal(irt_new.projection_, irt_old.projection_)
+    assert np.array_equal(mf_new.predict_win_rate(PROBE), mf_old.predict_win_rate(PROBE))
+    assert np.array_equal(ens.members_[0].projection_, irt_old.projection_)  # input untouched
+    only_mf = EnsembleRouter("big", "small", members=[
+        {"router": "mf", "embedder": "hashing-64", "params": {"epochs": 2}}],
+        weights=[1.0]).fit(TrainingData(tables=[table]))
+    with pytest.raises(DataError, match="none of this ensemble"):
+        adapt_router(only_mf, user_battles())
+
+
 def test_knn_adds_weighted_neighbours(knn):
     new = adapt_router(knn, user_battles(), weight=5.0)
     assert len(new.labels_) == len(knn.labels_) + 60

@@ -58,6 +58,27 @@ def test_irt_learns_the_planted_signal(hidden: int) -> None:
     assert s_hard.mean() > 0.7 and abs(s_easy.mean() - 0.5) < 0.1
 
 
+def test_irt_weak_failure_score_still_routes_prompts_beyond_both_models() -> None:
+    """Planted: chat is easy for all; maths is solved by 'strong' only; 'riddle' prompts by no
+    model. The gain score calls riddles "no gain" (both fail) and ranks them with chat; the
+    weak-failure score ranks them with maths, above chat."""
+    rng = random.Random(3)
+    riddle = "riddle paradox enigma koan conundrum puzzle mystery cipher sphinx labyrinth".split()
+    kinds = [MATH, CHAT, riddle] * 30
+    prompts = [_prompt(rng, v) for v in kinds]
+    solved = {"strong": [v is not riddle for v in kinds], "weak": [v is CHAT for v in kinds]}
+    data = TrainingData(tables=[OutcomeTable(prompts, {m: np.asarray(v, float)
+                                                       for m, v in solved.items()})])
+    gain, fail = make().fit(data), make(score="weak-failure").fit(data)
+    maths, chat, riddles = ([_prompt(rng, v) for _ in range(10)] for v in (MATH, CHAT, riddle))
+    assert gain.predict_win_rate(maths).min() > gain.predict_win_rate(riddles).max()
+    assert abs(gain.predict_win_rate(riddles).mean() - 0.5) < 0.1
+    assert fail.predict_win_rate(riddles).min() > fail.predict_win_rate(chat).max()
+    assert fail.predict_win_rate(maths).min() > fail.predict_win_rate(chat).max()
+    np.testing.assert_allclose(fail.predict_win_rate(maths),
+                               1 - fail.predict_quality(maths, ["weak"])[:, 0])
+
+
 def test_irt_predicts_every_known_models_quality_and_other_pairs() -> None:
     r = make().fit(planted())
     hard, easy = heldout()
@@ -106,6 +127,8 @@ def test_irt_bad_input_is_a_clear_error() -> None:
         make(lr=float("nan")).fit(data)
     with pytest.raises(DataError, match="hidden"):
         make(hidden=-1).fit(data)
+    with pytest.raises(UnknownNameError, match="gain, weak-failure"):
+        make(score="loss").fit(data)
     r = make().fit(data)
     with pytest.raises(UnknownNameError, match="strong"):
         r.predict_quality(["x"], ["nobody"])

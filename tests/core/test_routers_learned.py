@@ -193,15 +193,24 @@ def test_embedder_dimension_mismatch_on_load(fitted, tmp_path):
 
 def test_shipped_default_router_loads_offline_and_is_small():
     from routellm_core.routers import default_router_path
+    from routellm_core.routers.ensemble import EnsembleRouter
     from routellm_core.routers.irt import IRTRouter
+    from routellm_core.routers.mf import MatrixFactorizationRouter
     from routellm_core.static_embedding import STATIC_ID, StaticEmbedder
 
     path = default_router_path()
-    size = sum(f.stat().st_size for f in path.iterdir())
+    size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     assert size < 25 * 2**20
     r = load_router("default")
-    assert isinstance(r, IRTRouter) and isinstance(r.get_embedder(), StaticEmbedder)
-    assert json.loads((path / "config.json").read_text())["embedder"]["model_id"] == STATIC_ID
+    # IRT 0.6 + MF 0.4, both on the static embedder
+    assert isinstance(r, EnsembleRouter) and r.weights == [0.6, 0.4]
+    irt, mf = r.members_
+    assert isinstance(irt, IRTRouter) and irt.score == "gain"
+    assert isinstance(mf, MatrixFactorizationRouter)
+    for i, member in enumerate(r.members_):
+        assert isinstance(member.get_embedder(), StaticEmbedder)
+        cfg = json.loads((path / "members" / str(i) / "config.json").read_text())
+        assert cfg["embedder"]["model_id"] == STATIC_ID
     cal = r.calibration_
     assert cal["prompt_set"] == "mix" and cal["n"] > 1000
     assert all(a >= b for a, b in zip(cal["thresholds"], cal["thresholds"][1:], strict=False))
@@ -209,7 +218,8 @@ def test_shipped_default_router_loads_offline_and_is_small():
     s = r.predict_win_rate(["What is 2+2?", "Prove Fermat's little theorem."])
     assert s.shape == (2,) and np.all((s > 0) & (s < 1))
     # it knows every MMLU-Pro and arena-bench-v1 model, for other pairs and the ladder
-    assert {"gemini-1.5-pro-002", "Yi-6b-Chat", "claude-2.1"} <= set(r.models_)
+    assert {"gemini-1.5-pro-002", "Yi-6b-Chat", "claude-2.1"} <= set(irt.models_)
+    assert r.predict_quality(["What is 2+2?"], ["gemini-1.5-pro-002"]).shape == (1, 1)
 
 
 def test_the_readme_example_routes_strong_and_a_greeting_weak_with_the_default():
