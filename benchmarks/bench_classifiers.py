@@ -40,7 +40,8 @@ def real_prompts(n: int, seed: int = 0) -> list[str]:
 
 
 def planted_battles(n: int):  # noqa: ANN201
-    from routellm_core.data import STRONG_MODEL, WEAK_MODEL, Battle, Battles
+    from routellm_core.data import Battle, Battles
+    from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 
     prompts = real_prompts(n, seed=1)
     return Battles(

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL, BenchmarkSet, resolve_data_dir
+from routellm_core.data import BenchmarkSet, resolve_data_dir
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.evaluation import evaluate
 from routellm_core.training import (
     ALIAS_PRESETS,

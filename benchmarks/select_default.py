@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL, BenchmarkSet, load_difficulty
+from routellm_core.data import BenchmarkSet, load_difficulty
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import UnknownNameError
 from routellm_core.evaluation import evaluate
 from routellm_core.metrics import auc

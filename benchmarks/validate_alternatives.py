@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from routellm_core.data import STRONG_MODEL as S
-from routellm_core.data import WEAK_MODEL as W
 from routellm_core.data import load_difficulty, read_jsonl, resolve_data_dir
+from routellm_core.defaults import STRONG_MODEL as S
+from routellm_core.defaults import WEAK_MODEL as W
 from routellm_core.metrics import auc
 from routellm_core.training import ALIAS_PRESETS, load_config, load_table, train_from_config
 

@@ -269,7 +269,8 @@ def battles_from_traffic(
         DataError: a record's model is neither the strong nor the weak model and has no
             route (the message names the file and line and the fix).
     """
-    from .data import STRONG_MODEL, WEAK_MODEL, Battle
+    from .data import Battle
+    from .defaults import STRONG_MODEL, WEAK_MODEL
 
     groups: dict[str, list[tuple[str, Any]]] = {}
     for r in log.records:

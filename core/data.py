@@ -27,11 +27,10 @@ from typing import Any, Literal, overload
 
 import numpy as np
 
+from .defaults import STRONG_MODEL, WEAK_MODEL
 from .errors import DataError, unknown_name
 
 __all__ = [
-    "STRONG_MODEL",
-    "WEAK_MODEL",
     "BENCHMARKS",
     "Battle",
     "Battles",
@@ -52,10 +51,6 @@ __all__ = [
     "TrainingData",
     "difficulty_set_path",
 ]
-
-#: The model pair that the RouteLLM evaluation sets carry labels for.
-STRONG_MODEL = "gpt-4-1106-preview"
-WEAK_MODEL = "mistralai/Mixtral-8x7B-Instruct-v0.1"
 
 #: Names accepted by :func:`load_benchmark`.
 BENCHMARKS = ("mt-bench", "mmlu", "gsm8k", "difficulty")

@@ -24,11 +24,14 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .data import Battle
 from .errors import DataError
+
+if TYPE_CHECKING:
+    from .data import Battle
 
 __all__ = [
     "OUTCOME_VALUES",

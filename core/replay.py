@@ -46,8 +46,6 @@ import numpy as np
 
 from .costs import PriceTable, count_tokens
 from .data import (
-    STRONG_MODEL,
-    WEAK_MODEL,
     BenchmarkSet,
     arena_bench_grades,
     arena_bench_questions,
@@ -55,6 +53,7 @@ from .data import (
     read_jsonl,
     resolve_data_dir,
 )
+from .defaults import STRONG_MODEL, WEAK_MODEL
 from .errors import DataError, UnknownNameError, unknown_name
 
 __all__ = [

@@ -44,7 +44,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .costs import PriceTable
-from .data import STRONG_MODEL, WEAK_MODEL
+from .defaults import STRONG_MODEL, WEAK_MODEL
 from .replay import ReplayLog
 from .routers import default_router_path, load_router
 from .routers.base import Router

@@ -31,8 +31,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .data import (
-    STRONG_MODEL,
-    WEAK_MODEL,
     Battle,
     Battles,
     BenchmarkSet,
@@ -47,6 +45,7 @@ from .data import (
     read_jsonl,
     resolve_data_dir,
 )
+from .defaults import STRONG_MODEL, WEAK_MODEL
 from .errors import DataError, unknown_name
 
 if TYPE_CHECKING:

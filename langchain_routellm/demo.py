@@ -32,7 +32,7 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.prompts import ChatPromptTemplate
 
 from routellm_core.costs import DEFAULT_PRICES, PriceTable
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import RouteLLMError
 from routellm_core.replay import ReplayLog, gsm8k_log
 from routellm_core.replay_report import FRACTIONS, RoutedPass, pick_router, sweep

@@ -29,7 +29,7 @@ from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.memory import ChatMemoryBuffer
 
 from routellm_core.costs import DEFAULT_PRICES, PriceTable
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.engine import RouteDecision
 from routellm_core.errors import RouteLLMError
 from routellm_core.replay import ReplayLog, arena_bench_log

@@ -1,14 +1,14 @@
-"""Shared machinery of the transformers-based classifier routers (BERT and causal LLM).
+"""Fine-tuning the transformers-based classifier routers (BERT and causal LLM).
 
 * :func:`pair_examples`: turn battles into three-class training examples for one strong/weak
   pair, from the direct strong-vs-weak battles or from the battles between the strong model's
   rating tier and the weak model's tier (as the RouteLLM paper labels its classifier data).
 * :func:`train_classifier`: a plain-torch loop (AdamW, seeded shuffling, a validation split by
   prompt, early stopping on validation loss, best weights restored, tqdm progress bar).
-* :func:`predict_in_batches`: batched inference under ``torch.inference_mode`` with the
-  prompts sorted by length so every batch is padded only to its own longest prompt.
 
-torch is imported inside the functions, never at module import.
+The routers import this module when they are fitted; what they need to load and score (the
+labels, the device, batched inference) is in :mod:`routellm_core.routers._classifier`. torch is
+imported inside the functions, never at module import.
 """
 
 from __future__ import annotations
@@ -20,38 +20,25 @@ import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..data import Battles
-from ..errors import CheckpointError, DataError
+from ..errors import DataError
+from ._classifier import LABELS, STRONG_WINS, TIE, WEAK_WINS
 
 __all__ = [
-    "LABELS",
-    "STRONG_WINS",
-    "TIE",
-    "WEAK_WINS",
     "LABEL_SOURCES",
     "Examples",
     "pair_examples",
-    "resolve_device",
-    "check_model_dir",
     "TrainResult",
     "train_classifier",
-    "predict_in_batches",
 ]
 
 logger = logging.getLogger(__name__)
 
-#: class index -> outcome name; P(strong better) is the probability of class 0
-LABELS = ("strong_wins", "tie", "weak_wins")
-STRONG_WINS, TIE, WEAK_WINS = 0, 1, 2
 LABEL_SOURCES = ("direct", "tier")
-
-_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                 "pytorch_model.bin.index.json")
 
 
 @dataclass
@@ -155,35 +142,6 @@ def pair_examples(
     ex = Examples(prompts, np.asarray(labels, dtype=np.int64), np.asarray(weights, np.float32), info)
     ex.info["class_counts"] = ex.class_counts()
     return ex
-
-
-def resolve_device(device: str) -> str:
-    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; others pass through."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise DataError(f"device={device!r} but no CUDA GPU is visible; use device='auto' or 'cpu'")
-    return device
-
-
-def check_model_dir(path: str | Path, what: str) -> Path:
-    """A local transformers model directory with a config and weights, or a CheckpointError."""
-    p = Path(path).expanduser()
-    if not p.is_dir():
-        raise CheckpointError(f"{what} directory {str(p)!r} does not exist")
-    if not (p / "config.json").is_file():
-        raise CheckpointError(
-            f"{what} directory {str(p)!r} has no config.json; pass a transformers model folder "
-            "(one written by save_pretrained)"
-        )
-    if not any((p / f).is_file() for f in _WEIGHT_FILES):
-        raise CheckpointError(
-            f"{what} directory {str(p)!r} has no weights (expected one of "
-            f"{', '.join(_WEIGHT_FILES)}); copy the model's weights there or pass another folder"
-        )
-    return p
 
 
 def _split_by_prompt(ex: Examples, val_fraction: float, seed: int) -> tuple[Examples, Examples]:
@@ -370,32 +328,3 @@ def evaluate_loss(model: Any, ex: Examples, class_logits: Callable[[Any, list[st
             wsum += float(np.sum(b.weights))
     model.train()
     return total / max(wsum, 1e-12)
-
-
-def predict_in_batches(
-    prompts: Sequence[Any],
-    batch_probs: Callable[[list[Any]], np.ndarray],
-    batch_size: int,
-    lengths: Sequence[int] | None = None,
-) -> np.ndarray:
-    """Run ``batch_probs`` on length-sorted batches and return rows in the input order.
-
-    ``prompts`` are strings (sorted by character length) or any items with ``lengths`` given.
-
-    Sorting by length keeps padding small; each batch is padded only to its own longest prompt.
-    """
-    import torch
-
-    n = len(prompts)
-    key = lengths if lengths is not None else [len(p) for p in prompts]
-    order = np.argsort(np.asarray(key), kind="stable")
-    out: np.ndarray | None = None
-    with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            probs = np.asarray(batch_probs([prompts[i] for i in idx]), dtype=np.float64)
-            if out is None:
-                out = np.zeros((n, probs.shape[1]), dtype=np.float64)
-            out[idx] = probs
-    assert out is not None
-    return out

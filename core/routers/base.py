@@ -19,14 +19,17 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles, TrainingData
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
 from ..errors import CheckpointError, DataError, RouteLLMError
 from .registry import get_router_class
+
+if TYPE_CHECKING:  # the data kit loads when a router is fitted, never to route
+    from ..data import Battles, TrainingData
 
 __all__ = [
     "FORMAT_VERSION",
@@ -122,6 +125,8 @@ class Router:
         the others get it as battles (tables expanded into all-pairs battles).
         """
         if self.needs_fit:
+            from ..data import Battles, TrainingData
+
             if isinstance(battles, TrainingData):
                 data: Battles | TrainingData = battles if self.uses_tables else battles.to_battles()
             elif isinstance(battles, Battles):

@@ -46,15 +46,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles, TrainingData
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
 from ..errors import DataError, unknown_name
 from ..text_features import FEATURE_NAMES, text_features
 from .base import EmbeddingRouter, check_prompts
+
+if TYPE_CHECKING:
+    from ..data import Battles, TrainingData
 
 __all__ = ["IRTRouter", "Observations", "observations"]
 
@@ -199,6 +202,8 @@ class IRTRouter(EmbeddingRouter):
                                 f"number, got {v}")
 
     def _fit(self, data: TrainingData | Battles) -> None:  # type: ignore[override]
+        from ..data import Battles, TrainingData
+
         self._check_params()
         if isinstance(data, Battles):
             data = TrainingData(battles=data)

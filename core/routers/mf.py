@@ -27,15 +27,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
 from ..errors import DataError, unknown_name
 from .base import EmbeddingRouter, check_prompts
 from .sw_ranking import check_pair_in_battles
+
+if TYPE_CHECKING:
+    from ..data import Battles
 
 __all__ = ["MatrixFactorizationRouter"]
 

@@ -27,15 +27,18 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder, l2_normalize
 from ..errors import DataError
 from ..ranking import aggregate_cells, assign_tiers, bradley_terry_ratings, fit_bt_cells
 from .base import EmbeddingRouter
+
+if TYPE_CHECKING:
+    from ..data import Battles
 
 __all__ = ["SWRankingRouter", "check_pair_in_battles"]
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-KITS = ("routellm_core.training", "routellm_core.evaluation", "routellm_core.metrics",
+KITS = ("routellm_core.data", "routellm_core.training", "routellm_core.evaluation", "routellm_core.metrics",
         "routellm_core.replay", "routellm_core.replay_report", "routellm_core.adapt",
         "routellm_core.ladder_eval", "routellm_core.ranking", "routellm_core.demo",
         "routellm_core.cli", "routellm_core.cli_eval", "routellm_core.cli_train",

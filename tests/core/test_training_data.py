@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL, load_benchmark, load_difficulty
+from routellm_core.data import load_benchmark, load_difficulty
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.evaluation import evaluate, format_table, random_baseline

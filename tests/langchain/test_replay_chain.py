@@ -14,7 +14,7 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from langchain_routellm.replay import ReplayChatModel
 from routellm_core.costs import count_tokens
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.replay import ReplayLog, ReplayRecord
 

@@ -13,7 +13,7 @@ from llama_index.core.llms import ChatMessage
 
 from llamaindex_routellm.replay import ReplayLLM
 from routellm_core.costs import count_tokens
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.replay import ReplayLog, ReplayRecord
 
