@@ -56,7 +56,7 @@ def main() -> None:
         pairs = importlib.util.module_from_spec(spec)
         sys.modules["quality_pairs"] = pairs
         spec.loader.exec_module(pairs)
-        from routellm_core.data import resolve_data_dir
+        from routellm_core.data.files import resolve_data_dir
 
         root = resolve_data_dir(args.data_dir)
         base = load_config(HERE.parent / "configs" / "default.json")

@@ -259,7 +259,7 @@ def quality(name: str, onnx: dict[str, Path], config: str, benches: dict[str, An
 
 
 def batch_prompts(data_dir: str | None) -> list[str]:
-    from routellm_core.data import arena_bench_questions
+    from routellm_core.data.benchmarks import arena_bench_questions
 
     return list(arena_bench_questions(data_dir).values())[:256]
 

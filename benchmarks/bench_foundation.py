@@ -33,7 +33,7 @@ def main() -> None:
     print(f"random-router evaluation, all three benchmarks (loading included): "
           f"{time.perf_counter() - t:.2f} s (target < 10 s)")
 
-    from routellm_core.data import load_benchmark
+    from routellm_core.data.benchmarks import load_benchmark
     from routellm_core.embeddings import LocalEmbedder
 
     prompts = load_benchmark("mmlu", args.data_dir).prompts[:640]

@@ -77,7 +77,7 @@ def initial_router(path: Path) -> Any:
 
 
 def benchmarks(mmlu_sample: int, seed: int) -> dict[str, Any]:
-    from routellm_core.data import load_gsm8k, load_mmlu
+    from routellm_core.data.benchmarks import load_gsm8k, load_mmlu
 
     out = {"gsm8k": load_gsm8k()}
     mmlu = load_mmlu(split="heldout")
@@ -94,7 +94,7 @@ def benchmarks(mmlu_sample: int, seed: int) -> dict[str, Any]:
 
 def battles_for(bench: Any, idx: np.ndarray) -> Any:
     from routellm_core.adapt import USER_SOURCE
-    from routellm_core.data import Battle, Battles
+    from routellm_core.data.battles import Battle, Battles
 
     s, w = bench.strong_outcomes[idx], bench.weak_outcomes[idx]
     out = []

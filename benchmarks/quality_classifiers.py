@@ -51,7 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from routellm_core.data import Battles, load_gsm8k, load_mmlu, load_mt_bench
+    from routellm_core.data.battles import Battles
+    from routellm_core.data.benchmarks import load_gsm8k, load_mmlu, load_mt_bench
     from routellm_core.embeddings import LocalEmbedder
     from routellm_core.evaluation import evaluate, random_baseline
     from routellm_core.routers import get_router_class

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from routellm_core.data import load_benchmark
+from routellm_core.data.benchmarks import load_benchmark
 from routellm_core.embeddings import LocalEmbedder
 from routellm_core.evaluation import evaluate, random_baseline
 from routellm_core.routers.base import Router

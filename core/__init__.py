@@ -24,18 +24,20 @@ from .routers import ROUTERS, get_router_class, load_router
 from .routers.base import EmbeddingRouter, Router
 
 if TYPE_CHECKING:
-    from .data import BENCHMARKS, Battle, Battles, BenchmarkSet, load_benchmark, resolve_data_dir
+    from .data.battles import Battle, Battles
+    from .data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
+    from .data.files import resolve_data_dir
     from .replay import ReplayLog, ReplayRecord
 
 #: names of the offline kits, re-exported here but imported only when first asked for, so that
 #: ``import routellm_core`` (and routing a prompt) never loads a kit
 _LAZY = {
-    "BENCHMARKS": "data",
-    "Battle": "data",
-    "Battles": "data",
-    "BenchmarkSet": "data",
-    "load_benchmark": "data",
-    "resolve_data_dir": "data",
+    "BENCHMARKS": "data.benchmarks",
+    "Battle": "data.battles",
+    "Battles": "data.battles",
+    "BenchmarkSet": "data.benchmarks",
+    "load_benchmark": "data.benchmarks",
+    "resolve_data_dir": "data.files",
     "ReplayLog": "replay",
     "ReplayRecord": "replay",
 }

@@ -50,8 +50,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _battles(args: argparse.Namespace) -> int:
     from .adapt import battles_from_traffic
+    from .data.benchmarks import evaluation_prompts
     from .recorder import load_traffic
-    from .training import decontaminate, evaluation_prompts, make_embedder
+    from .training import decontaminate, make_embedder
 
     log = load_traffic(args.from_log)
     battles, counts = battles_from_traffic(log, strong=args.strong, weak=args.weak,
@@ -62,7 +63,7 @@ def _battles(args: argparse.Namespace) -> int:
         if against == "benchmarks":
             ev = [p for ps in evaluation_prompts(args.data_dir).values() for p in ps]
         else:
-            from .data import read_prompt_file
+            from .data.files import read_prompt_file
 
             ev = read_prompt_file(against)
         before = len(battles.prompts())
@@ -101,7 +102,8 @@ def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
 def run_adapt(args: argparse.Namespace) -> int:
     """``routellm train --init ...``."""
     from .adapt import adapt_router
-    from .data import Battles, read_prompt_file
+    from .data.battles import Battles
+    from .data.files import read_prompt_file
     from .routers import load_router
 
     if not args.battles:

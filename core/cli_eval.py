@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .data import BENCHMARKS, BenchmarkSet, load_benchmark
+from .data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
 from .errors import RouteLLMError, unknown_name
 from .routers import ROUTERS, load_router
 from .routers.base import Router

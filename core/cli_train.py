@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from .data import read_prompt_file  # re-exported: it used to live here
+from .data.files import read_prompt_file  # re-exported: it used to live here
 from .errors import DataError
 
 __all__ = ["register", "read_prompt_file"]

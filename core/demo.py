@@ -65,7 +65,7 @@ def run_demo(*, data_dir: str | None = None, routers: str = "random,default", ou
              "llamaindex"), progress: bool = True, mmlu_sample: int = 2000) -> dict[str, Any]:
     """Run the demo parts and return their JSON-able summaries."""
     from .cli_eval import run_eval
-    from .data import resolve_data_dir
+    from .data.files import resolve_data_dir
     from .evaluation import format_table, plot_results
 
     root = str(resolve_data_dir(data_dir))

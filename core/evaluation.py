@@ -1,7 +1,7 @@
 """Evaluate routers on benchmark sets with the paper's protocol, print tables, draw plots.
 
 Example:
-    >>> from routellm_core.data import BenchmarkSet
+    >>> from routellm_core.data.benchmarks import BenchmarkSet
     >>> import numpy as np
     >>> bench = BenchmarkSet("toy", ["a", "b"], {"s": np.array([1.0, 1.0]), "w": np.array([0.0, 1.0])},
     ...                      strong="s", weak="w")
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics
-from .data import BenchmarkSet
+from .data.benchmarks import BenchmarkSet
 from .errors import DataError
 from .routers.base import Router
 

@@ -40,7 +40,9 @@ from typing import Any
 import numpy as np
 
 from .costs import Price, count_tokens
-from .data import TrainingData, arena_bench_questions, read_jsonl, resolve_data_dir
+from .data.battles import TrainingData
+from .data.benchmarks import arena_bench_answers, arena_bench_questions
+from .data.files import resolve_data_dir
 from .errors import DataError
 from .ladder import DEFAULT_OUTPUT_TOKENS, choose
 
@@ -123,12 +125,8 @@ def _cost_to_reach(cost: np.ndarray, quality: np.ndarray, target: float) -> floa
 # ---- data ------------------------------------------------------------------------------------
 def _arena_answers(root: Path, models: Sequence[str]) -> dict[str, dict[str, str]]:
     """model -> question_id -> answer text."""
-    out: dict[str, dict[str, str]] = {m: {} for m in models}
-    for f in sorted((root / "arena-bench-v1" / "model_answer").glob("*.jsonl")):
-        for _, obj in read_jsonl(f):
-            m = obj.get("model_id")
-            if m in out:
-                out[m][obj["question_id"]] = obj["choices"][0]["turns"][0]
+    answers = arena_bench_answers(root)
+    out = {m: dict(answers.get(m, ())) for m in models}
     for m, a in out.items():
         if not a:
             raise DataError(f"no arena-bench-v1 answers for {m!r} under {root}")
@@ -190,14 +188,10 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
         A JSON-able dict: per set, the ladder, prices, single models, router sweep, oracle,
         random mix, normalised areas and the cost to reach the best single model.
     """
+    from .data.benchmarks import evaluation_prompts
+    from .data.sources import load_table
     from .static_embedding import StaticEmbedder
-    from .training import (
-        build_router,
-        build_training_data,
-        default_config,
-        evaluation_prompts,
-        load_table,
-    )
+    from .training import build_router, build_training_data, default_config
 
     t0 = time.perf_counter()
     cfg = default_config("irt")

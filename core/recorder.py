@@ -392,7 +392,7 @@ def load_traffic(path: str | os.PathLike[str], *, feedback: bool = True) -> Traf
             run id or model the log does not hold, or has no value. Every message names the
             file and line.
     """
-    from .data import read_jsonl
+    from .data.files import read_jsonl
     from .replay import ReplayRecord
 
     p = Path(path)

@@ -45,14 +45,14 @@ from typing import Any, Literal
 import numpy as np
 
 from .costs import PriceTable, count_tokens
-from .data import (
+from .data.benchmarks import (
     BenchmarkSet,
+    arena_bench_answers,
     arena_bench_grades,
     arena_bench_questions,
     load_gsm8k,
-    read_jsonl,
-    resolve_data_dir,
 )
+from .data.files import read_jsonl
 from .defaults import STRONG_MODEL, WEAK_MODEL
 from .errors import DataError, UnknownNameError, unknown_name
 
@@ -381,7 +381,7 @@ class ReplayLog:
         metric: Literal["accuracy", "grade"] = "accuracy",
         prompts: Sequence[str] | None = None,
     ) -> BenchmarkSet:
-        """A :class:`~routellm_core.data.BenchmarkSet` of the prompts both models answered
+        """A :class:`~routellm_core.data.benchmarks.BenchmarkSet` of the prompts both models answered
         with a known outcome, for :mod:`routellm_core.evaluation`.
 
         Raises:
@@ -479,7 +479,7 @@ def _format_of(path: Path) -> str:
 def gsm8k_log(data_dir: str | os.PathLike[str] | None = None) -> ReplayLog:
     """The recorded GSM8K answers of GPT-4 (``gpt-4-1106-preview``) and Mixtral
     (``mistralai/Mixtral-8x7B-Instruct-v0.1``) with their correctness: 1,307 prompts each,
-    after dropping the contaminated ones exactly as :func:`~routellm_core.data.load_gsm8k`.
+    after dropping the contaminated ones exactly as :func:`~routellm_core.data.benchmarks.load_gsm8k`.
 
     Example:
         >>> log = gsm8k_log()  # doctest: +SKIP
@@ -511,39 +511,20 @@ def arena_bench_log(
     judge output was not parsed or the model was not graded.
 
     Args:
-        data_dir: the data directory (see :func:`~routellm_core.data.resolve_data_dir`).
+        data_dir: the data directory (see :func:`~routellm_core.data.files.resolve_data_dir`).
         models: keep only these models (default: all 16 answer files).
 
     Raises:
         DataError: a file is missing or malformed; UnknownNameError: a requested model has no
             answer file.
     """
-    root = resolve_data_dir(data_dir)
-    base = root / "arena-bench-v1"
-    prompts = arena_bench_questions(root)
-    grades = arena_bench_grades(root)
-    answer_dir = base / "model_answer"
-    files = sorted(answer_dir.glob("*.jsonl"))
-    if not files:
-        raise DataError(f"no answer files in {str(answer_dir)!r}")
-    per_model: dict[str, list[ReplayRecord]] = {}
-    for f in files:
-        recs: list[ReplayRecord] = []
-        model = None
-        for lineno, obj in read_jsonl(f):
-            try:
-                qid = str(obj["question_id"])
-                model = str(obj["model_id"])
-                answer = obj["choices"][0]["turns"][0]
-            except (KeyError, IndexError, TypeError):
-                raise DataError(
-                    f"{f}:{lineno}: expected 'question_id', 'model_id' and choices[0].turns[0]"
-                ) from None
-            if qid not in prompts:
-                raise DataError(f"{f}:{lineno}: question_id {qid!r} is not in question.jsonl")
-            recs.append(ReplayRecord(prompts[qid], model, str(answer), grades.get((qid, model))))
-        if model is not None:
-            per_model[model] = recs
+    prompts = arena_bench_questions(data_dir)
+    grades = arena_bench_grades(data_dir)
+    per_model = {
+        model: [ReplayRecord(prompts[qid], model, answer, grades.get((qid, model)))
+                for qid, answer in rows]
+        for model, rows in arena_bench_answers(data_dir).items()
+    }
     keep = list(per_model) if models is None else list(models)
     for m in keep:
         if m not in per_model:

@@ -143,7 +143,7 @@ def run(
     """Run part 3 of the demo and print its table; return a JSON-able summary.
 
     Args:
-        data_dir: the data directory (see :func:`routellm_core.data.resolve_data_dir`).
+        data_dir: the data directory (see :func:`routellm_core.data.files.resolve_data_dir`).
         prices: USD per million input/output tokens for both models (default
             ``routellm_core.costs.DEFAULT_PRICES``).
         progress: show a progress bar on stderr.

@@ -101,7 +101,7 @@ assert importlib.util.find_spec("torch") is None, "torch is installed in the scr
 assert importlib.util.find_spec("transformers") is None, "transformers is installed"
 t0 = time.perf_counter()
 from routellm_core import RoutingEngine
-from routellm_core.data import Battle, Battles
+from routellm_core.data.battles import Battle, Battles
 from routellm_core.routers.knn import KNNRouter
 from routellm_core.static_embedding import StaticEmbedder
 battles = Battles(

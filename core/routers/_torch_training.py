@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data import Battles
+from ..data.battles import Battles
 from ..errors import DataError
 from ._classifier import LABELS, STRONG_WINS, TIE, WEAK_WINS
 

@@ -24,7 +24,7 @@ from ._classifier import LABELS, STRONG_WINS, check_model_dir, predict_in_batche
 from .base import Router
 
 if TYPE_CHECKING:
-    from ..data import Battles
+    from ..data.battles import Battles
     from ._torch_training import TrainResult
 
 __all__ = ["BertRouter", "MODEL_SUBDIR"]

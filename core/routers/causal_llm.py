@@ -28,7 +28,7 @@ from ._classifier import LABELS, STRONG_WINS, check_model_dir, predict_in_batche
 from .base import Router
 
 if TYPE_CHECKING:
-    from ..data import Battles
+    from ..data.battles import Battles
     from ._torch_training import TrainResult
 
 __all__ = ["CausalLLMRouter", "LABEL_TOKENS", "DEFAULT_INSTRUCTION", "MODEL_SUBDIR"]

@@ -31,7 +31,7 @@ Training uses torch (imported lazily), single-threaded with a fixed seed, so a c
 the same tensors on every run.
 
 Example:
-    >>> from routellm_core.data import OutcomeTable, TrainingData
+    >>> from routellm_core.data.battles import OutcomeTable, TrainingData
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> table = OutcomeTable(["add 2 and 2", "prove the theorem"],
     ...                      {"big": [1.0, 1.0], "small": [1.0, 0.0]}, source="toy")
@@ -57,7 +57,7 @@ from ..text_features import FEATURE_NAMES, text_features
 from .base import EmbeddingRouter, check_prompts
 
 if TYPE_CHECKING:
-    from ..data import Battles, TrainingData
+    from ..data.battles import Battles, TrainingData
 
 __all__ = ["IRTRouter", "Observations", "observations"]
 
@@ -202,7 +202,7 @@ class IRTRouter(EmbeddingRouter):
                                 f"number, got {v}")
 
     def _fit(self, data: TrainingData | Battles) -> None:  # type: ignore[override]
-        from ..data import Battles, TrainingData
+        from ..data.battles import Battles, TrainingData
 
         self._check_params()
         if isinstance(data, Battles):

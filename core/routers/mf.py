@@ -14,7 +14,7 @@ At inference the bilinear form for the configured pair collapses to one vector `
 ``c = (w * (v_s - v_w)) . b``, so routing a prompt is one numpy dot product after embedding.
 
 Example:
-    >>> from routellm_core.data import Battle, Battles
+    >>> from routellm_core.data.battles import Battle, Battles
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
@@ -38,7 +38,7 @@ from .base import EmbeddingRouter, check_prompts
 from .sw_ranking import check_pair_in_battles
 
 if TYPE_CHECKING:
-    from ..data import Battles
+    from ..data.battles import Battles
 
 __all__ = ["MatrixFactorizationRouter"]
 

@@ -9,7 +9,7 @@ import pytest
 
 from routellm_core.adapt import adapt_router, battles_from_traffic
 from routellm_core.cli import main
-from routellm_core.data import Battle, Battles, OutcomeTable, TrainingData
+from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import DataError
 from routellm_core.recorder import TrafficRecorder, load_traffic

@@ -6,14 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from routellm_core.data import (
-    Battle,
-    Battles,
-    BenchmarkSet,
-    battles_from_outcomes,
-    load_benchmark,
-    resolve_data_dir,
-)
+from routellm_core.data.battles import Battle, Battles, battles_from_outcomes
+from routellm_core.data.benchmarks import BenchmarkSet, load_benchmark
+from routellm_core.data.files import resolve_data_dir
 from routellm_core.errors import DataError, UnknownNameError
 
 
@@ -92,7 +87,7 @@ def test_resolve_data_dir_errors(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="does not exist"):
         resolve_data_dir(tmp_path / "nope")
     monkeypatch.setenv("ROUTELLM_DATA_DIR", str(tmp_path / "gone"))
-    monkeypatch.setattr("routellm_core.data._default_candidates", lambda: [tmp_path / "x"])
+    monkeypatch.setattr("routellm_core.data.files._default_candidates", lambda: [tmp_path / "x"])
     with pytest.raises(DataError) as e:
         resolve_data_dir()
     assert "gone" in str(e.value) and str(tmp_path / "x") in str(e.value)
@@ -135,7 +130,7 @@ def test_real_benchmarks_match_data_readme(name, n, weak, strong, data_dir):
 
 def test_mmlu_heldout_excludes_training_prompts(data_dir):
     root = data_dir
-    from routellm_core.data import load_mmlu
+    from routellm_core.data.benchmarks import load_mmlu
 
     held, train = load_mmlu(root), load_mmlu(root, split="train")
     assert len(train) > 1400
@@ -144,7 +139,7 @@ def test_mmlu_heldout_excludes_training_prompts(data_dir):
 
 
 def test_arena_bench_readers(tmp_path, tiny):
-    from routellm_core.data import arena_bench_grades, arena_bench_questions
+    from routellm_core.data.benchmarks import arena_bench_grades, arena_bench_questions
 
     root = tiny.make_tiny_data(tmp_path / "data")
     qs = arena_bench_questions(root)

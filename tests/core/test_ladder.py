@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
 
-from routellm_core.data import OutcomeTable, TrainingData
+from routellm_core.data.battles import OutcomeTable, TrainingData
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import ConfigError, DataError, UnknownNameError
 from routellm_core.ladder import (
@@ -147,7 +147,7 @@ def test_irt_and_mf_estimators_give_one_column_per_model():
     irt = _tiny_irt()
     est = quality_estimator(irt)(["prove it", "hi"], ["small", "big", "mid"])
     assert est.shape == (2, 3) and ((est > 0) & (est < 1)).all()
-    from routellm_core.data import Battle, Battles
+    from routellm_core.data.battles import Battle, Battles
     from routellm_core.routers.mf import MatrixFactorizationRouter
 
     bs = Battles([Battle("math sum", "big", "small", "model_a"),

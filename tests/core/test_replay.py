@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from routellm_core.costs import PriceTable
-from routellm_core.data import load_gsm8k
+from routellm_core.data.benchmarks import load_gsm8k
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.replay import ReplayLog, ReplayRecord, arena_bench_log, gsm8k_log

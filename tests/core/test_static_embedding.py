@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from routellm_core.data import Battle, Battles
+from routellm_core.data.battles import Battle, Battles
 from routellm_core.errors import RouteLLMError, UnknownNameError
 from routellm_core.routers.base import Router
 from routellm_core.routers.knn import KNNRouter

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from routellm_core.data.sources import load_source, mmlu_pro_prompt
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.routers.base import Router
 from routellm_core.training import (
@@ -16,8 +17,6 @@ from routellm_core.training import (
     default_config,
     get_or_train,
     load_config,
-    load_source,
-    mmlu_pro_prompt,
     train_from_config,
     validate_config,
 )
@@ -89,7 +88,8 @@ def test_decontamination_drops_eval_prompts(data):
     def patched(name, data_dir=None, *, models=None, exclude_domains=()):
         bs = real(name, data_dir, models=models, exclude_domains=exclude_domains)
         if name == "arena-human":
-            from routellm_core.data import Battle, Battles, load_mmlu, load_mt_bench
+            from routellm_core.data.battles import Battle, Battles
+            from routellm_core.data.benchmarks import load_mmlu, load_mt_bench
 
             extra = [load_mt_bench(data).extra["turns"][0][1], load_mmlu(data).prompts[0]]
             bs = bs + Battles([Battle(p, "gpt-4", "vicuna-13b", "tie", "arena-human")

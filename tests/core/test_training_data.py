@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from routellm_core.data import load_benchmark, load_difficulty
+from routellm_core.data.benchmarks import load_benchmark, load_difficulty
+from routellm_core.data.sources import anchors_path, calibration_prompts, load_source, load_table
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import DataError, UnknownNameError
@@ -16,12 +17,8 @@ from routellm_core.evaluation import evaluate, format_table, random_baseline
 from routellm_core.metrics import auc
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.training import (
-    anchors_path,
     build_training_data,
-    calibration_prompts,
     default_config,
-    load_source,
-    load_table,
     train_from_config,
     validate_config,
 )
@@ -62,7 +59,7 @@ def test_difficulty_evaluation_reports_auc_and_group_shares(tmp_path) -> None:
     assert coin.auc == 0.5 and coin.share_hard == coin.share_easy == 0.3
     # a router with a calibration table also gets the realised shares at strong_fraction=0.3
     r = IRTRouter("big", "small", HashingEmbedder(16), epochs=5)
-    from routellm_core.data import OutcomeTable, TrainingData
+    from routellm_core.data.battles import OutcomeTable, TrainingData
 
     r.fit(TrainingData(tables=[OutcomeTable(["a b", "c d"], {"big": [1, 1], "small": [1, 0]})]))
     from routellm_core.calibration import calibration_table
