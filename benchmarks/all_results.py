@@ -21,7 +21,7 @@ from pathlib import Path
 
 from routellm_core.cli_eval import run_eval
 from routellm_core.evaluation import format_table, plot_results
-from routellm_core.training import load_config
+from routellm_core.training.config import load_config
 
 HERE = Path(__file__).resolve().parent
 

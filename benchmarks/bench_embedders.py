@@ -239,7 +239,8 @@ def speed(name: str, onnx: dict[str, Path], data_dir: str | None) -> dict[str, A
 def quality(name: str, onnx: dict[str, Path], config: str, benches: dict[str, Any]
             ) -> dict[str, Any]:
     from routellm_core.evaluation import evaluate_routers
-    from routellm_core.training import load_config, train_from_config
+    from routellm_core.training.config import load_config
+    from routellm_core.training.runs import train_from_config
 
     cfg = load_config(config)
     cfg["decontaminate_embedder"] = "local"  # the same training set for every candidate

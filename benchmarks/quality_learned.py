@@ -26,7 +26,8 @@ from routellm_core.data.benchmarks import load_benchmark
 from routellm_core.embeddings import LocalEmbedder
 from routellm_core.evaluation import evaluate, random_baseline
 from routellm_core.routers.base import Router
-from routellm_core.training import default_config, train_from_config
+from routellm_core.training.config import default_config
+from routellm_core.training.runs import train_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHES = ("mt-bench", "mmlu", "gsm8k")

@@ -31,7 +31,8 @@ from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import UnknownNameError
 from routellm_core.evaluation import evaluate
 from routellm_core.metrics import auc
-from routellm_core.training import ALIAS_PRESETS, default_config, train_from_config
+from routellm_core.training.config import ALIAS_PRESETS, default_config
+from routellm_core.training.runs import train_from_config
 
 
 def _variant(**changes: Any) -> dict[str, Any]:

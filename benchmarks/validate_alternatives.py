@@ -28,7 +28,8 @@ from routellm_core.data.sources import load_table
 from routellm_core.defaults import STRONG_MODEL as S
 from routellm_core.defaults import WEAK_MODEL as W
 from routellm_core.metrics import auc
-from routellm_core.training import ALIAS_PRESETS, load_config, train_from_config
+from routellm_core.training.config import ALIAS_PRESETS, load_config
+from routellm_core.training.runs import train_from_config
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("select_default", HERE / "select_default.py")

@@ -49,10 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _battles(args: argparse.Namespace) -> int:
-    from .adapt import battles_from_traffic
     from .data.benchmarks import evaluation_prompts
     from .recorder import load_traffic
-    from .training import decontaminate, make_embedder
+    from .training.adapt import battles_from_traffic
+    from .training.config import make_embedder
+    from .training.decontamination import decontaminate
 
     log = load_traffic(args.from_log)
     battles, counts = battles_from_traffic(log, strong=args.strong, weak=args.weak,
@@ -101,10 +102,10 @@ def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_adapt(args: argparse.Namespace) -> int:
     """``routellm train --init ...``."""
-    from .adapt import adapt_router
     from .data.battles import Battles
     from .data.files import read_prompt_file
     from .routers import load_router
+    from .training.adapt import adapt_router
 
     if not args.battles:
         raise DataError("--init needs --battles FILE (make one with routellm battles "

@@ -84,7 +84,7 @@ def resolve_routers(spec: str, data_dir: str | None,
             out[item] = load_router(item)
         elif item in ROUTERS:
             try:
-                from .training import get_or_train
+                from .training.runs import get_or_train
             except ImportError:
                 raise RouteLLMError(f"router {item!r} cannot be trained in this build") from None
             if progress is not None:

@@ -21,7 +21,7 @@ __all__ = ["register", "read_prompt_file"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from .training import TRAINABLE_ROUTERS
+    from .training.config import TRAINABLE_ROUTERS
 
     p = sub.add_parser(
         "train",
@@ -78,7 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _train(args: argparse.Namespace) -> int:
     from .progress import Progress
-    from .training import default_config, load_config, make_embedder, train_from_config
+    from .training.config import default_config, load_config, make_embedder
+    from .training.runs import train_from_config
 
     if getattr(args, "init", None):
         from .cli_adapt import run_adapt

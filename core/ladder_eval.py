@@ -191,7 +191,9 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
     from .data.benchmarks import evaluation_prompts
     from .data.sources import load_table
     from .static_embedding import StaticEmbedder
-    from .training import build_router, build_training_data, default_config
+    from .training.config import default_config
+    from .training.runs import build_router
+    from .training.sets import build_training_data
 
     t0 = time.perf_counter()
     cfg = default_config("irt")

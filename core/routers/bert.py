@@ -25,7 +25,7 @@ from .base import Router
 
 if TYPE_CHECKING:
     from ..data.battles import Battles
-    from ._torch_training import TrainResult
+    from ..training._torch_loop import TrainResult
 
 __all__ = ["BertRouter", "MODEL_SUBDIR"]
 
@@ -154,7 +154,7 @@ class BertRouter(Router):
         return model(**enc).logits
 
     def _fit(self, battles: Battles) -> None:
-        from ._torch_training import pair_examples, train_classifier  # fine-tuning only
+        from ..training._torch_loop import pair_examples, train_classifier  # fine-tuning only
 
         examples = pair_examples(battles, self.strong_model, self.weak_model,
                                  self.label_source, self.n_tiers)

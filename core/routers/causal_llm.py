@@ -29,7 +29,7 @@ from .base import Router
 
 if TYPE_CHECKING:
     from ..data.battles import Battles
-    from ._torch_training import TrainResult
+    from ..training._torch_loop import TrainResult
 
 __all__ = ["CausalLLMRouter", "LABEL_TOKENS", "DEFAULT_INSTRUCTION", "MODEL_SUBDIR"]
 
@@ -228,7 +228,7 @@ class CausalLLMRouter(Router):
     def _fit(self, battles: Battles) -> None:
         import torch
 
-        from ._torch_training import pair_examples, train_classifier  # fine-tuning only
+        from ..training._torch_loop import pair_examples, train_classifier  # fine-tuning only
 
         if self.model_dir is None:
             raise DataError(

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from routellm_core.adapt import adapt_router, battles_from_traffic
 from routellm_core.cli import main
 from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
 from routellm_core.embeddings import HashingEmbedder
@@ -16,6 +15,7 @@ from routellm_core.recorder import TrafficRecorder, load_traffic
 from routellm_core.routers.base import Router
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.routers.knn import KNNRouter
+from routellm_core.training.adapt import adapt_router, battles_from_traffic
 
 EASY = [f"say hello to friend number {i}" for i in range(30)]
 HARD = [f"prove the theorem about prime gaps case {i}" for i in range(30)]

@@ -10,16 +10,15 @@ import pytest
 from routellm_core.data.sources import load_source, mmlu_pro_prompt
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.routers.base import Router
-from routellm_core.training import (
+from routellm_core.training.config import (
     ALIAS_PRESETS,
-    build_training_set,
     config_hash,
     default_config,
-    get_or_train,
     load_config,
-    train_from_config,
     validate_config,
 )
+from routellm_core.training.runs import get_or_train, train_from_config
+from routellm_core.training.sets import build_training_set
 
 S, W = "gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"
 
@@ -80,7 +79,7 @@ def test_aliases_change_counts_and_report(data):
 
 def test_decontamination_drops_eval_prompts(data):
     # plant an MT-Bench turn and a held-out MMLU prompt into the training data
-    import routellm_core.training as tr
+    import routellm_core.training.sets as tr  # build_training_set looks load_source up here
     from routellm_core.embeddings import HashingEmbedder
 
     real = tr.load_source
@@ -138,7 +137,7 @@ def test_train_from_config_learns_and_calibrates(data, router, tiny):
 def test_get_or_train_caches(data, tmp_path, monkeypatch):
     cfg = hashing_cfg("knn", decontaminate=None)
     calls = []
-    import routellm_core.training as tr
+    import routellm_core.training.runs as tr  # get_or_train looks train_from_config up here
 
     real = tr.train_from_config
     monkeypatch.setattr(tr, "train_from_config",

@@ -16,12 +16,9 @@ from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.evaluation import evaluate, format_table, random_baseline
 from routellm_core.metrics import auc
 from routellm_core.routers.irt import IRTRouter
-from routellm_core.training import (
-    build_training_data,
-    default_config,
-    train_from_config,
-    validate_config,
-)
+from routellm_core.training.config import default_config, validate_config
+from routellm_core.training.runs import train_from_config
+from routellm_core.training.sets import build_training_data
 
 
 def test_auc_on_a_hand_computed_case() -> None:

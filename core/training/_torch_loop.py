@@ -26,7 +26,7 @@ import numpy as np
 
 from ..data.battles import Battles
 from ..errors import DataError
-from ._classifier import LABELS, STRONG_WINS, TIE, WEAK_WINS
+from ..routers._classifier import LABELS, STRONG_WINS, TIE, WEAK_WINS
 
 __all__ = [
     "LABEL_SOURCES",

@@ -44,11 +44,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .data.battles import Battles, TrainingData
-from .errors import DataError, unknown_name
+from ..data.battles import Battles, TrainingData
+from ..errors import DataError, unknown_name
 
 if TYPE_CHECKING:
-    from .routers.base import Router
+    from ..routers.base import Router
 
 __all__ = ["adapt_router", "battles_from_traffic", "ADAPTABLE_ROUTERS", "MIN_CALIBRATION_PROMPTS",
            "TRAIN_PARTS", "USER_SOURCE"]
@@ -127,7 +127,7 @@ def adapt_router(
     cal = calibration_prompts if calibration_prompts is not None else prompts
     refit = len(cal) >= MIN_CALIBRATION_PROMPTS
     if refit:
-        from .calibration import calibration_table
+        from ..calibration import calibration_table
 
         new.calibration_ = calibration_table(new, cal, "user prompts")
     else:
@@ -156,7 +156,7 @@ def _adapt_knn(router: Any, battles: Battles, *, weight: float) -> None:
     if not prompts:
         raise DataError(f"knn: none of your battles compares {router.strong_model!r} with "
                         f"{router.weak_model!r}; nothing to add")
-    from .embeddings import l2_normalize
+    from ..embeddings import l2_normalize
 
     emb = l2_normalize(router.embed(prompts)).astype(np.float32)
     old_w = router.neighbour_weights()
@@ -178,7 +178,7 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
                             f"trained on (it knows {', '.join(router.models_)}); write the "
                             "battles with the router's names (routellm battles --as-strong NAME "
                             "--as-weak NAME)")
-    from .routers.irt import observations
+    from ..routers.irt import observations
 
     obs = observations(td, pos, mpos, ())  # user tables: the average source level (offset 0)
     pi, mi, y, w = obs.pi, obs.mi, obs.y, obs.w
@@ -269,8 +269,8 @@ def battles_from_traffic(
         DataError: a record's model is neither the strong nor the weak model and has no
             route (the message names the file and line and the fix).
     """
-    from .data.battles import Battle
-    from .defaults import STRONG_MODEL, WEAK_MODEL
+    from ..data.battles import Battle
+    from ..defaults import STRONG_MODEL, WEAK_MODEL
 
     groups: dict[str, list[tuple[str, Any]]] = {}
     for r in log.records:
