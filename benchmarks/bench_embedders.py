@@ -12,7 +12,7 @@ Speed, each candidate in a fresh subprocess, all at ONE thread:
 Quality: a router is retrained from ``--config`` (default ``configs/default.json``) on each
 embedder, on the same training set (decontaminated with MiniLM for every candidate, so only the
 embedder differs), and evaluated with the project's evaluation (``routellm eval``'s loaders and
-``routellm_core.evaluation.evaluate_routers``): APGR on MT-Bench, held-out MMLU (a seeded
+``routellm_core.evaluation.evaluate.evaluate_routers``): APGR on MT-Bench, held-out MMLU (a seeded
 ``--mmlu-sample`` rows, 0 = all) and GSM8K, beside the seed-averaged random router.
 
 The ONNX models are exported from the packaged MiniLM with torch and quantised (dynamic int8,
@@ -238,7 +238,7 @@ def speed(name: str, onnx: dict[str, Path], data_dir: str | None) -> dict[str, A
 
 def quality(name: str, onnx: dict[str, Path], config: str, benches: dict[str, Any]
             ) -> dict[str, Any]:
-    from routellm_core.evaluation import evaluate_routers
+    from routellm_core.evaluation.evaluate import evaluate_routers
     from routellm_core.training.config import load_config
     from routellm_core.training.runs import train_from_config
 

@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plot", default=None, type=Path)
     args = ap.parse_args(argv)
 
-    from routellm_core.evaluation import evaluate, random_baseline
+    from routellm_core.evaluation.evaluate import evaluate, random_baseline
     from routellm_core.routers.irt import IRTRouter
     from routellm_core.training.adapt import adapt_router
 

@@ -30,7 +30,7 @@ from routellm_core.data.benchmarks import BenchmarkSet
 from routellm_core.data.files import resolve_data_dir
 from routellm_core.data.sources import load_table
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
-from routellm_core.evaluation import evaluate
+from routellm_core.evaluation.evaluate import evaluate
 from routellm_core.training.config import ALIAS_PRESETS, MMLU_PRO_MODELS, load_config
 from routellm_core.training.runs import train_from_config
 

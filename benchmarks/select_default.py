@@ -29,8 +29,8 @@ from routellm_core.data.benchmarks import BenchmarkSet, load_difficulty
 from routellm_core.data.sources import load_table
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import UnknownNameError
-from routellm_core.evaluation import evaluate
-from routellm_core.metrics import auc
+from routellm_core.evaluation.evaluate import evaluate
+from routellm_core.evaluation.metrics import auc
 from routellm_core.training.config import ALIAS_PRESETS, default_config
 from routellm_core.training.runs import train_from_config
 

@@ -27,7 +27,7 @@ from routellm_core.data.files import read_jsonl, resolve_data_dir
 from routellm_core.data.sources import load_table
 from routellm_core.defaults import STRONG_MODEL as S
 from routellm_core.defaults import WEAK_MODEL as W
-from routellm_core.metrics import auc
+from routellm_core.evaluation.metrics import auc
 from routellm_core.training.config import ALIAS_PRESETS, load_config
 from routellm_core.training.runs import train_from_config
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .data.battles import Battle, Battles
     from .data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
     from .data.files import resolve_data_dir
-    from .replay import ReplayLog, ReplayRecord
+    from .evaluation.replay import ReplayLog, ReplayRecord
 
 #: names of the offline kits, re-exported here but imported only when first asked for, so that
 #: ``import routellm_core`` (and routing a prompt) never loads a kit
@@ -38,8 +38,8 @@ _LAZY = {
     "BenchmarkSet": "data.benchmarks",
     "load_benchmark": "data.benchmarks",
     "resolve_data_dir": "data.files",
-    "ReplayLog": "replay",
-    "ReplayRecord": "replay",
+    "ReplayLog": "evaluation.replay",
+    "ReplayRecord": "evaluation.replay",
 }
 
 

@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _battles(args: argparse.Namespace) -> int:
     from .data.benchmarks import evaluation_prompts
-    from .recorder import load_traffic
+    from .evaluation.traffic import load_traffic
     from .training.adapt import battles_from_traffic
     from .training.config import make_embedder
     from .training.decontamination import decontaminate

@@ -14,7 +14,7 @@ from .routers import ROUTERS, load_router
 from .routers.base import Router
 
 if TYPE_CHECKING:
-    from .evaluation import BenchmarkResult
+    from .evaluation.evaluate import BenchmarkResult
     from .progress import Progress
 
 __all__ = ["register", "resolve_routers", "load_benchmarks", "run_eval"]
@@ -101,7 +101,7 @@ def resolve_routers(spec: str, data_dir: str | None,
 def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = None,
              mmlu_split: str = "heldout", progress: bool = True,
              mmlu_sample: int = 0) -> dict[str, BenchmarkResult]:
-    from .evaluation import evaluate_routers
+    from .evaluation.evaluate import evaluate_routers
     from .progress import Progress
 
     feedback = Progress(enabled=progress)
@@ -115,7 +115,7 @@ def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = N
 
 
 def _main(args: argparse.Namespace) -> int:
-    from .evaluation import format_table, plot_results, results_to_json
+    from .evaluation.evaluate import format_table, plot_results, results_to_json
 
     results = run_eval(args.router, args.benchmark, args.data_dir, args.mmlu_split,
                        progress=not args.no_progress and not args.json,

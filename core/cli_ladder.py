@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 def _main(args: argparse.Namespace) -> int:
     from .errors import DataError
-    from .ladder_eval import format_report, plot_ladder, run_ladder_eval, save_json
+    from .evaluation.ladder_eval import format_report, plot_ladder, run_ladder_eval, save_json
     from .progress import Progress
 
     if args.folds < 2:

@@ -66,7 +66,7 @@ def run_demo(*, data_dir: str | None = None, routers: str = "random,default", ou
     """Run the demo parts and return their JSON-able summaries."""
     from .cli_eval import run_eval
     from .data.files import resolve_data_dir
-    from .evaluation import format_table, plot_results
+    from .evaluation.evaluate import format_table, plot_results
 
     root = str(resolve_data_dir(data_dir))
     summary: dict[str, Any] = {}
@@ -88,7 +88,7 @@ def run_demo(*, data_dir: str | None = None, routers: str = "random,default", ou
         png = plot_results(results, Path(out) / "demo_curves.png")
         print(f"plot: {png.resolve()}")
         print(f"(part 1 took {time.perf_counter() - t:.1f} s)")
-        from .evaluation import results_to_json
+        from .evaluation.evaluate import results_to_json
 
         summary["eval"] = results_to_json(results)
 

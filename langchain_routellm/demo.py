@@ -34,8 +34,8 @@ from langchain_core.prompts import ChatPromptTemplate
 from routellm_core.costs import DEFAULT_PRICES, PriceTable
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import RouteLLMError
-from routellm_core.replay import ReplayLog, gsm8k_log
-from routellm_core.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
+from routellm_core.evaluation.replay import ReplayLog, gsm8k_log
+from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
 from routellm_core.routers.base import Router
 
 from .chat_models import RouteLLMChat

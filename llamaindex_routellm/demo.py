@@ -32,8 +32,8 @@ from routellm_core.costs import DEFAULT_PRICES, PriceTable
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.engine import RouteDecision
 from routellm_core.errors import RouteLLMError
-from routellm_core.replay import ReplayLog, arena_bench_log
-from routellm_core.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
+from routellm_core.evaluation.replay import ReplayLog, arena_bench_log
+from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
 from routellm_core.routers.base import Router
 
 from .llms import RouteLLM

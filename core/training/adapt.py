@@ -244,7 +244,7 @@ def battles_from_traffic(
     as_strong: str | None = None,
     as_weak: str | None = None,
 ) -> tuple[Battles, dict[str, int]]:
-    """Battles from a labelled traffic log (:func:`~routellm_core.recorder.load_traffic`).
+    """Battles from a labelled traffic log (:func:`~routellm_core.evaluation.traffic.load_traffic`).
 
     The rule (``docs/adapt.md``):
 

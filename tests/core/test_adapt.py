@@ -11,7 +11,8 @@ from routellm_core.cli import main
 from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import DataError
-from routellm_core.recorder import TrafficRecorder, load_traffic
+from routellm_core.evaluation.traffic import load_traffic
+from routellm_core.recorder import TrafficRecorder
 from routellm_core.routers.base import Router
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.routers.knn import KNNRouter

@@ -214,7 +214,7 @@ def test_engine_target_cost_needs_calibration_prompts_and_router_errors_go_to_th
 
 
 def test_ladder_eval_hull_area_and_cost_to_reach():
-    from routellm_core.ladder_eval import _cost_to_reach, curve_area, hull
+    from routellm_core.evaluation.ladder_eval import _cost_to_reach, curve_area, hull
 
     cost = np.array([1.0, 2.0, 10.0, 3.0])
     quality = np.array([0.2, 0.5, 0.9, 0.4])  # (3, 0.4) is under the hull

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from routellm_core import metrics as m
+from routellm_core.evaluation import metrics as m
 
 # Four prompts: the strong model helps on prompts 0 and 1 only.
 STRONG = np.array([1.0, 1.0, 1.0, 0.0])

@@ -13,7 +13,7 @@ from routellm_core.costs import PriceTable
 from routellm_core.data.benchmarks import load_gsm8k
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
-from routellm_core.replay import ReplayLog, ReplayRecord, arena_bench_log, gsm8k_log
+from routellm_core.evaluation.replay import ReplayLog, ReplayRecord, arena_bench_log, gsm8k_log
 
 
 @pytest.fixture

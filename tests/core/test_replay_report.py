@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from routellm_core.costs import PriceTable
-from routellm_core.replay import ReplayLog, ReplayRecord
-from routellm_core.replay_report import ReplaySweep, RoutedPass, fmt_money, sweep
+from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
+from routellm_core.evaluation.replay_report import ReplaySweep, RoutedPass, fmt_money, sweep
 from routellm_core.routers.base import Router
 
 PROMPTS = ["p0", "p1", "p2", "p3"]

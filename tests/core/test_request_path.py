@@ -6,9 +6,10 @@ import json
 import subprocess
 import sys
 
-KITS = ("routellm_core.data", "routellm_core.training", "routellm_core.evaluation", "routellm_core.metrics",
-        "routellm_core.replay", "routellm_core.replay_report", "routellm_core.training.adapt",
-        "routellm_core.ladder_eval", "routellm_core.ranking", "routellm_core.demo",
+KITS = ("routellm_core.data", "routellm_core.training", "routellm_core.evaluation",
+        "routellm_core.evaluation.evaluate", "routellm_core.evaluation.metrics",
+        "routellm_core.evaluation.replay", "routellm_core.evaluation.replay_report", "routellm_core.training.adapt",
+        "routellm_core.evaluation.ladder_eval", "routellm_core.ranking", "routellm_core.demo",
         "routellm_core.cli", "routellm_core.cli_eval", "routellm_core.cli_train",
         "routellm_core.cli_adapt", "routellm_core.cli_ladder", "routellm_core.progress")
 

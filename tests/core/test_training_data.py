@@ -13,8 +13,8 @@ from routellm_core.data.sources import anchors_path, calibration_prompts, load_s
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import DataError, UnknownNameError
-from routellm_core.evaluation import evaluate, format_table, random_baseline
-from routellm_core.metrics import auc
+from routellm_core.evaluation.evaluate import evaluate, format_table, random_baseline
+from routellm_core.evaluation.metrics import auc
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.training.config import default_config, validate_config
 from routellm_core.training.runs import train_from_config

@@ -39,12 +39,12 @@ from typing import Any
 
 import numpy as np
 
-from .costs import Price, count_tokens
-from .data.battles import TrainingData
-from .data.benchmarks import arena_bench_answers, arena_bench_questions
-from .data.files import resolve_data_dir
-from .errors import DataError
-from .ladder import DEFAULT_OUTPUT_TOKENS, choose
+from ..costs import Price, count_tokens
+from ..data.battles import TrainingData
+from ..data.benchmarks import arena_bench_answers, arena_bench_questions
+from ..data.files import resolve_data_dir
+from ..errors import DataError
+from ..ladder import DEFAULT_OUTPUT_TOKENS, choose
 
 __all__ = ["LADDERS", "PRICE_SOURCE", "hull", "curve_area", "run_ladder_eval", "format_report",
            "plot_ladder"]
@@ -188,12 +188,12 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
         A JSON-able dict: per set, the ladder, prices, single models, router sweep, oracle,
         random mix, normalised areas and the cost to reach the best single model.
     """
-    from .data.benchmarks import evaluation_prompts
-    from .data.sources import load_table
-    from .static_embedding import StaticEmbedder
-    from .training.config import default_config
-    from .training.runs import build_router
-    from .training.sets import build_training_data
+    from ..data.benchmarks import evaluation_prompts
+    from ..data.sources import load_table
+    from ..static_embedding import StaticEmbedder
+    from ..training.config import default_config
+    from ..training.runs import build_router
+    from ..training.sets import build_training_data
 
     t0 = time.perf_counter()
     cfg = default_config("irt")
@@ -366,7 +366,7 @@ def plot_ladder(result: Mapping[str, Any], path: str | os.PathLike[str]) -> Path
         ax.set_ylabel(r["metric"])
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
-    from .evaluation import save_figure
+    from .evaluate import save_figure
 
     return save_figure(fig, path)
 

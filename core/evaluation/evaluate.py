@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from ..data.benchmarks import BenchmarkSet
+from ..errors import DataError
+from ..routers.base import Router
 from . import metrics
-from .data.benchmarks import BenchmarkSet
-from .errors import DataError
-from .routers.base import Router
 
 __all__ = [
     "RouterResult",
@@ -134,7 +134,7 @@ def evaluate(
         progress: receives the number of prompts scored, chunk by chunk (a bar's ``update``).
     """
     if isinstance(router_or_scores, Router) and progress is not None:
-        from .progress import run_in_chunks
+        from ..progress import run_in_chunks
 
         scores = run_in_chunks(router_or_scores.predict_win_rate, benchmark.prompts, progress)
         label = name or router_or_scores.name
@@ -192,13 +192,13 @@ def evaluate_routers(
     A router given as ``None`` under the name ``"random"`` (or a RandomRouter) is replaced by
     the seed-averaged :func:`random_baseline`.
     """
-    from .routers.random import RandomRouter
+    from ..routers.random import RandomRouter
 
     out: dict[str, BenchmarkResult] = {}
     total = len(routers) * sum(len(b) for b in benchmarks.values())
     bar = None
     if progress:
-        from .progress import Progress
+        from ..progress import Progress
 
         bar = Progress().bar(total, "evaluating", unit="prompt")
     for bname, bench in benchmarks.items():

@@ -13,7 +13,7 @@ is a progress callback (or ``None``) to call once per finished call.
 Example:
     >>> import numpy as np
     >>> from routellm_core.costs import PriceTable
-    >>> from routellm_core.replay import ReplayLog, ReplayRecord
+    >>> from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
     >>> from routellm_core.routers.random import RandomRouter
     >>> log = ReplayLog([
     ...     ReplayRecord("q1", "big", "right", 1.0), ReplayRecord("q1", "small", "wrong", 0.0),
@@ -43,11 +43,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .costs import PriceTable
-from .defaults import STRONG_MODEL, WEAK_MODEL
+from ..costs import PriceTable
+from ..defaults import STRONG_MODEL, WEAK_MODEL
+from ..routers import default_router_path, load_router
+from ..routers.base import Router
 from .replay import ReplayLog
-from .routers import default_router_path, load_router
-from .routers.base import Router
 
 __all__ = [
     "FRACTIONS",

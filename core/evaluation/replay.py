@@ -44,17 +44,17 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .costs import PriceTable, count_tokens
-from .data.benchmarks import (
+from ..costs import PriceTable, count_tokens
+from ..data.benchmarks import (
     BenchmarkSet,
     arena_bench_answers,
     arena_bench_grades,
     arena_bench_questions,
     load_gsm8k,
 )
-from .data.files import read_jsonl
-from .defaults import STRONG_MODEL, WEAK_MODEL
-from .errors import DataError, UnknownNameError, unknown_name
+from ..data.files import read_jsonl
+from ..defaults import STRONG_MODEL, WEAK_MODEL
+from ..errors import DataError, UnknownNameError, unknown_name
 
 __all__ = [
     "ReplayRecord",
@@ -382,7 +382,7 @@ class ReplayLog:
         prompts: Sequence[str] | None = None,
     ) -> BenchmarkSet:
         """A :class:`~routellm_core.data.benchmarks.BenchmarkSet` of the prompts both models answered
-        with a known outcome, for :mod:`routellm_core.evaluation`.
+        with a known outcome, for :mod:`routellm_core.evaluation.evaluate`.
 
         Raises:
             DataError: no prompt has outcomes for both models.
