@@ -19,7 +19,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from routellm_core.cli_eval import run_eval
+from routellm_core.cli.eval import run_eval
 from routellm_core.evaluation.evaluate import format_table, plot_results
 from routellm_core.training.config import load_config
 

@@ -306,7 +306,7 @@ def main() -> int:
               f"torch/transformers imported: {r['heavy_imported'] or 'no'}", flush=True)
 
     if not args.skip_quality:
-        from routellm_core.cli_eval import load_benchmarks
+        from routellm_core.cli.eval import load_benchmarks
 
         benches = load_benchmarks(["mt-bench", "mmlu", "gsm8k", "difficulty"], args.data_dir,
                                   "heldout", args.mmlu_sample)

@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None, help="torch threads for the embedder")
     args = ap.parse_args()
 
-    from routellm_core.cli_eval import run_eval
+    from routellm_core.cli.eval import run_eval
 
     t = time.perf_counter()
     run_eval("random", "all", args.data_dir, "all", progress=False)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from routellm_core.cli_eval import load_benchmarks
+from routellm_core.cli.eval import load_benchmarks
 from routellm_core.evaluation.evaluate import evaluate
 from routellm_core.training.config import default_config
 from routellm_core.training.runs import train_from_config

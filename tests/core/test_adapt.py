@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from routellm_core.cli import main
+from routellm_core.cli.main import main
 from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import DataError

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from routellm_core.cli import main
+from routellm_core.cli.main import main
 
 
 def test_eval_random_json_reproduces_readme_figures(capsys, data_dir):
@@ -67,7 +67,7 @@ def test_mmlu_sample_is_seeded_subset(capsys, data_dir):
                "--data-dir", data, "--json"])
     assert rc == 0
     assert json.loads(capsys.readouterr().out)["benchmarks"]["mmlu"]["n"] == 500
-    from routellm_core.cli_eval import load_benchmarks
+    from routellm_core.cli.eval import load_benchmarks
 
     a = load_benchmarks(["mmlu"], data, mmlu_sample=50)["mmlu"]
     b = load_benchmarks(["mmlu"], data, mmlu_sample=50)["mmlu"]

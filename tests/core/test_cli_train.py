@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from routellm_core.cli import main
+from routellm_core.cli.main import main
 from routellm_core.routers.base import Router
 
 

@@ -9,9 +9,9 @@ import sys
 KITS = ("routellm_core.data", "routellm_core.training", "routellm_core.evaluation",
         "routellm_core.evaluation.evaluate", "routellm_core.evaluation.metrics",
         "routellm_core.evaluation.replay", "routellm_core.evaluation.replay_report", "routellm_core.training.adapt",
-        "routellm_core.evaluation.ladder_eval", "routellm_core.ranking", "routellm_core.demo",
-        "routellm_core.cli", "routellm_core.cli_eval", "routellm_core.cli_train",
-        "routellm_core.cli_adapt", "routellm_core.cli_ladder", "routellm_core.progress")
+        "routellm_core.evaluation.ladder_eval", "routellm_core.ranking", "routellm_core.cli.demo",
+        "routellm_core.cli.main", "routellm_core.cli.eval", "routellm_core.cli.train",
+        "routellm_core.cli.adapt", "routellm_core.cli.ladder", "routellm_core.progress")
 
 CODE = """
 import json, sys

@@ -13,12 +13,12 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from .errors import RouteLLMError
+from ..errors import RouteLLMError
 
 __all__ = ["main", "build_parser"]
 
-#: modules (relative to this package) that each register one or more subcommands
-COMMAND_MODULES = ("cli_eval", "cli_train", "cli_ladder", "cli_adapt", "demo")
+#: modules of this package that each register one or more subcommands
+COMMAND_MODULES = ("eval", "train", "ladder", "adapt", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:

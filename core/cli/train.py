@@ -14,14 +14,14 @@ import sys
 import time
 from pathlib import Path
 
-from .data.files import read_prompt_file  # re-exported: it used to live here
-from .errors import DataError
+from ..data.files import read_prompt_file
+from ..errors import DataError
 
-__all__ = ["register", "read_prompt_file"]
+__all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from .training.config import TRAINABLE_ROUTERS
+    from ..training.config import TRAINABLE_ROUTERS
 
     p = sub.add_parser(
         "train",
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="also write the training-set report (counts per source/model/outcome)")
     p.add_argument("--no-progress", action="store_true",
                    help="no stage lines or progress bars on standard error")
-    from .cli_adapt import add_adapt_arguments
+    from .adapt import add_adapt_arguments
 
     add_adapt_arguments(p)
     p.set_defaults(func=_train)
@@ -77,12 +77,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .progress import Progress
-    from .training.config import default_config, load_config, make_embedder
-    from .training.runs import train_from_config
+    from ..progress import Progress
+    from ..training.config import default_config, load_config, make_embedder
+    from ..training.runs import train_from_config
 
     if getattr(args, "init", None):
-        from .cli_adapt import run_adapt
+        from .adapt import run_adapt
 
         return run_adapt(args)
     if getattr(args, "battles", None):
@@ -108,9 +108,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from .calibration import calibration_table, check_fraction, threshold_for_fraction
-    from .progress import Progress, run_in_chunks
-    from .routers.base import Router
+    from ..calibration import calibration_table, check_fraction, threshold_for_fraction
+    from ..progress import Progress, run_in_chunks
+    from ..routers.base import Router
 
     f = check_fraction(args.strong_fraction)
     progress = Progress(enabled=not args.no_progress)
@@ -139,7 +139,7 @@ def _route(args: argparse.Namespace) -> int:
         raise DataError('the prompt is empty: pass the text to route, e.g. '
                         'routellm route "What is the capital of France?"')
     print(f"loading router {args.router!r} ...", file=sys.stderr, flush=True)
-    from .engine import RoutingEngine
+    from ..engine import RoutingEngine
 
     t0 = time.perf_counter()  # load: the router, its embedder and their weights
     engine = RoutingEngine(args.router, strong_fraction=args.strong_fraction,

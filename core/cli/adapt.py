@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["register", "add_adapt_arguments", "run_adapt"]
 
@@ -49,11 +49,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _battles(args: argparse.Namespace) -> int:
-    from .data.benchmarks import evaluation_prompts
-    from .evaluation.traffic import load_traffic
-    from .training.adapt import battles_from_traffic
-    from .training.config import make_embedder
-    from .training.decontamination import decontaminate
+    from ..data.benchmarks import evaluation_prompts
+    from ..evaluation.traffic import load_traffic
+    from ..training.adapt import battles_from_traffic
+    from ..training.config import make_embedder
+    from ..training.decontamination import decontaminate
 
     log = load_traffic(args.from_log)
     battles, counts = battles_from_traffic(log, strong=args.strong, weak=args.weak,
@@ -64,7 +64,7 @@ def _battles(args: argparse.Namespace) -> int:
         if against == "benchmarks":
             ev = [p for ps in evaluation_prompts(args.data_dir).values() for p in ps]
         else:
-            from .data.files import read_prompt_file
+            from ..data.files import read_prompt_file
 
             ev = read_prompt_file(against)
         before = len(battles.prompts())
@@ -102,10 +102,10 @@ def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_adapt(args: argparse.Namespace) -> int:
     """``routellm train --init ...``."""
-    from .data.battles import Battles
-    from .data.files import read_prompt_file
-    from .routers import load_router
-    from .training.adapt import adapt_router
+    from ..data.battles import Battles
+    from ..data.files import read_prompt_file
+    from ..routers import load_router
+    from ..training.adapt import adapt_router
 
     if not args.battles:
         raise DataError("--init needs --battles FILE (make one with routellm battles "

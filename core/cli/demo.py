@@ -15,8 +15,8 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from .costs import DEFAULT_PRICES, PriceTable
-from .errors import DataError, RouteLLMError
+from ..costs import DEFAULT_PRICES, PriceTable
+from ..errors import DataError, RouteLLMError
 
 __all__ = ["register", "run_demo", "parse_price"]
 
@@ -64,9 +64,9 @@ def run_demo(*, data_dir: str | None = None, routers: str = "random,default", ou
              prices: PriceTable = DEFAULT_PRICES, parts: tuple[str, ...] = ("eval", "langchain",
              "llamaindex"), progress: bool = True, mmlu_sample: int = 2000) -> dict[str, Any]:
     """Run the demo parts and return their JSON-able summaries."""
-    from .cli_eval import run_eval
-    from .data.files import resolve_data_dir
-    from .evaluation.evaluate import format_table, plot_results
+    from ..data.files import resolve_data_dir
+    from ..evaluation.evaluate import format_table, plot_results
+    from .eval import run_eval
 
     root = str(resolve_data_dir(data_dir))
     summary: dict[str, Any] = {}
@@ -88,7 +88,7 @@ def run_demo(*, data_dir: str | None = None, routers: str = "random,default", ou
         png = plot_results(results, Path(out) / "demo_curves.png")
         print(f"plot: {png.resolve()}")
         print(f"(part 1 took {time.perf_counter() - t:.1f} s)")
-        from .evaluation.evaluate import results_to_json
+        from ..evaluation.evaluate import results_to_json
 
         summary["eval"] = results_to_json(results)
 

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
-from .errors import RouteLLMError, unknown_name
-from .routers import ROUTERS, load_router
-from .routers.base import Router
+from ..data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
+from ..errors import RouteLLMError, unknown_name
+from ..routers import ROUTERS, load_router
+from ..routers.base import Router
 
 if TYPE_CHECKING:
-    from .evaluation.evaluate import BenchmarkResult
-    from .progress import Progress
+    from ..evaluation.evaluate import BenchmarkResult
+    from ..progress import Progress
 
 __all__ = ["register", "resolve_routers", "load_benchmarks", "run_eval"]
 
@@ -84,7 +84,7 @@ def resolve_routers(spec: str, data_dir: str | None,
             out[item] = load_router(item)
         elif item in ROUTERS:
             try:
-                from .training.runs import get_or_train
+                from ..training.runs import get_or_train
             except ImportError:
                 raise RouteLLMError(f"router {item!r} cannot be trained in this build") from None
             if progress is not None:
@@ -101,8 +101,8 @@ def resolve_routers(spec: str, data_dir: str | None,
 def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = None,
              mmlu_split: str = "heldout", progress: bool = True,
              mmlu_sample: int = 0) -> dict[str, BenchmarkResult]:
-    from .evaluation.evaluate import evaluate_routers
-    from .progress import Progress
+    from ..evaluation.evaluate import evaluate_routers
+    from ..progress import Progress
 
     feedback = Progress(enabled=progress)
     names = parse_benchmarks(bench_spec)
@@ -115,7 +115,7 @@ def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = N
 
 
 def _main(args: argparse.Namespace) -> int:
-    from .evaluation.evaluate import format_table, plot_results, results_to_json
+    from ..evaluation.evaluate import format_table, plot_results, results_to_json
 
     results = run_eval(args.router, args.benchmark, args.data_dir, args.mmlu_split,
                        progress=not args.no_progress and not args.json,

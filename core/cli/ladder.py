@@ -29,9 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _main(args: argparse.Namespace) -> int:
-    from .errors import DataError
-    from .evaluation.ladder_eval import format_report, plot_ladder, run_ladder_eval, save_json
-    from .progress import Progress
+    from ..errors import DataError
+    from ..evaluation.ladder_eval import format_report, plot_ladder, run_ladder_eval, save_json
+    from ..progress import Progress
 
     if args.folds < 2:
         raise DataError(f"--folds must be at least 2, got {args.folds}")
