@@ -83,10 +83,11 @@ def test_site_builds_in_strict_mode(tmp_path: Path) -> None:
     pytest.importorskip("mkdocstrings_handlers.python")
     result = _mkdocs(ROOT / "mkdocs.yml", tmp_path / "site", ROOT)
     assert result.returncode == 0, result.stderr[-4000:]
-    for page in ("index.html", "concepts/index.html", "limits/index.html", "api/data/index.html"):
+    for page in ("index.html", "concepts/index.html", "limits/index.html",
+                 "api/evaluation/index.html"):
         assert (tmp_path / "site" / page).is_file(), page
     # the API reference was generated from the docstrings, not left empty
-    api = (tmp_path / "site" / "api" / "data" / "index.html").read_text(encoding="utf-8")
+    api = (tmp_path / "site" / "api" / "evaluation" / "index.html").read_text(encoding="utf-8")
     assert "routellm_core.evaluation.replay.ReplayLog" in api and "gsm8k_log" in api
 
 
