@@ -1,8 +1,9 @@
 """Training configs: the JSON that ``routellm train --config`` reads.
 
-* :func:`default_config`: a router's default config (the format is in ``docs/training.md``).
+* :class:`TrainingConfig`: the config as a typed model (its JSON schema is in
+  ``docs/training.md``); :func:`default_config`: a router's default config.
 * :func:`validate_config` / :func:`load_config`: check a config and fill its defaults; errors
-  name the bad key.
+  name the bad key and the valid ones.
 * :func:`config_hash`: a short stable hash of a validated config (the training cache's key).
 * :data:`ALIAS_PRESETS` and :func:`resolve_aliases`: the model alias tables a config names.
 
@@ -15,21 +16,36 @@ Example:
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from ..data.sources import CALIBRATION_SETS, SOURCES
 from ..defaults import STRONG_MODEL, WEAK_MODEL
-from ..errors import DataError, unknown_name
+from ..errors import DataError, RouteLLMError, unknown_name
 
 if TYPE_CHECKING:
     from ..embeddings import Embedder
 
 __all__ = [
+    "TrainingConfig",
+    "SourceConfig",
     "TRAINABLE_ROUTERS",
     "ALIAS_PRESETS",
     "MMLU_PRO_MODELS",
@@ -74,32 +90,6 @@ def resolve_aliases(aliases: str | Mapping[str, str] | None) -> dict[str, str]:
     ):
         raise DataError("aliases must be a preset name or a JSON object {name: canonical name}")
     return dict(aliases)
-
-
-def normalise_sources(sources: Any) -> dict[str, dict[str, Any]]:
-    if isinstance(sources, (list, tuple)):
-        sources = {s: {} for s in sources}
-    if not isinstance(sources, Mapping) or not sources:
-        raise DataError("sources must be a non-empty list of names or object {name: {weight: ..}}")
-    out: dict[str, dict[str, Any]] = {}
-    for name, spec in sources.items():
-        if name not in SOURCES:
-            raise unknown_name("training source", name, SOURCES)
-        if isinstance(spec, (int, float)):
-            spec = {"weight": float(spec)}
-        spec = dict(spec or {})
-        bad = set(spec) - {"weight", "models", "exclude_domains"}
-        if bad:
-            raise DataError(f"source {name!r}: unknown keys {sorted(bad)} "
-                            "(valid: weight, models, exclude_domains)")
-        if spec.get("exclude_domains") and name != "mmlu-train":
-            raise DataError(f"source {name!r}: exclude_domains applies to mmlu-train only")
-        w = float(spec.get("weight", 1.0))
-        if not w > 0:
-            raise DataError(f"source {name!r}: weight must be positive, got {w}")
-        out[name] = {"weight": w, "models": spec.get("models"),
-                     "exclude_domains": list(spec.get("exclude_domains") or ())}
-    return out
 
 
 #: MMLU-Pro models in the default training set: the GPT-4o / Mixtral-Instruct pair (aliased onto
@@ -169,12 +159,6 @@ _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 }
 
 
-_CONFIG_KEYS = {
-    "router", "params", "strong_model", "weak_model", "sources", "aliases", "embedder",
-    "decontaminate", "decontaminate_embedder", "seed", "calibration", "data_dir",
-}
-
-
 def default_config(router: str) -> dict[str, Any]:
     """The default training config of a router (see ``docs/training.md`` for the format)."""
     if router not in TRAINABLE_ROUTERS:
@@ -193,30 +177,262 @@ def default_config(router: str) -> dict[str, Any]:
     }
 
 
-def validate_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a config and fill defaults; errors name the bad key."""
-    if not isinstance(config, Mapping):
-        raise DataError("a training config must be a JSON object")
-    bad = set(config) - _CONFIG_KEYS
-    if bad:
-        raise DataError(f"unknown config keys {sorted(bad)}; valid keys: {sorted(_CONFIG_KEYS)}")
-    router = config.get("router")
-    if router not in TRAINABLE_ROUTERS:
-        raise unknown_name("trainable router", router, TRAINABLE_ROUTERS)
-    cfg = default_config(router)
-    cfg.update({k: copy.deepcopy(v) for k, v in config.items() if k != "params"})
-    cfg["params"] = {**cfg["params"], **dict(config.get("params") or {})}
-    normalise_sources(cfg["sources"])
-    resolve_aliases(cfg["aliases"])
-    dec_emb = cfg.get("decontaminate_embedder")
-    if dec_emb is not None:
-        if not isinstance(dec_emb, str):
-            raise DataError("decontaminate_embedder must be an embedder name such as \"local\" "
-                            "or null (the training embedder)")
-        make_embedder(dec_emb)  # an unknown name fails here, not after loading the data
-    if cfg["calibration"] is not None and cfg["calibration"] not in CALIBRATION_SETS:
-        raise unknown_name("calibration prompt set", cfg["calibration"], CALIBRATION_SETS)
-    return cfg
+# --------------------------------------------------------------------------------------------
+# The config as typed models
+# --------------------------------------------------------------------------------------------
+def _names(kind: str, valid: Sequence[str]) -> Any:
+    """A string that must be one of ``valid`` (an error lists them); an enum in the schema."""
+
+    def check(value: str) -> str:
+        if value not in valid:
+            raise unknown_name(kind, value, valid)
+        return value
+
+    return Annotated[str, AfterValidator(check), WithJsonSchema({"type": "string",
+                                                                 "enum": list(valid)})]
+
+
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise DataError(f"weight must be positive, got {value}")
+    return value
+
+
+def _router_default(description: str) -> Any:
+    """A field whose default depends on the router: filled in before validation (see
+    :func:`default_config`), so the schema shows no default."""
+
+    def drop_default(schema: dict[str, Any]) -> None:
+        schema.pop("default", None)
+
+    return Field(default=None, description=description, json_schema_extra=drop_default)
+
+
+if TYPE_CHECKING:
+    RouterName = str
+    SourceName = str
+    AliasPreset = str
+    CalibrationSet = str
+    Weight = float
+else:
+    RouterName = _names("trainable router", TRAINABLE_ROUTERS)
+    SourceName = _names("training source", SOURCES)
+    AliasPreset = _names("alias preset", ALIAS_PRESETS)
+    CalibrationSet = _names("calibration prompt set", CALIBRATION_SETS)
+    Weight = Annotated[float, AfterValidator(_positive)]
+
+
+class SourceConfig(BaseModel):
+    """One training source's entry in ``sources``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "description": "One training source's entry in `sources`. Unknown keys are errors."})
+
+    weight: Weight = Field(1.0, description="multiplies the weight of every battle (or table "
+                           "row) of the source; must be positive")
+    models: list[str] | None = Field(default=None, description="for the all-pairs sources (MMLU-Pro, "
+                                     "arena-bench-v1), the models to keep, as spelled in the "
+                                     "source (before aliases); null: all")
+    exclude_domains: list[str] = Field(default_factory=list, description="mmlu-train only: MMLU "
+                                       "domains to leave out")
+
+
+class TrainingConfig(BaseModel):
+    """The training config: what ``routellm train --config`` reads (``docs/training.md``).
+
+    Only ``router`` is required. The defaults of ``params``, ``sources``, ``embedder`` and
+    ``calibration`` depend on the router (:func:`default_config`); ``params`` given in a config
+    are merged over the router's default params. An unknown key, at the top or in a source's
+    entry, is an error that names it and the valid keys.
+
+    :meth:`to_dict` gives the config as written with the router's defaults filled in, the JSON
+    form that :func:`validate_config` returns and :func:`config_hash` hashes.
+
+    Example:
+        >>> cfg = TrainingConfig.from_config({"router": "knn", "sources": ["arena-human"]})
+        >>> cfg.embedder, cfg.source_specs()["arena-human"].weight
+        ('local', 1.0)
+        >>> TrainingConfig.from_config({"router": "knn", "epochs": 3})
+        Traceback (most recent call last):
+        ...
+        routellm_core.errors.DataError: unknown config keys ['epochs']; valid keys: ['aliases', 'calibration', 'data_dir', 'decontaminate', 'decontaminate_embedder', 'embedder', 'params', 'router', 'seed', 'sources', 'strong_model', 'weak_model']
+    """
+
+    model_config = ConfigDict(extra="forbid", title="RouteLLM training config", json_schema_extra={
+        "description": "What `routellm train --config FILE` reads. Only `router` is required; "
+        "the defaults of params, sources, embedder and calibration depend on the router, and "
+        "params are merged over the router's defaults. Unknown keys are errors."})
+
+    router: RouterName = Field(description="the router to train")
+    params: dict[str, Any] = _router_default(
+        "the router's hyperparameters (its constructor's keyword arguments), merged over the "
+        "router's defaults")
+    strong_model: str = Field(STRONG_MODEL, description="the strong model's name, as the "
+                              "training data (after aliases) spell it")
+    weak_model: str = Field(WEAK_MODEL, description="the weak model's name, as the training "
+                            "data (after aliases) spell it")
+    sources: list[SourceName] | dict[SourceName, SourceConfig | Weight | None] = (
+        _router_default("the training sources: a list of names, or an object {name: entry}, "
+                        "where an entry is an object, a weight, or null (weight 1); default: "
+                        "every source for irt and ensemble, otherwise arena-human, "
+                        "arena-bench-v1, mmlu-train and six MMLU-Pro models"))
+    aliases: AliasPreset | dict[str, str] | None = Field(
+        "gpt4-mixtral", description="model alias table: a preset name or an object {name: "
+        "canonical name}; null keeps every name distinct")
+    embedder: str = _router_default(
+        "the embedder: \"static\" (numpy only), \"local\" (MiniLM, torch) or "
+        "\"hashing-<dim>\"; default: static for irt and ensemble, otherwise local")
+    decontaminate: float | Literal[False] | None = Field(
+        0.95, description="drop training prompts this similar (cosine) to an evaluation prompt; "
+        "null or false: keep every prompt")
+    decontaminate_embedder: str | None = Field(
+        None, description="the embedder decontamination compares with (a name as for "
+        "embedder); null: the training embedder, or MiniLM when that is static")
+    seed: int = Field(0, description="the seed of a router that takes one when its params, "
+                      "the router's defaults included, name none")
+    calibration: CalibrationSet | None = (
+        _router_default("the prompt set the calibration table is computed on; null: no "
+                        "table; default: mix for irt and ensemble, otherwise arena-bench-v1"))
+    data_dir: str | None = Field(None, description="the data directory (default: "
+                                 "$ROUTELLM_DATA_DIR or ../shared/data)")
+
+    _json: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_router_defaults(cls, data: Any, handler: Any) -> Any:
+        if isinstance(data, TrainingConfig):
+            return data
+        if not isinstance(data, Mapping):
+            raise DataError("a training config must be a JSON object")
+        router = data.get("router")
+        if router not in TRAINABLE_ROUTERS:
+            if set(data) - set(cls.model_fields):
+                return handler(data)  # unknown keys are reported first, as they always were
+            raise unknown_name("trainable router", router, TRAINABLE_ROUTERS)
+        merged = default_config(router)
+        merged.update({k: copy.deepcopy(v) for k, v in data.items() if k != "params"})
+        merged["params"] = {**merged["params"], **dict(data.get("params") or {})}
+        if isinstance(merged.get("data_dir"), os.PathLike):
+            merged["data_dir"] = os.fspath(merged["data_dir"])
+        model = handler(merged)
+        model._json = merged
+        return model
+
+    @field_validator("sources")
+    @classmethod
+    def _check_sources(cls, value: Any) -> Any:
+        _source_specs(value)
+        return value
+
+    @field_validator("decontaminate_embedder")
+    @classmethod
+    def _check_decontaminate_embedder(cls, value: str | None) -> str | None:
+        if value is not None:
+            make_embedder(value)  # an unknown name fails here, not after loading the data
+        return value
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | TrainingConfig) -> TrainingConfig:
+        """Validate a config (a mapping, as read from JSON) and fill the router's defaults.
+
+        Raises:
+            DataError: an unknown key, a value of the wrong type, a bad source entry; the
+                message names the key and what is valid.
+            UnknownNameError: an unknown router, training source, alias preset, calibration
+                set or embedder name.
+        """
+        try:
+            return cls.model_validate(config)
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as written, with the router's defaults filled in (JSON-able)."""
+        return copy.deepcopy(self._json)
+
+    def source_specs(self) -> dict[str, SourceConfig]:
+        """``sources`` in one shape: name -> :class:`SourceConfig`."""
+        return _source_specs(self.sources)
+
+
+def _source_specs(sources: Any) -> dict[str, SourceConfig]:
+    if isinstance(sources, (list, tuple)):
+        sources = {s: None for s in sources}
+    if not isinstance(sources, Mapping) or not sources:
+        raise DataError("sources must be a non-empty list of names or object {name: {weight: ..}}")
+    out: dict[str, SourceConfig] = {}
+    for name, spec in sources.items():
+        if name not in SOURCES:
+            raise unknown_name("training source", name, SOURCES)
+        if isinstance(spec, SourceConfig):
+            entry = spec
+        elif spec is None or isinstance(spec, (int, float)) and not isinstance(spec, bool):
+            entry = SourceConfig(weight=1.0 if spec is None else float(spec))
+        else:
+            entry = SourceConfig.model_validate(spec)
+        if entry.exclude_domains and name != "mmlu-train":
+            raise DataError(f"source {name!r}: exclude_domains applies to mmlu-train only")
+        out[name] = entry
+    return out
+
+
+def normalise_sources(sources: Any) -> dict[str, SourceConfig]:
+    """``sources`` as a config writes them (a list of names, or {name: entry}) in one shape,
+    checked: name -> :class:`SourceConfig`."""
+    try:
+        return _source_specs(sources)
+    except ValidationError as exc:
+        raise _config_error(exc) from None
+
+
+def _hint(bad: Sequence[str], valid: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` when the one unknown key looks like a typo of a valid one."""
+    close = difflib.get_close_matches(bad[0], list(valid), n=1) if len(bad) == 1 else []
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _config_error(exc: ValidationError) -> RouteLLMError:
+    """One clear error from pydantic's, in the order the keys are checked: unknown keys, then
+    our own checks (which raise library errors: their type and message are kept), then
+    unknown keys in a source's entry, then a value of the wrong type."""
+    errors = exc.errors()
+    top = sorted({str(e["loc"][0]) for e in errors
+                  if e["type"] == "extra_forbidden" and len(e["loc"]) == 1})
+    if top:
+        return DataError(f"unknown config keys {top}{_hint(top, TrainingConfig.model_fields)}; "
+                         f"valid keys: {sorted(TrainingConfig.model_fields)}")
+
+    def source_of(err: Any) -> str | None:
+        return next((str(x) for x in err["loc"] if x in SOURCES), None)
+
+    for err in errors:
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, RouteLLMError):
+            name = source_of(err)
+            if name is not None and not str(cause).startswith("source "):
+                return type(cause)(f"source {name!r}: {cause}")
+            return cause
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            name = source_of(err) or "?"
+            bad = sorted({str(e["loc"][-1]) for e in errors
+                          if e["type"] == "extra_forbidden" and source_of(e) == source_of(err)})
+            return DataError(f"source {name!r}: unknown keys {bad}"
+                             f"{_hint(bad, SourceConfig.model_fields)} "
+                             f"(valid: {', '.join(SourceConfig.model_fields)})")
+    err = errors[0]
+    where = str(err["loc"][0]) if err["loc"] else "the config"
+    return DataError(f"training config key {where!r}: {err['msg']} (got {err.get('input')!r})")
+
+
+def validate_config(config: Mapping[str, Any] | TrainingConfig) -> dict[str, Any]:
+    """Check a config and fill defaults; errors name the bad key.
+
+    Returns the JSON form (:meth:`TrainingConfig.to_dict`); :meth:`TrainingConfig.from_config`
+    gives the typed config.
+    """
+    return TrainingConfig.from_config(config).to_dict()
 
 
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -231,7 +447,7 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     return validate_config(raw)
 
 
-def config_hash(config: Mapping[str, Any]) -> str:
+def config_hash(config: Mapping[str, Any] | TrainingConfig) -> str:
     """Short stable hash of a validated config (for cache folder names)."""
     blob = json.dumps(validate_config(config), sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:12]

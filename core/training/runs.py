@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..data.battles import Battles, TrainingData
 from ..data.sources import calibration_prompts
 from ..errors import DataError
-from .config import config_hash, default_config, make_embedder, validate_config
+from .config import TrainingConfig, config_hash, default_config, make_embedder
 from .decontamination import decontamination_embedder
 from .sets import build_training_data, build_training_set
 
@@ -36,33 +36,40 @@ __all__ = ["build_router", "train_from_config", "get_or_train"]
 logger = logging.getLogger(__name__)
 
 
-def build_router(config: Mapping[str, Any], embedder: Embedder | None = None) -> Router:
-    """An untrained router from a validated config."""
+def build_router(config: Mapping[str, Any] | TrainingConfig,
+                 embedder: Embedder | None = None) -> Router:
+    """An untrained router from a config.
+
+    The config's ``seed`` seeds the router when the config's own ``params`` name no seed (for
+    a :class:`~routellm_core.training.config.TrainingConfig`, its params are the router's
+    defaults merged with the config's).
+    """
     from ..routers import get_router_class
 
-    cfg = validate_config(config)
-    klass = get_router_class(cfg["router"])
-    params = dict(cfg["params"])
-    if "seed" in klass._param_names() and "seed" not in (config.get("params") or {}):
-        params["seed"] = cfg["seed"]
+    cfg = TrainingConfig.from_config(config)
+    given = config.params if isinstance(config, TrainingConfig) else config.get("params") or {}
+    klass = get_router_class(cfg.router)
+    params = dict(cfg.params)
+    if "seed" in klass._param_names() and "seed" not in given:
+        params["seed"] = cfg.seed
     from ..routers.base import EmbeddingRouter
 
-    if cfg["router"] == "causal_llm" and not params.get("model_dir"):
+    if cfg.router == "causal_llm" and not params.get("model_dir"):
         raise DataError(
             "the causal_llm router needs params.model_dir, a local causal LM directory; make one "
             "offline with `python scripts/convert_smollm2.py --out DIR` (docs/classifiers.md)"
         )
     try:
         if issubclass(klass, EmbeddingRouter):
-            emb = embedder if embedder is not None else make_embedder(cfg["embedder"])
-            return klass(cfg["strong_model"], cfg["weak_model"], emb, **params)  # type: ignore[call-arg]
-        return klass(cfg["strong_model"], cfg["weak_model"], **params)  # type: ignore[call-arg]
+            emb = embedder if embedder is not None else make_embedder(cfg.embedder)
+            return klass(cfg.strong_model, cfg.weak_model, emb, **params)  # type: ignore[call-arg]
+        return klass(cfg.strong_model, cfg.weak_model, **params)  # type: ignore[call-arg]
     except TypeError as exc:
-        raise DataError(f"bad params for router {cfg['router']!r}: {exc}") from None
+        raise DataError(f"bad params for router {cfg.router!r}: {exc}") from None
 
 
 def train_from_config(
-    config: Mapping[str, Any],
+    config: Mapping[str, Any] | TrainingConfig,
     data_dir: str | os.PathLike[str] | None = None,
     *,
     embedder: Embedder | None = None,
@@ -73,7 +80,9 @@ def train_from_config(
     """Build the training set, train the router, and compute its calibration table.
 
     Args:
-        config: a training config (see :func:`default_config`, ``docs/training.md``).
+        config: a training config: a mapping as read from JSON (see
+            :func:`~routellm_core.training.config.default_config`, ``docs/training.md``) or a
+            :class:`~routellm_core.training.config.TrainingConfig`.
         data_dir: overrides ``config["data_dir"]``.
         embedder: overrides ``config["embedder"]`` (tests pass a HashingEmbedder).
         verbose: print the training-set report.
@@ -88,26 +97,26 @@ def train_from_config(
     """
     from ..calibration import calibration_table
 
-    cfg = validate_config(config)
-    data_dir = data_dir if data_dir is not None else cfg.get("data_dir")
+    cfg = TrainingConfig.from_config(config)
+    data_dir = data_dir if data_dir is not None else cfg.data_dir
     router = build_router(cfg, embedder)
     if progress is not None:
         progress.stage("building the training set (loading and decontaminating the sources)")
     # classifier routers embed nothing themselves; decontamination still needs embeddings
     get_emb = getattr(router, "get_embedder", None)
-    emb = get_emb() if get_emb is not None else (embedder or make_embedder(cfg["embedder"]))
-    dec = cfg["decontaminate"]
+    emb = get_emb() if get_emb is not None else (embedder or make_embedder(cfg.embedder))
+    dec = cfg.decontaminate
     if dec not in (None, False):
-        emb = decontamination_embedder(cfg.get("decontaminate_embedder"), emb)
+        emb = decontamination_embedder(cfg.decontaminate_embedder, emb)
     build = build_training_data if router.uses_tables else build_training_set
     data, report = build(
-        cfg["sources"],
+        cfg.source_specs(),
         data_dir=data_dir,
-        aliases=cfg["aliases"],
+        aliases=cfg.aliases,
         embedder=emb,
         decontaminate_threshold=None if dec in (None, False) else float(dec),
-        strong_model=cfg["strong_model"],
-        weak_model=cfg["weak_model"],
+        strong_model=cfg.strong_model,
+        weak_model=cfg.weak_model,
     )
     if holdout:
         drop = set(holdout)
@@ -126,11 +135,11 @@ def train_from_config(
     else:
         router.fit(data)
     router.fit_seconds_ = time.perf_counter() - t0
-    if cfg["calibration"]:
-        prompts = calibration_prompts(cfg["calibration"], data_dir)
+    if cfg.calibration:
+        prompts = calibration_prompts(cfg.calibration, data_dir)
         if progress is not None:
-            progress.stage(f"calibrating on {len(prompts):,} {cfg['calibration']} prompts")
-        router.calibration_ = calibration_table(router, prompts, cfg["calibration"])
+            progress.stage(f"calibrating on {len(prompts):,} {cfg.calibration} prompts")
+        router.calibration_ = calibration_table(router, prompts, cfg.calibration)
     router.training_report_ = report.to_dict()
     return router
 
@@ -139,7 +148,7 @@ def get_or_train(
     name: str,
     data_dir: str | os.PathLike[str] | None = None,
     *,
-    config: Mapping[str, Any] | None = None,
+    config: Mapping[str, Any] | TrainingConfig | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
 ) -> Router:
@@ -159,9 +168,9 @@ def get_or_train(
     from ..embeddings import default_cache_dir
     from ..routers.base import Router
 
-    cfg = validate_config(config if config is not None else default_config(name))
-    if cfg["router"] != name:
-        raise DataError(f"config trains {cfg['router']!r}, not {name!r}")
+    cfg = TrainingConfig.from_config(config if config is not None else default_config(name))
+    if cfg.router != name:
+        raise DataError(f"config trains {cfg.router!r}, not {name!r}")
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     path = root / "routers" / f"{name}-{config_hash(cfg)}"
     if (path / "config.json").is_file():
@@ -169,7 +178,7 @@ def get_or_train(
             return Router.load(path)
         except Exception as exc:  # a stale or damaged cache entry only costs a retrain
             logger.warning("retraining %s: cached checkpoint %s unusable (%s)", name, path, exc)
-    embedder = progress.attach(make_embedder(cfg["embedder"])) if progress is not None else None
+    embedder = progress.attach(make_embedder(cfg.embedder)) if progress is not None else None
     router = train_from_config(cfg, data_dir, embedder=embedder, progress=progress)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     router.save(tmp)

@@ -105,12 +105,12 @@ def build_training_set(
     report = TrainingReport()
     parts: list[Battles] = []
     for name, s in spec.items():
-        loaded = load_source(name, data_dir, models=s["models"],
-                             exclude_domains=s["exclude_domains"])
+        loaded = load_source(name, data_dir, models=s.models,
+                             exclude_domains=s.exclude_domains)
         mapped = loaded.map_models(table) if table else loaded
-        if s["weight"] != 1.0:
-            mapped = mapped.with_weight(s["weight"])
-        report.sources[name] = {"loaded": len(loaded), "kept": len(mapped), "weight": s["weight"]}
+        if s.weight != 1.0:
+            mapped = mapped.with_weight(s.weight)
+        report.sources[name] = {"loaded": len(loaded), "kept": len(mapped), "weight": s.weight}
         parts.append(mapped)
     battles = Battles([b for p in parts for b in p])
     if decontaminate_threshold is not None:
@@ -161,20 +161,20 @@ def build_training_data(
     tables: list[OutcomeTable] = []
     battle_parts: list[Battles] = []
     for name, s in spec.items():
-        t = load_table(name, data_dir, models=s["models"], exclude_domains=s["exclude_domains"],
+        t = load_table(name, data_dir, models=s.models, exclude_domains=s.exclude_domains,
                        strong_model=strong_model, weak_model=weak_model)
         if t is None:
-            loaded = load_source(name, data_dir, models=s["models"])
+            loaded = load_source(name, data_dir, models=s.models)
             bs = loaded.map_models(table) if table else loaded
-            if s["weight"] != 1.0:
-                bs = bs.with_weight(s["weight"])
+            if s.weight != 1.0:
+                bs = bs.with_weight(s.weight)
             battle_parts.append(bs)
-            report.sources[name] = {"loaded": len(loaded), "kept": len(bs), "weight": s["weight"]}
+            report.sources[name] = {"loaded": len(loaded), "kept": len(bs), "weight": s.weight}
         else:
             t = t.map_models(table) if table else t
-            t.weight = s["weight"]
+            t.weight = s.weight
             tables.append(t)
-            report.sources[name] = {"loaded": len(t), "kept": len(t), "weight": s["weight"]}
+            report.sources[name] = {"loaded": len(t), "kept": len(t), "weight": s.weight}
     battles = Battles([b for p in battle_parts for b in p])
     if decontaminate_threshold is not None:
         if embedder is None:
