@@ -205,3 +205,21 @@ def test_cost_of_a_replay_uses_recorded_tokens(log: ReplayLog) -> None:
     prices = PriceTable({"big": (10.0, 30.0), "small": (1.0, 2.0)})
     # small on "What is 2+2?": recorded 7 in / 3 out
     assert log.cost("small", "What is 2+2?", prices) == pytest.approx((7 * 1 + 3 * 2) / 1e6)
+
+
+LOGS = Path(__file__).resolve().parent / "logs"
+
+
+def test_logs_written_before_the_records_were_typed_still_load() -> None:
+    """``logs/`` holds a replay log (JSONL and CSV) and a recorded traffic log with feedback,
+    written by this package before ReplayRecord became a pydantic model; they read back as
+    they did then (``logs/expected.json``)."""
+    from routellm_core.evaluation.traffic import load_traffic
+
+    expected = json.loads((LOGS / "expected.json").read_text(encoding="utf-8"))
+    for name in ("replay_log.jsonl", "replay_log.csv"):
+        assert [r.to_dict() for r in ReplayLog.load(LOGS / name)] == expected[name], name
+    traffic = load_traffic(LOGS / "traffic.jsonl")
+    assert [[r.run_id, r.route, r.shadow, r.kind, r.line, r.record.to_dict()]
+            for r in traffic.records] == expected["traffic"]
+    assert [r.to_dict() for r in traffic.to_replay_log()] == expected["traffic_replay"]
