@@ -38,11 +38,12 @@ import json
 import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..costs import PriceTable, count_tokens
 from ..data.benchmarks import (
@@ -73,52 +74,56 @@ def _short(text: str, n: int = 70) -> str:
     return one_line if len(one_line) <= n else one_line[: n - 3] + "..."
 
 
-@dataclass(frozen=True)
-class ReplayRecord:
-    """One model's recorded answer to one prompt.
+class ReplayRecord(BaseModel):
+    """One model's recorded answer to one prompt (a pydantic model: typed, frozen, no extra
+    fields).
 
     Attributes:
         prompt: the user prompt (the lookup key, matched exactly).
         model: the model's name.
         answer: the recorded answer text.
         outcome: how good the answer was: correctness (1.0 / 0.0) or a judge grade; ``None``
-            when unknown.
+            when unknown (a NaN becomes ``None``).
         input_tokens: recorded prompt tokens; ``None`` to estimate with
             :func:`~routellm_core.costs.count_tokens`.
         output_tokens: recorded answer tokens; ``None`` to estimate likewise.
+
+    Raises:
+        DataError: a field of the wrong type (no conversion: ``"1"`` is not an outcome, ``True``
+            not a token count), an empty model name, a negative token count or an unknown
+            field; the message names the field.
+
+    Example:
+        >>> ReplayRecord("2+2?", "big", "4", outcome=1)
+        ReplayRecord(prompt='2+2?', model='big', answer='4', outcome=1.0, input_tokens=None, output_tokens=None)
+        >>> ReplayRecord("2+2?", "big", "4", score=1.0)
+        Traceback (most recent call last):
+        ...
+        routellm_core.errors.DataError: replay record: unknown field 'score'; valid fields: prompt, model, answer, outcome, input_tokens, output_tokens
     """
 
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
     prompt: str
-    model: str
+    model: str = Field(min_length=1)
     answer: str
     outcome: float | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
 
-    def __post_init__(self) -> None:
-        for name in ("prompt", "model", "answer"):
-            value = getattr(self, name)
-            if not isinstance(value, str):
-                raise DataError(f"replay record {name} must be a string, got {type(value).__name__}")
-        if not self.model:
-            raise DataError("replay record model must be a non-empty string")
-        if self.outcome is not None:
-            if isinstance(self.outcome, bool) or not isinstance(self.outcome, (int, float)):
-                raise DataError(
-                    f"replay record outcome must be a number or None, got {self.outcome!r}"
-                )
-            if math.isnan(self.outcome):
-                object.__setattr__(self, "outcome", None)
-            else:
-                object.__setattr__(self, "outcome", float(self.outcome))
-        for name in ("input_tokens", "output_tokens"):
-            value = getattr(self, name)
-            if value is not None and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 0
-            ):
-                raise DataError(
-                    f"replay record {name} must be a non-negative integer or None, got {value!r}"
-                )
+    def __init__(self, prompt: str, model: str, answer: str, outcome: float | None = None,
+                 input_tokens: int | None = None, output_tokens: int | None = None,
+                 **extra: Any) -> None:
+        try:
+            super().__init__(prompt=prompt, model=model, answer=answer, outcome=outcome,
+                             input_tokens=input_tokens, output_tokens=output_tokens, **extra)
+        except ValidationError as exc:
+            raise _record_error(exc) from None
+
+    @field_validator("outcome")
+    @classmethod
+    def _nan_is_unknown(cls, value: float | None) -> float | None:
+        return None if value is not None and math.isnan(value) else value
 
     @property
     def prompt_tokens(self) -> int:
@@ -131,7 +136,8 @@ class ReplayRecord:
         return self.output_tokens if self.output_tokens is not None else count_tokens(self.answer)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record as a plain dict (the six fields)."""
+        return self.model_dump()
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ReplayRecord:
@@ -147,6 +153,23 @@ class ReplayRecord:
             input_tokens=_opt_int(d.get("input_tokens"), "input_tokens"),
             output_tokens=_opt_int(d.get("output_tokens"), "output_tokens"),
         )
+
+
+def _record_error(exc: ValidationError) -> DataError:
+    """The first problem of a record, in the words of the file format."""
+    err = exc.errors()[0]
+    name = str(err["loc"][0]) if err["loc"] else "?"
+    value = err.get("input")
+    if err["type"] == "extra_forbidden":
+        return DataError(f"replay record: unknown field {name!r}; valid fields: "
+                         f"{', '.join(ReplayRecord.model_fields)}")
+    if name in ("prompt", "model", "answer"):
+        if err["type"] == "string_too_short":
+            return DataError(f"replay record {name} must be a non-empty string")
+        return DataError(f"replay record {name} must be a string, got {type(value).__name__}")
+    if name == "outcome":
+        return DataError(f"replay record outcome must be a number or None, got {value!r}")
+    return DataError(f"replay record {name} must be a non-negative integer or None, got {value!r}")
 
 
 def _opt_float(value: Any, name: str) -> float | None:

@@ -223,3 +223,19 @@ def test_logs_written_before_the_records_were_typed_still_load() -> None:
     assert [[r.run_id, r.route, r.shadow, r.kind, r.line, r.record.to_dict()]
             for r in traffic.records] == expected["traffic"]
     assert [r.to_dict() for r in traffic.to_replay_log()] == expected["traffic_replay"]
+
+
+def test_a_record_is_a_typed_model_with_no_extra_fields() -> None:
+    with pytest.raises(DataError, match="unknown field 'score'; valid fields: prompt, model, "
+                                        "answer, outcome, input_tokens, output_tokens"):
+        ReplayRecord("q", "m", "a", score=1.0)  # type: ignore[call-arg]
+    with pytest.raises(DataError, match="input_tokens must be a non-negative integer"):
+        ReplayRecord("q", "m", "a", input_tokens=True)
+    rec = ReplayRecord("q", "m", "a", outcome=1, input_tokens=3)
+    assert rec.outcome == 1.0 and isinstance(rec.outcome, float)
+    assert ReplayRecord.model_validate(rec.to_dict()) == rec
+    with pytest.raises(ValueError):  # frozen: a log's records cannot change under it
+        rec.answer = "b"  # type: ignore[misc]
+    # rows carry other columns (the recorder's decision fields): a log keeps reading them
+    log = ReplayLog.load(LOGS / "traffic.jsonl")
+    assert len(log) == 6 and log.models() == ["big", "small"]
