@@ -20,7 +20,7 @@ import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..errors import CheckpointError
-from ._classifier import LABELS, STRONG_WINS, check_model_dir, predict_in_batches, resolve_device
+from ._torch_runtime import LABELS, STRONG_WINS, check_model_dir, predict_in_batches, resolve_device
 from .base import Router
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@
   prompt, early stopping on validation loss, best weights restored, tqdm progress bar).
 
 The routers import this module when they are fitted; what they need to load and score (the
-labels, the device, batched inference) is in :mod:`routellm_core.routers._classifier`. torch is
-imported inside the functions, never at module import.
+labels, the device, batched inference) is in ``routellm_core.routers._torch_runtime``. torch
+is imported inside the functions, never at module import.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import numpy as np
 
 from ..data.battles import Battles
 from ..errors import DataError
-from ..routers._classifier import LABELS, STRONG_WINS, TIE, WEAK_WINS
+from ..routers._torch_runtime import LABELS, STRONG_WINS, TIE, WEAK_WINS
 
 __all__ = [
     "LABEL_SOURCES",
