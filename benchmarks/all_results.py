@@ -19,9 +19,9 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from routellm_core.cli_eval import run_eval
-from routellm_core.evaluation import format_table, plot_results
-from routellm_core.training import load_config
+from routellm_core.cli.eval import run_eval
+from routellm_core.evaluation.evaluate import format_table, plot_results
+from routellm_core.training.config import load_config
 
 HERE = Path(__file__).resolve().parent
 
@@ -56,7 +56,7 @@ def main() -> None:
         pairs = importlib.util.module_from_spec(spec)
         sys.modules["quality_pairs"] = pairs
         spec.loader.exec_module(pairs)
-        from routellm_core.data import resolve_data_dir
+        from routellm_core.data.files import resolve_data_dir
 
         root = resolve_data_dir(args.data_dir)
         base = load_config(HERE.parent / "configs" / "default.json")

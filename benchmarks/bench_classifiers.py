@@ -28,7 +28,7 @@ import numpy as np
 def real_prompts(n: int, seed: int = 0) -> list[str]:
     """Arena-bench and MMLU prompts, mixed (falls back to synthetic text without data)."""
     try:
-        from routellm_core.data import load_mmlu, load_mt_bench
+        from routellm_core.data.benchmarks import load_mmlu, load_mt_bench
 
         pool = list(load_mt_bench().prompts) + list(load_mmlu().prompts[:2000])
     except Exception:  # no data directory: synthetic prompts of varied length
@@ -40,7 +40,8 @@ def real_prompts(n: int, seed: int = 0) -> list[str]:
 
 
 def planted_battles(n: int):  # noqa: ANN201
-    from routellm_core.data import STRONG_MODEL, WEAK_MODEL, Battle, Battles
+    from routellm_core.data.battles import Battle, Battles
+    from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 
     prompts = real_prompts(n, seed=1)
     return Battles(

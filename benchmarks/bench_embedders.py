@@ -12,7 +12,7 @@ Speed, each candidate in a fresh subprocess, all at ONE thread:
 Quality: a router is retrained from ``--config`` (default ``configs/default.json``) on each
 embedder, on the same training set (decontaminated with MiniLM for every candidate, so only the
 embedder differs), and evaluated with the project's evaluation (``routellm eval``'s loaders and
-``routellm_core.evaluation.evaluate_routers``): APGR on MT-Bench, held-out MMLU (a seeded
+``routellm_core.evaluation.evaluate.evaluate_routers``): APGR on MT-Bench, held-out MMLU (a seeded
 ``--mmlu-sample`` rows, 0 = all) and GSM8K, beside the seed-averaged random router.
 
 The ONNX models are exported from the packaged MiniLM with torch and quantised (dynamic int8,
@@ -238,8 +238,9 @@ def speed(name: str, onnx: dict[str, Path], data_dir: str | None) -> dict[str, A
 
 def quality(name: str, onnx: dict[str, Path], config: str, benches: dict[str, Any]
             ) -> dict[str, Any]:
-    from routellm_core.evaluation import evaluate_routers
-    from routellm_core.training import load_config, train_from_config
+    from routellm_core.evaluation.evaluate import evaluate_routers
+    from routellm_core.training.config import load_config
+    from routellm_core.training.runs import train_from_config
 
     cfg = load_config(config)
     cfg["decontaminate_embedder"] = "local"  # the same training set for every candidate
@@ -259,7 +260,7 @@ def quality(name: str, onnx: dict[str, Path], config: str, benches: dict[str, An
 
 
 def batch_prompts(data_dir: str | None) -> list[str]:
-    from routellm_core.data import arena_bench_questions
+    from routellm_core.data.benchmarks import arena_bench_questions
 
     return list(arena_bench_questions(data_dir).values())[:256]
 
@@ -305,7 +306,7 @@ def main() -> int:
               f"torch/transformers imported: {r['heavy_imported'] or 'no'}", flush=True)
 
     if not args.skip_quality:
-        from routellm_core.cli_eval import load_benchmarks
+        from routellm_core.cli.eval import load_benchmarks
 
         benches = load_benchmarks(["mt-bench", "mmlu", "gsm8k", "difficulty"], args.data_dir,
                                   "heldout", args.mmlu_sample)

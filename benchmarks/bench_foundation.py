@@ -26,14 +26,14 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None, help="torch threads for the embedder")
     args = ap.parse_args()
 
-    from routellm_core.cli_eval import run_eval
+    from routellm_core.cli.eval import run_eval
 
     t = time.perf_counter()
     run_eval("random", "all", args.data_dir, "all", progress=False)
     print(f"random-router evaluation, all three benchmarks (loading included): "
           f"{time.perf_counter() - t:.2f} s (target < 10 s)")
 
-    from routellm_core.data import load_benchmark
+    from routellm_core.data.benchmarks import load_benchmark
     from routellm_core.embeddings import LocalEmbedder
 
     prompts = load_benchmark("mmlu", args.data_dir).prompts[:640]

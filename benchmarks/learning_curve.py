@@ -10,7 +10,7 @@ each fold, ``n`` labelled prompts are drawn (seeded) from the *other* folds, the
 GPT-4 / Mixtral correctness of those rows becomes strong-vs-weak battles (correct beats wrong,
 equal ties: the "both graded" rule of ``routellm battles``), and
 
-* the initial router is adapted on them (:func:`routellm_core.adapt.adapt_router`);
+* the initial router is adapted on them (:func:`routellm_core.training.adapt.adapt_router`);
 * an irt router is trained on them alone, from zero (same hyperparameters, static embedder);
 
 both are evaluated (APGR) on the held-out fold, which no labelled prompt comes from. The
@@ -60,7 +60,8 @@ class _Memo:
 def initial_router(path: Path) -> Any:
     from routellm_core.routers import load_router
     from routellm_core.routers.base import Router
-    from routellm_core.training import default_config, train_from_config
+    from routellm_core.training.config import default_config
+    from routellm_core.training.runs import train_from_config
 
     if str(path) == "default":
         return load_router("default")  # the shipped router (an irt router on the static table)
@@ -77,7 +78,7 @@ def initial_router(path: Path) -> Any:
 
 
 def benchmarks(mmlu_sample: int, seed: int) -> dict[str, Any]:
-    from routellm_core.data import load_gsm8k, load_mmlu
+    from routellm_core.data.benchmarks import load_gsm8k, load_mmlu
 
     out = {"gsm8k": load_gsm8k()}
     mmlu = load_mmlu(split="heldout")
@@ -93,8 +94,8 @@ def benchmarks(mmlu_sample: int, seed: int) -> dict[str, Any]:
 
 
 def battles_for(bench: Any, idx: np.ndarray) -> Any:
-    from routellm_core.adapt import USER_SOURCE
-    from routellm_core.data import Battle, Battles
+    from routellm_core.data.battles import Battle, Battles
+    from routellm_core.training.adapt import USER_SOURCE
 
     s, w = bench.strong_outcomes[idx], bench.weak_outcomes[idx]
     out = []
@@ -120,9 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plot", default=None, type=Path)
     args = ap.parse_args(argv)
 
-    from routellm_core.adapt import adapt_router
-    from routellm_core.evaluation import evaluate, random_baseline
+    from routellm_core.evaluation.evaluate import evaluate, random_baseline
     from routellm_core.routers.irt import IRTRouter
+    from routellm_core.training.adapt import adapt_router
 
     t_start = time.perf_counter()
     init = initial_router(args.init)

@@ -1,6 +1,6 @@
 """Train the BERT and causal-LLM classifier routers on the real training data and evaluate them.
 
-Training data: :func:`routellm_core.training.build_training_set` with its defaults
+Training data: :func:`routellm_core.training.sets.build_training_set` with its defaults
 (arena-human, arena-bench-v1, the MMLU golden training split; the ``gpt4-mixtral`` alias
 table; prompts within cosine 0.95 of an evaluation prompt dropped). Evaluation: MT-Bench,
 held-out MMLU, GSM8K with the paper's protocol (APGR, CPT(50 %), CPT(80 %)); the random
@@ -51,12 +51,13 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from routellm_core.data import Battles, load_gsm8k, load_mmlu, load_mt_bench
+    from routellm_core.data.battles import Battles
+    from routellm_core.data.benchmarks import load_gsm8k, load_mmlu, load_mt_bench
     from routellm_core.embeddings import LocalEmbedder
-    from routellm_core.evaluation import evaluate, random_baseline
+    from routellm_core.evaluation.evaluate import evaluate, random_baseline
     from routellm_core.routers import get_router_class
-    from routellm_core.routers._torch_training import pair_examples
-    from routellm_core.training import build_training_set
+    from routellm_core.training._torch_loop import pair_examples
+    from routellm_core.training.sets import build_training_set
 
     if args.threads:
         torch.set_num_threads(args.threads)

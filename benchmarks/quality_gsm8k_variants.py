@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from routellm_core.cli_eval import load_benchmarks
-from routellm_core.evaluation import evaluate
-from routellm_core.training import default_config, train_from_config
+from routellm_core.cli.eval import load_benchmarks
+from routellm_core.evaluation.evaluate import evaluate
+from routellm_core.training.config import default_config
+from routellm_core.training.runs import train_from_config
 
 
 def variants() -> list[tuple[str, dict[str, Any]]]:

@@ -7,7 +7,7 @@ training sources and aliases")::
 
 Every router is trained from a config (see ``docs/training.md``) on the training sources,
 decontaminated against the evaluation prompts, and scored on MT-Bench (turn 1), held-out MMLU
-and GSM8K with the RouteLLM protocol (``routellm_core.evaluation``). Embeddings come from the
+and GSM8K with the RouteLLM protocol (``routellm_core.evaluation.evaluate``). Embeddings come from the
 shared cache, so a second run costs only the training.
 """
 
@@ -22,11 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from routellm_core.data import load_benchmark
+from routellm_core.data.benchmarks import load_benchmark
 from routellm_core.embeddings import LocalEmbedder
-from routellm_core.evaluation import evaluate, random_baseline
+from routellm_core.evaluation.evaluate import evaluate, random_baseline
 from routellm_core.routers.base import Router
-from routellm_core.training import default_config, train_from_config
+from routellm_core.training.config import default_config
+from routellm_core.training.runs import train_from_config
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHES = ("mt-bench", "mmlu", "gsm8k")

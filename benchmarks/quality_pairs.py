@@ -26,15 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL, BenchmarkSet, resolve_data_dir
-from routellm_core.evaluation import evaluate
-from routellm_core.training import (
-    ALIAS_PRESETS,
-    MMLU_PRO_MODELS,
-    load_config,
-    load_table,
-    train_from_config,
-)
+from routellm_core.data.benchmarks import BenchmarkSet
+from routellm_core.data.files import resolve_data_dir
+from routellm_core.data.sources import load_table
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
+from routellm_core.evaluation.evaluate import evaluate
+from routellm_core.training.config import ALIAS_PRESETS, MMLU_PRO_MODELS, load_config
+from routellm_core.training.runs import train_from_config
 
 PRO_PAIRS = [
     (STRONG_MODEL, WEAK_MODEL),  # GPT-4o vs Mixtral-8x7B-Instruct, aliased onto the RouteLLM pair

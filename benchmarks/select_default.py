@@ -25,11 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL, BenchmarkSet, load_difficulty
+from routellm_core.data.benchmarks import BenchmarkSet, load_difficulty
+from routellm_core.data.sources import load_table
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import UnknownNameError
-from routellm_core.evaluation import evaluate
-from routellm_core.metrics import auc
-from routellm_core.training import ALIAS_PRESETS, default_config, load_table, train_from_config
+from routellm_core.evaluation.evaluate import evaluate
+from routellm_core.evaluation.metrics import auc
+from routellm_core.training.config import ALIAS_PRESETS, default_config
+from routellm_core.training.runs import train_from_config
 
 
 def _variant(**changes: Any) -> dict[str, Any]:
@@ -139,7 +142,7 @@ def noise(seeds: int = 50) -> None:
 
 def length_only() -> None:
     """Prompt length alone as the score: how much the surface shortcut gets on each set."""
-    from routellm_core.data import load_gsm8k
+    from routellm_core.data.benchmarks import load_gsm8k
 
     aliases = ALIAS_PRESETS["gpt4-mixtral"]
     for name, metric in (("mmlu-pro", "accuracy"), ("mmlu-train", "accuracy"),

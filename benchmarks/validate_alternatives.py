@@ -22,11 +22,14 @@ from pathlib import Path
 
 import numpy as np
 
-from routellm_core.data import STRONG_MODEL as S
-from routellm_core.data import WEAK_MODEL as W
-from routellm_core.data import load_difficulty, read_jsonl, resolve_data_dir
-from routellm_core.metrics import auc
-from routellm_core.training import ALIAS_PRESETS, load_config, load_table, train_from_config
+from routellm_core.data.benchmarks import load_difficulty
+from routellm_core.data.files import read_jsonl, resolve_data_dir
+from routellm_core.data.sources import load_table
+from routellm_core.defaults import STRONG_MODEL as S
+from routellm_core.defaults import WEAK_MODEL as W
+from routellm_core.evaluation.metrics import auc
+from routellm_core.training.config import ALIAS_PRESETS, load_config
+from routellm_core.training.runs import train_from_config
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("select_default", HERE / "select_default.py")

@@ -35,23 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from routellm_core.data import (
-    STRONG_MODEL,
-    WEAK_MODEL,
-    BenchmarkSet,
-    load_difficulty,
-    read_jsonl,
-    resolve_data_dir,
-)
-from routellm_core.evaluation import evaluate
-from routellm_core.metrics import auc
-from routellm_core.training import (
-    ALIAS_PRESETS,
-    default_config,
-    load_table,
-    mmlu_pro_prompt,
-    train_from_config,
-)
+from routellm_core.data.benchmarks import BenchmarkSet, load_difficulty
+from routellm_core.data.files import read_jsonl, resolve_data_dir
+from routellm_core.data.sources import load_table, mmlu_pro_prompt
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
+from routellm_core.evaluation.evaluate import evaluate
+from routellm_core.evaluation.metrics import auc
+from routellm_core.training.config import ALIAS_PRESETS, default_config
+from routellm_core.training.runs import train_from_config
 
 CATEGORIES = ("math", "physics", "chemistry", "business", "biology")
 

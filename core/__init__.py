@@ -1,6 +1,8 @@
 """routellm_core: the scoring engine behind the LangChain and LlamaIndex RouteLLM wrappers.
 
-Importing this package is cheap: torch, transformers and the embedding model load on first use.
+Importing this package is cheap: torch, transformers and the embedding model load on first use,
+and the names that belong to the offline kits (data sets, replay logs) load when first asked
+for.
 
 Example:
     >>> from routellm_core import RoutingEngine
@@ -15,32 +17,44 @@ from typing import TYPE_CHECKING, Any
 
 from .calibration import calibrate, calibration_table
 from .costs import DEFAULT_PRICES, Price, PriceTable, count_tokens
-from .data import (
-    BENCHMARKS,
-    STRONG_MODEL,
-    WEAK_MODEL,
-    Battle,
-    Battles,
-    BenchmarkSet,
-    load_benchmark,
-    resolve_data_dir,
-)
+from .defaults import STRONG_MODEL, WEAK_MODEL
 from .engine import RouteDecision, RoutingEngine, RoutingStats, StatsSnapshot, Turn, routing_text
 from .errors import CheckpointError, DataError, RouteLLMError, UnknownNameError
 from .routers import ROUTERS, get_router_class, load_router
 from .routers.base import EmbeddingRouter, Router
 
 if TYPE_CHECKING:
-    from .replay import ReplayLog, ReplayRecord
+    from .data.battles import Battle, Battles
+    from .data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
+    from .data.files import resolve_data_dir
+    from .evaluation.replay import ReplayLog, ReplayRecord
+
+#: names of the offline kits, re-exported here but imported only when first asked for, so that
+#: ``import routellm_core`` (and routing a prompt) never loads a kit
+_LAZY = {
+    "BENCHMARKS": "data.benchmarks",
+    "Battle": "data.battles",
+    "Battles": "data.battles",
+    "BenchmarkSet": "data.benchmarks",
+    "load_benchmark": "data.benchmarks",
+    "resolve_data_dir": "data.files",
+    "ReplayLog": "evaluation.replay",
+    "ReplayRecord": "evaluation.replay",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # the replay log is an evaluation kit: loaded when asked for, never on the request path
-    if name in ("ReplayLog", "ReplayRecord"):
-        from . import replay
+    if name in _LAZY:
+        import importlib
 
-        return getattr(replay, name)
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __version__ = "0.1.0"
 

@@ -7,7 +7,7 @@ and shows tqdm bars on standard error, so standard output stays clean for ``--js
 * :meth:`Progress.attach` gives an embedder a bar over prompts: a large batch is embedded in
   chunks; the vectors are the same.
 * :func:`run_in_chunks` scores or embeds a list in chunks and reports each chunk (used by
-  :func:`~routellm_core.evaluation.evaluate`).
+  :func:`~routellm_core.evaluation.evaluate.evaluate`).
 * :meth:`Progress.fit` trains a router, with a bar over optimizer steps for routers whose
   training loop is plain torch without a bar of its own (``mf``).
 
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:
-    from .data import Battles, TrainingData
+    from .data.battles import Battles, TrainingData
     from .embeddings import Embedder
     from .routers.base import Router
 

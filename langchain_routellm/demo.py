@@ -32,10 +32,10 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.prompts import ChatPromptTemplate
 
 from routellm_core.costs import DEFAULT_PRICES, PriceTable
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import RouteLLMError
-from routellm_core.replay import ReplayLog, gsm8k_log
-from routellm_core.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
+from routellm_core.evaluation.replay import ReplayLog, gsm8k_log
+from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
 from routellm_core.routers.base import Router
 
 from .chat_models import RouteLLMChat
@@ -167,7 +167,7 @@ def run(
     """Run part 2 of the demo and print its table; return a JSON-able summary.
 
     Args:
-        data_dir: the data directory (see :func:`routellm_core.data.resolve_data_dir`).
+        data_dir: the data directory (see :func:`routellm_core.data.files.resolve_data_dir`).
         prices: USD per million input/output tokens for both models (default
             ``routellm_core.costs.DEFAULT_PRICES``).
         progress: show a progress bar on stderr.

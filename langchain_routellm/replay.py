@@ -1,12 +1,12 @@
 """``ReplayChatModel``: a LangChain chat model that answers from recorded answers.
 
-It returns its model's recorded answer (from a :class:`~routellm_core.replay.ReplayLog`) to the
+It returns its model's recorded answer (from a :class:`~routellm_core.evaluation.replay.ReplayLog`) to the
 last human message, with token usage and the model's name, so a real chain, agent or
 ``RouteLLMChat`` can be run over recorded traffic offline and priced. A prompt the log does
 not hold raises :class:`~routellm_core.errors.DataError`: the model never makes an answer up.
 
 Example:
-    >>> from routellm_core.replay import ReplayLog, ReplayRecord
+    >>> from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
     >>> log = ReplayLog([ReplayRecord("What is 2+2?", "gpt-4o", "4", outcome=1.0)])
     >>> llm = ReplayChatModel(log=log, model="gpt-4o")
     >>> msg = llm.invoke("What is 2+2?")
@@ -30,7 +30,7 @@ from pydantic import ConfigDict, Field
 
 from routellm_core.costs import count_tokens
 from routellm_core.errors import DataError
-from routellm_core.replay import ReplayLog, ReplayRecord
+from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
 
 __all__ = ["ReplayChatModel"]
 
@@ -73,7 +73,7 @@ class ReplayChatModel(BaseChatModel):
         log = kwargs.get("log")
         if not isinstance(log, ReplayLog):
             raise DataError(
-                f"log must be a routellm_core.replay.ReplayLog, got {type(log).__name__}; "
+                f"log must be a routellm_core.evaluation.replay.ReplayLog, got {type(log).__name__}; "
                 "build one with ReplayLog.load(path) or ReplayLog(records)"
             )
         super().__init__(**kwargs)

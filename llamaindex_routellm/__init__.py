@@ -8,10 +8,16 @@ Example:
     True
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .embeddings import LlamaIndexEmbedder
 from .events import RouteDecisionEvent
 from .llms import FORCE_KWARG, ROUTE_KWARG, TAG_KEY, THREAD_KWARG, RouteLLM
-from .replay import ReplayLLM
+
+if TYPE_CHECKING:
+    from .replay import ReplayLLM
 
 __all__ = [
     "RouteLLM",
@@ -23,3 +29,18 @@ __all__ = [
     "THREAD_KWARG",
     "TAG_KEY",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the replay model answers from a replay log (routellm_core's evaluation kit), which
+    # a routed call never needs; LangChain's package loads its ReplayChatModel the same way.
+    if name == "ReplayLLM":
+        from .replay import ReplayLLM
+
+        globals()[name] = ReplayLLM
+        return ReplayLLM
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -29,11 +29,11 @@ from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.memory import ChatMemoryBuffer
 
 from routellm_core.costs import DEFAULT_PRICES, PriceTable
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.engine import RouteDecision
 from routellm_core.errors import RouteLLMError
-from routellm_core.replay import ReplayLog, arena_bench_log
-from routellm_core.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
+from routellm_core.evaluation.replay import ReplayLog, arena_bench_log
+from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
 from routellm_core.routers.base import Router
 
 from .llms import RouteLLM
@@ -143,7 +143,7 @@ def run(
     """Run part 3 of the demo and print its table; return a JSON-able summary.
 
     Args:
-        data_dir: the data directory (see :func:`routellm_core.data.resolve_data_dir`).
+        data_dir: the data directory (see :func:`routellm_core.data.files.resolve_data_dir`).
         prices: USD per million input/output tokens for both models (default
             ``routellm_core.costs.DEFAULT_PRICES``).
         progress: show a progress bar on stderr.

@@ -16,9 +16,9 @@ import sys
 
 import numpy as np
 
-from routellm_core.data import load_difficulty
+from routellm_core.data.benchmarks import load_difficulty
+from routellm_core.data.sources import anchors_path
 from routellm_core.embeddings import LocalEmbedder
-from routellm_core.training import anchors_path
 
 
 def main() -> int:

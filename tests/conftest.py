@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from routellm_core.data import resolve_data_dir
+from routellm_core.data.files import resolve_data_dir
 from routellm_core.errors import DataError
 
 # tests/ladder_fakes.py, importable by name from every test folder (importlib import mode)

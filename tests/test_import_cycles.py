@@ -1,4 +1,11 @@
-"""No module of the three packages imports one that imports it back, at any depth.
+"""The import graph of the three packages: no cycles, and the layers import one way.
+
+No module imports one that imports it back, at any depth. The layers (``docs/architecture.md``)
+import downwards only: the command line (``routellm_core.cli``) may use everything, evaluation
+may use training, training may use data, every kit may use the runtime (the rest of
+``routellm_core``); the runtime imports a kit only inside a router's ``fit`` (training data,
+the fine-tuning loop), never at import and never to route; the wrappers import no kit except
+in their replay models and demo parts, and nothing imports the command line.
 
 Every ``import`` statement counts, top-level or inside a function (a lazy import is still a
 dependency); imports under ``if TYPE_CHECKING:`` do not run and are left out.
@@ -24,25 +31,29 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
-    """Every node except those under ``if TYPE_CHECKING:``."""
-    out: list[ast.AST] = []
-    stack = [tree]
+def _runtime_nodes(tree: ast.AST) -> list[tuple[ast.AST, str | None]]:
+    """Every node except those under ``if TYPE_CHECKING:``, with the name of the innermost
+    function it is in (``None`` at module or class level)."""
+    out: list[tuple[ast.AST, str | None]] = []
+    stack: list[tuple[ast.AST, str | None]] = [(tree, None)]
     while stack:
-        node = stack.pop()
+        node, func = stack.pop()
         if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            stack.extend(node.orelse)
+            stack.extend((n, func) for n in node.orelse)
             continue
-        out.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        out.append((node, func))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            func = node.name
+        stack.extend((n, func) for n in ast.iter_child_nodes(node))
     return out
 
 
-def _imports(name: str, path: Path, known: set[str]) -> set[str]:
+def _import_sites(name: str, path: Path, known: set[str]) -> list[tuple[str, str | None]]:
+    """``(imported module, enclosing function or None)`` for every import of a known module."""
     is_pkg = path.name == "__init__.py"
     base = name if is_pkg else name.rsplit(".", 1)[0]
-    deps: set[str] = set()
-    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
+    sites: list[tuple[str, str | None]] = []
+    for node, func in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 target = base
@@ -52,12 +63,15 @@ def _imports(name: str, path: Path, known: set[str]) -> set[str]:
             else:
                 mod = node.module or ""
             for cand in (mod, *(f"{mod}.{a.name}" for a in node.names)):
-                if cand in known:
-                    deps.add(cand)
+                if cand in known and cand != name:
+                    sites.append((cand, func))
         elif isinstance(node, ast.Import):
-            deps.update(a.name for a in node.names if a.name in known)
-    deps.discard(name)
-    return deps
+            sites.extend((a.name, func) for a in node.names if a.name in known and a.name != name)
+    return sites
+
+
+def _imports(name: str, path: Path, known: set[str]) -> set[str]:
+    return {mod for mod, _ in _import_sites(name, path, known)}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
@@ -95,3 +109,74 @@ def test_the_import_graph_has_no_cycles() -> None:
 def test_the_cycle_check_can_fail() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}})
     assert not _cycles({"a": {"b"}, "b": {"c"}, "c": set()})
+
+
+#: the kits and the command line, lowest first; a module may import its own layer and the
+#: layers before it (the runtime is below them all)
+KITS = ("routellm_core.data", "routellm_core.training", "routellm_core.evaluation",
+        "routellm_core.cli")
+#: wrapper modules that may use the kits: the replay models and the framework demo parts
+WRAPPER_OFFLINE = ("replay", "demo")
+#: where the runtime may import a kit: fitting a router
+FIT = ("fit", "_fit")
+
+
+def _layer(module: str) -> int:
+    """-1 for the wrappers, 0 for the runtime, 1.. for the kits in :data:`KITS` order."""
+    if not module.startswith("routellm_core"):
+        return -1
+    for i, kit in enumerate(KITS, start=1):
+        if module == kit or module.startswith(kit + "."):
+            return i
+    return 0
+
+
+def _layer_violations(modules: dict[str, Path]) -> list[str]:
+    known = set(modules)
+    bad = []
+    for name, path in modules.items():
+        here = _layer(name)
+        for mod, func in _import_sites(name, path, known):
+            there = _layer(mod)
+            if there == len(KITS) and here != len(KITS):
+                bad.append(f"{name} imports the command line ({mod})")
+            elif here == -1 and there > 0 and name.rsplit(".", 1)[1] not in WRAPPER_OFFLINE:
+                bad.append(f"{name} (a wrapper's request path) imports {mod}")
+            elif here == 0 and there > 0 and func not in FIT:
+                where = f"in {func}()" if func else "at import"
+                bad.append(f"{name} (runtime) imports {mod} {where}")
+            elif here > 0 and there > here:
+                bad.append(f"{name} imports {mod}, a layer above it")
+    return sorted(set(bad))
+
+
+def test_the_layers_import_downwards_only() -> None:
+    mods = _modules()
+    assert _layer("routellm_core.engine") == 0 and _layer("routellm_core.cli.main") == len(KITS)
+    assert not _layer_violations(mods), _layer_violations(mods)
+
+
+def test_the_layer_check_can_fail(tmp_path: Path) -> None:
+    files = {
+        "routellm_core.routers.x": "from ..data.battles import Battles\n",
+        "routellm_core.routers.y": "def fit(self):\n    from ..data.battles import Battles\n",
+        "routellm_core.routers.z": "def _predict(self):\n    from ..training.runs import f\n",
+        "routellm_core.data.battles": "from ..training.runs import f\n",
+        "routellm_core.training.runs": "from ..cli.main import main\n",
+        "routellm_core.cli.main": "from ..training.runs import f\n",
+        "langchain_routellm.chat_models": "from routellm_core.data.battles import Battles\n",
+        "langchain_routellm.replay": "from routellm_core.data.battles import Battles\n",
+    }
+    mods = {}
+    for name, text in files.items():
+        path = tmp_path / (name + ".py")
+        path.write_text(text, encoding="utf-8")
+        mods[name] = path
+    found = _layer_violations(mods)
+    assert found == [
+        "langchain_routellm.chat_models (a wrapper's request path) imports routellm_core.data.battles",
+        "routellm_core.data.battles imports routellm_core.training.runs, a layer above it",
+        "routellm_core.routers.x (runtime) imports routellm_core.data.battles at import",
+        "routellm_core.routers.z (runtime) imports routellm_core.training.runs in _predict()",
+        "routellm_core.training.runs imports the command line (routellm_core.cli.main)",
+    ], found

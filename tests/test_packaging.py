@@ -4,6 +4,7 @@ routes with a static-embedder router where neither torch nor transformers is ins
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -25,11 +26,23 @@ def _heavy(name: str) -> bool:
     return stem in HEAVY or stem.startswith("nvidia")
 
 
+#: what building the wheel reads: the project file, the readme and the three package folders
+SOURCES = ("pyproject.toml", "README.md", "core", "langchain_routellm", "llamaindex_routellm")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dist = tmp_path_factory.mktemp("dist")
+    """The wheel, built from a clean copy of the sources: setuptools reuses the checkout's
+    build/ folder, where modules that have since moved would still lie and be shipped."""
+    dist, src = tmp_path_factory.mktemp("dist"), tmp_path_factory.mktemp("src")
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, src / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(ROOT / name, src / name)
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
-                    str(dist), str(ROOT)], check=True, capture_output=True, cwd=dist)
+                    str(dist), str(src)], check=True, capture_output=True, cwd=dist)
     wheels = list(dist.glob("*.whl"))
     assert len(wheels) == 1
     return wheels[0]
@@ -65,6 +78,13 @@ def scratch(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path
 def test_wheel_builds_and_imports(wheel: Path, scratch: tuple[Path, str, Path]) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.startswith("routellm_core/") for n in names)
+    # every module of the three packages ships, and nothing else
+    sources = {f"{pkg}/{p.relative_to(ROOT / folder).as_posix()}"
+               for pkg, folder in (("routellm_core", "core"),
+                                   ("langchain_routellm", "langchain_routellm"),
+                                   ("llamaindex_routellm", "llamaindex_routellm"))
+               for p in (ROOT / folder).rglob("*.py")}
+    assert {n for n in names if n.endswith(".py")} == sources
     assert not any(n.startswith("core/") for n in names)
     assert "routellm_core/default_router/config.json" in names or not (
         ROOT / "core/default_router/config.json").exists()
@@ -101,7 +121,7 @@ assert importlib.util.find_spec("torch") is None, "torch is installed in the scr
 assert importlib.util.find_spec("transformers") is None, "transformers is installed"
 t0 = time.perf_counter()
 from routellm_core import RoutingEngine
-from routellm_core.data import Battle, Battles
+from routellm_core.data.battles import Battle, Battles
 from routellm_core.routers.knn import KNNRouter
 from routellm_core.static_embedding import StaticEmbedder
 battles = Battles(

@@ -19,14 +19,17 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles, TrainingData
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
 from ..errors import CheckpointError, DataError, RouteLLMError
 from .registry import get_router_class
+
+if TYPE_CHECKING:  # the data kit loads when a router is fitted, never to route
+    from ..data.battles import Battles, TrainingData
 
 __all__ = [
     "FORMAT_VERSION",
@@ -78,7 +81,7 @@ class Router:
     name: ClassVar[str] = "base"
     #: whether ``fit`` needs battles (RandomRouter does not)
     needs_fit: ClassVar[bool] = True
-    #: whether ``_fit`` takes :class:`~routellm_core.data.TrainingData` with dense outcome
+    #: whether ``_fit`` takes :class:`~routellm_core.data.battles.TrainingData` with dense outcome
     #: tables (else it gets battles)
     uses_tables: ClassVar[bool] = False
     #: constructor arguments that say how to run, not what was learned (``device``,
@@ -116,12 +119,14 @@ class Router:
 
     # ---- learning -----------------------------------------------------------------------------
     def fit(self: R, battles: Battles | TrainingData) -> R:
-        """Learn from battles (or :class:`~routellm_core.data.TrainingData`) and return ``self``.
+        """Learn from battles (or :class:`~routellm_core.data.battles.TrainingData`) and return ``self``.
 
         Routers that read dense outcome tables (``uses_tables``) get the training data as is;
         the others get it as battles (tables expanded into all-pairs battles).
         """
         if self.needs_fit:
+            from ..data.battles import Battles, TrainingData
+
             if isinstance(battles, TrainingData):
                 data: Battles | TrainingData = battles if self.uses_tables else battles.to_battles()
             elif isinstance(battles, Battles):

@@ -18,23 +18,18 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..errors import CheckpointError, DataError
-from ._torch_training import (
-    LABELS,
-    STRONG_WINS,
-    TrainResult,
-    check_model_dir,
-    pair_examples,
-    predict_in_batches,
-    resolve_device,
-    train_classifier,
-)
+from ._torch_runtime import LABELS, STRONG_WINS, check_model_dir, predict_in_batches, resolve_device
 from .base import Router
+
+if TYPE_CHECKING:
+    from ..data.battles import Battles
+    from ..training._torch_loop import TrainResult
 
 __all__ = ["CausalLLMRouter", "LABEL_TOKENS", "DEFAULT_INSTRUCTION", "MODEL_SUBDIR"]
 
@@ -232,6 +227,8 @@ class CausalLLMRouter(Router):
     # ---- learning -----------------------------------------------------------------------------
     def _fit(self, battles: Battles) -> None:
         import torch
+
+        from ..training._torch_loop import pair_examples, train_classifier  # fine-tuning only
 
         if self.model_dir is None:
             raise DataError(

@@ -39,7 +39,7 @@ Training uses torch (imported lazily), single-threaded with a fixed seed, so a c
 the same tensors on every run.
 
 Example:
-    >>> from routellm_core.data import OutcomeTable, TrainingData
+    >>> from routellm_core.data.battles import OutcomeTable, TrainingData
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> table = OutcomeTable(["add 2 and 2", "prove the theorem"],
     ...                      {"big": [1.0, 1.0], "small": [1.0, 0.0]}, source="toy")
@@ -54,15 +54,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles, TrainingData
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
 from ..errors import DataError, unknown_name
 from ..text_features import FEATURE_NAMES, text_features
 from .base import EmbeddingRouter, check_prompts
+
+if TYPE_CHECKING:
+    from ..data.battles import Battles, TrainingData
 
 __all__ = ["IRTRouter", "Observations", "observations"]
 
@@ -213,6 +216,8 @@ class IRTRouter(EmbeddingRouter):
                                 f"number, got {v}")
 
     def _fit(self, data: TrainingData | Battles) -> None:  # type: ignore[override]
+        from ..data.battles import Battles, TrainingData
+
         self._check_params()
         if isinstance(data, Battles):
             data = TrainingData(battles=data)

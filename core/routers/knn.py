@@ -15,7 +15,7 @@ Labels (``label_mode``):
   strong-vs-weak battles: more labelled prompts, noisier labels.
 
 Example:
-    >>> from routellm_core.data import Battle, Battles
+    >>> from routellm_core.data.battles import Battle, Battles
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
@@ -29,16 +29,19 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder, l2_normalize
 from ..errors import DataError, unknown_name
 from ..ranking import bradley_terry_ratings
 from .base import EmbeddingRouter
 from .sw_ranking import check_pair_in_battles
+
+if TYPE_CHECKING:
+    from ..data.battles import Battles
 
 __all__ = ["KNNRouter"]
 

@@ -14,7 +14,7 @@ At inference the bilinear form for the configured pair collapses to one vector `
 ``c = (w * (v_s - v_w)) . b``, so routing a prompt is one numpy dot product after embedding.
 
 Example:
-    >>> from routellm_core.data import Battle, Battles
+    >>> from routellm_core.data.battles import Battle, Battles
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
@@ -27,14 +27,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
 from ..errors import DataError, unknown_name
 from .base import EmbeddingRouter, check_prompts
+
+if TYPE_CHECKING:
+    from ..data.battles import Battles
 
 __all__ = ["MatrixFactorizationRouter"]
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from .base import Router
+
+if TYPE_CHECKING:
+    from ..data.battles import Battles
 
 __all__ = ["RandomRouter"]
 

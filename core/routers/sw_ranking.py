@@ -15,7 +15,7 @@ instead of every battle: the result is identical (a test checks it against the n
 per-battle fit).
 
 Example:
-    >>> from routellm_core.data import Battle, Battles
+    >>> from routellm_core.data.battles import Battle, Battles
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
@@ -27,15 +27,18 @@ Example:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL, Battles
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder, l2_normalize
 from ..errors import DataError
 from ..ranking import aggregate_cells, assign_tiers, bradley_terry_ratings, fit_bt_cells
 from .base import EmbeddingRouter
+
+if TYPE_CHECKING:
+    from ..data.battles import Battles
 
 __all__ = ["SWRankingRouter", "check_pair_in_battles"]
 

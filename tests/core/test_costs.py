@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from routellm_core.costs import DEFAULT_PRICES, Price, PriceTable, count_tokens
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
-from routellm_core.replay import ReplayLog, ReplayRecord
+from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
 
 
 # ---- token counting -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
 
-from routellm_core.data import OutcomeTable, TrainingData
+from routellm_core.data.battles import OutcomeTable, TrainingData
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import ConfigError, DataError, UnknownNameError
 from routellm_core.ladder import (
@@ -147,7 +147,7 @@ def test_irt_and_mf_estimators_give_one_column_per_model():
     irt = _tiny_irt()
     est = quality_estimator(irt)(["prove it", "hi"], ["small", "big", "mid"])
     assert est.shape == (2, 3) and ((est > 0) & (est < 1)).all()
-    from routellm_core.data import Battle, Battles
+    from routellm_core.data.battles import Battle, Battles
     from routellm_core.routers.mf import MatrixFactorizationRouter
 
     bs = Battles([Battle("math sum", "big", "small", "model_a"),
@@ -214,7 +214,7 @@ def test_engine_target_cost_needs_calibration_prompts_and_router_errors_go_to_th
 
 
 def test_ladder_eval_hull_area_and_cost_to_reach():
-    from routellm_core.ladder_eval import _cost_to_reach, curve_area, hull
+    from routellm_core.evaluation.ladder_eval import _cost_to_reach, curve_area, hull
 
     cost = np.array([1.0, 2.0, 10.0, 3.0])
     quality = np.array([0.2, 0.5, 0.9, 0.4])  # (3, 0.4) is under the hull

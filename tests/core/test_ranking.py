@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from routellm_core.data import Battle, Battles
+from routellm_core.data.battles import Battle, Battles
 from routellm_core.errors import DataError
 from routellm_core.ranking import (
     aggregate_cells,

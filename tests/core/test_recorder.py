@@ -11,8 +11,9 @@ import pytest
 
 from routellm_core.engine import RoutingEngine, Turn
 from routellm_core.errors import ConfigError, DataError
-from routellm_core.recorder import TrafficRecorder, feedback_path, load_traffic
-from routellm_core.replay import ReplayLog
+from routellm_core.evaluation.replay import ReplayLog
+from routellm_core.evaluation.traffic import load_traffic
+from routellm_core.recorder import TrafficRecorder, feedback_path
 
 
 def engine(rec: TrafficRecorder, threshold: float = 1.0, **kw) -> RoutingEngine:

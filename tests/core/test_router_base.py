@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from routellm_core.data import Battle, Battles
+from routellm_core.data.battles import Battle, Battles
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import CheckpointError, DataError, RouteLLMError, UnknownNameError
 from routellm_core.routers import get_router_class, load_router, register_router

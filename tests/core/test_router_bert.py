@@ -12,12 +12,12 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
 
-from routellm_core.data import Battle, Battles  # noqa: E402
+from routellm_core.data.battles import Battle, Battles  # noqa: E402
 from routellm_core.errors import CheckpointError, DataError  # noqa: E402
 from routellm_core.routers import load_router  # noqa: E402
-from routellm_core.routers._torch_training import pair_examples  # noqa: E402
 from routellm_core.routers.base import Router  # noqa: E402
 from routellm_core.routers.bert import BertRouter  # noqa: E402
+from routellm_core.training._torch_loop import pair_examples  # noqa: E402
 
 pytestmark = pytest.mark.disable_socket
 

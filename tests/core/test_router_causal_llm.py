@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 tokenizers = pytest.importorskip("tokenizers")
 
-from routellm_core.data import Battle, Battles  # noqa: E402
+from routellm_core.data.battles import Battle, Battles  # noqa: E402
 from routellm_core.errors import CheckpointError, DataError  # noqa: E402
 from routellm_core.routers.base import Router  # noqa: E402
 from routellm_core.routers.causal_llm import LABEL_TOKENS, CausalLLMRouter  # noqa: E402

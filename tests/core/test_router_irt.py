@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from routellm_core.data import Battle, Battles, OutcomeTable, TrainingData
+from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import CheckpointError, DataError, UnknownNameError
 from routellm_core.routers import load_router

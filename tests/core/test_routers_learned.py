@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from routellm_core.calibration import calibrate, calibration_table
-from routellm_core.data import Battle, Battles
+from routellm_core.data.battles import Battle, Battles
 from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import CheckpointError, DataError, UnknownNameError
 from routellm_core.ranking import fit_bt_cells

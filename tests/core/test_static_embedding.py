@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from routellm_core.data import Battle, Battles
+from routellm_core.data.battles import Battle, Battles
 from routellm_core.errors import RouteLLMError, UnknownNameError
 from routellm_core.routers.base import Router
 from routellm_core.routers.knn import KNNRouter
@@ -25,7 +25,7 @@ from routellm_core.static_embedding import (
     keep_head_and_tail,
     static_model_dir,
 )
-from routellm_core.training import make_embedder
+from routellm_core.training.config import make_embedder
 
 WORDS = ("the quick brown fox jumps over lazy dog integral derivative matrix eigenvalue "
          "photosynthesis Mitochondria résumé naïve café Zürich façade coöperate São Paulo "
@@ -208,7 +208,8 @@ def test_nfd_accents_are_stripped(static: StaticEmbedder) -> None:
 def test_decontamination_embedder_choice() -> None:
     from routellm_core.embeddings import HashingEmbedder, LocalEmbedder
     from routellm_core.errors import DataError
-    from routellm_core.training import decontamination_embedder, default_config, validate_config
+    from routellm_core.training.config import default_config, validate_config
+    from routellm_core.training.decontamination import decontamination_embedder
 
     hashing = HashingEmbedder(16)
     assert decontamination_embedder(None, hashing) is hashing

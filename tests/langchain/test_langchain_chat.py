@@ -517,7 +517,7 @@ def test_router_checkpoint_directory_with_langchain_embeddings(tmp_path: Path, s
     from langchain_core.embeddings import DeterministicFakeEmbedding
 
     from langchain_routellm import LangChainEmbedder
-    from routellm_core.data import Battle, Battles
+    from routellm_core.data.battles import Battle, Battles
     from routellm_core.routers.knn import KNNRouter
 
     emb = LangChainEmbedder(DeterministicFakeEmbedding(size=32))

@@ -1,0 +1,129 @@
+"""``routellm battles --from-log`` and the adaptation options of ``routellm train``.
+
+Example:
+    routellm battles --from-log traffic.jsonl --out my_battles.jsonl
+    routellm train --init default --battles my_battles.jsonl --out my_router
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError
+
+__all__ = ["register", "add_adapt_arguments", "run_adapt"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "battles",
+        help="turn a labelled traffic log into battles for `routellm train --init`",
+        description="Read a recorded traffic log (TrafficRecorder, with its feedback file) or "
+        "a replay log with both models' graded answers, and write battles (the rule is in "
+        "docs/adapt.md). Prompts close to an evaluation prompt are dropped, as in training.",
+    )
+    p.add_argument("--from-log", required=True, metavar="LOG", help="the traffic log (.jsonl)")
+    p.add_argument("--out", required=True, metavar="JSONL", help="battles file to write")
+    p.add_argument("--strong", default=None, metavar="NAME",
+                   help="the strong model's name in a log without 'route' fields")
+    p.add_argument("--weak", default=None, metavar="NAME",
+                   help="the weak model's name in a log without 'route' fields")
+    p.add_argument("--as-strong", default=None, metavar="NAME",
+                   help="model name for the strong side in the battles (default: the name the "
+                   "log records; use the router's strong model, e.g. gpt-4-1106-preview, to "
+                   "adapt the shipped router)")
+    p.add_argument("--as-weak", default=None, metavar="NAME",
+                   help="model name for the weak side in the battles (see --as-strong)")
+    p.add_argument("--decontaminate-against", default="benchmarks", metavar="WHAT",
+                   help="'benchmarks' (MT-Bench, GSM8K, held-out MMLU: the training rule), "
+                   "'none', or a prompt file (.jsonl/.txt) you will evaluate on")
+    p.add_argument("--threshold", type=float, default=0.95,
+                   help="cosine similarity at which a prompt counts as the same (0.95)")
+    p.add_argument("--embedder", default="local",
+                   help="embedder for decontamination: local (MiniLM), static, hashing-<dim>")
+    p.add_argument("--data-dir", default=None, help="data directory (for 'benchmarks')")
+    p.set_defaults(func=_battles)
+
+
+def _battles(args: argparse.Namespace) -> int:
+    from ..data.benchmarks import evaluation_prompts
+    from ..evaluation.traffic import load_traffic
+    from ..training.adapt import battles_from_traffic
+    from ..training.config import make_embedder
+    from ..training.decontamination import decontaminate
+
+    log = load_traffic(args.from_log)
+    battles, counts = battles_from_traffic(log, strong=args.strong, weak=args.weak,
+                                           as_strong=args.as_strong, as_weak=args.as_weak)
+    against = args.decontaminate_against
+    dropped = 0
+    if against != "none" and len(battles):
+        if against == "benchmarks":
+            ev = [p for ps in evaluation_prompts(args.data_dir).values() for p in ps]
+        else:
+            from ..data.files import read_prompt_file
+
+            ev = read_prompt_file(against)
+        before = len(battles.prompts())
+        battles, _ = decontaminate(battles, ev, make_embedder(args.embedder),
+                                   threshold=args.threshold)
+        dropped = before - len(battles.prompts())
+    battles.to_jsonl(args.out)
+    c = battles.counts()["outcome"]
+    print(f"{len(log.records)} records, {len(log.labelled())} labelled -> {len(battles)} battles "
+          f"(strong wins {c.get('model_a', 0)}, ties {c.get('tie', 0)}, weak wins "
+          f"{c.get('model_b', 0)}); {dropped} prompts dropped by decontamination "
+          f"({against}); written to {args.out}")
+    print("runs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return 0
+
+
+def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``routellm train`` options for adapting a trained router."""
+    g = p.add_argument_group("adapting a trained router (docs/adapt.md)")
+    g.add_argument("--init", default=None, metavar="ROUTER",
+                   help="start from this router ('default' or a checkpoint directory) instead "
+                   "of training from zero; needs --battles")
+    g.add_argument("--battles", default=None, metavar="JSONL",
+                   help="your battles (routellm battles --from-log)")
+    g.add_argument("--weight", type=float, default=1.0, help="weight of your battles (1.0)")
+    g.add_argument("--steps", type=int, default=200, help="Adam steps for irt (200)")
+    g.add_argument("--anchor", type=float, default=1e-2,
+                   help="L2 pull toward the initial parameters for irt (0.01)")
+    g.add_argument("--train-part", choices=("all", "models", "projection"), default="all",
+                   help="which irt parameters move (all)")
+    g.add_argument("--calibrate-on", default=None, metavar="FILE",
+                   help="prompts (.jsonl/.txt) to refit the calibration table on (default: "
+                   "the battles' prompts)")
+
+
+def run_adapt(args: argparse.Namespace) -> int:
+    """``routellm train --init ...``."""
+    from ..data.battles import Battles
+    from ..data.files import read_prompt_file
+    from ..routers import load_router
+    from ..training.adapt import adapt_router
+
+    if not args.battles:
+        raise DataError("--init needs --battles FILE (make one with routellm battles "
+                        "--from-log LOG --out FILE)")
+    if args.config or args.router:
+        raise DataError("--init adapts a trained router: drop --config/--router (they train "
+                        "from zero)")
+    router = load_router(args.init)
+    battles = Battles.from_jsonl(args.battles, source="user")
+    cal = read_prompt_file(args.calibrate_on) if args.calibrate_on else None
+    new = adapt_router(router, battles, weight=args.weight, steps=args.steps,
+                       anchor=args.anchor, train=args.train_part, calibration_prompts=cal)
+    out = new.save(args.out)
+    summary: dict[str, Any] = getattr(new, "adaptation_", {})
+    if args.report:
+        Path(args.report).write_text(json.dumps(summary, indent=2))
+    print(f"adapted {new.name} router {args.init!r} on {summary['battles']} battles "
+          f"({summary['prompts']} prompts, weight {summary['weight']:g}); calibration "
+          f"{'refitted on your prompts' if summary['calibration_refitted'] else 'kept'}; "
+          f"saved to {out}")
+    return 0

@@ -1,0 +1,160 @@
+"""``routellm train``, ``routellm calibrate`` and ``routellm route``.
+
+Example:
+    routellm train --config configs/default.json --out my_router
+    routellm calibrate --router my_router --prompts prompts.jsonl --strong-fraction 0.3 --save
+    routellm route "Prove that there are infinitely many primes" --router my_router --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from ..data.files import read_prompt_file
+from ..errors import DataError
+
+__all__ = ["register"]
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from ..training.config import TRAINABLE_ROUTERS
+
+    p = sub.add_parser(
+        "train",
+        help="train a router on the preference data and save a checkpoint",
+        description="Train sw_ranking, mf, knn, irt, bert or causal_llm from the training sources, or (with --init) adapt a trained router to your battles (see "
+        "docs/training.md), compute its calibration table, and save it to --out.",
+    )
+    p.add_argument("--router", choices=TRAINABLE_ROUTERS, default=None,
+                   help="router type (default: the config's, else mf)")
+    p.add_argument("--config", default=None, metavar="FILE", help="JSON training config")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
+                   "or ../shared/data next to the checkout)")
+    p.add_argument("--out", required=True, metavar="DIR", help="checkpoint directory to write")
+    p.add_argument("--report", default=None, metavar="JSON",
+                   help="also write the training-set report (counts per source/model/outcome)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no stage lines or progress bars on standard error")
+    from .adapt import add_adapt_arguments
+
+    add_adapt_arguments(p)
+    p.set_defaults(func=_train)
+
+    c = sub.add_parser(
+        "calibrate",
+        help="threshold that sends a given fraction of your prompts to the strong model",
+        description="Score a prompt file with the router and print the threshold for "
+        "--strong-fraction; with --save, store a calibration table (5%%..95%%) computed on "
+        "these prompts in the checkpoint.",
+    )
+    c.add_argument("--router", required=True, metavar="DIR", help="checkpoint directory")
+    c.add_argument("--prompts", required=True, metavar="FILE",
+                   help='.jsonl with a "prompt" field per line, or .txt with one prompt per line')
+    c.add_argument("--strong-fraction", type=float, default=0.3)
+    c.add_argument("--save", action="store_true",
+                   help="store the calibration table computed on these prompts in the checkpoint")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c.set_defaults(func=_calibrate)
+
+    r = sub.add_parser(
+        "route", help="route one prompt and print the decision",
+        description="Load the router, then route one prompt. The loading time (the embedding "
+        "model on a cold start) and the routing time are reported separately.",
+    )
+    r.add_argument("prompt", help="the prompt text")
+    r.add_argument("--router", default="default",
+                   help="checkpoint directory, 'default' (shipped) or 'random'")
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--strong-fraction", type=float, default=None,
+                   help="share of calls for the strong model (uses the calibration table)")
+    g.add_argument("--threshold", type=float, default=None, help="raw score threshold")
+    r.add_argument("--json", action="store_true", help="print the decision as JSON")
+    r.set_defaults(func=_route)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ..progress import Progress
+    from ..training.config import default_config, load_config, make_embedder
+    from ..training.runs import train_from_config
+
+    if getattr(args, "init", None):
+        from .adapt import run_adapt
+
+        return run_adapt(args)
+    if getattr(args, "battles", None):
+        raise DataError("--battles adapts a trained router: add --init default (or a "
+                        "checkpoint directory)")
+    if args.config:
+        cfg = load_config(args.config)
+        if args.router and args.router != cfg["router"]:
+            raise DataError(f"--router {args.router} contradicts the config's router "
+                            f"{cfg['router']!r}; drop one of them")
+    else:
+        cfg = default_config(args.router or "mf")
+    progress = Progress(enabled=not args.no_progress)
+    progress.stage(f"training a {cfg['router']} router (embedder: {cfg['embedder']})")
+    embedder = progress.attach(make_embedder(cfg["embedder"]))
+    router = train_from_config(cfg, args.data_dir, embedder=embedder, verbose=True,
+                               progress=progress)
+    out = router.save(args.out)
+    if args.report:
+        Path(args.report).write_text(json.dumps(router.training_report_, indent=2))
+    print(f"trained {router.name} in {router.fit_seconds_:.1f} s; saved to {out}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from ..calibration import calibration_table, check_fraction, threshold_for_fraction
+    from ..progress import Progress, run_in_chunks
+    from ..routers.base import Router
+
+    f = check_fraction(args.strong_fraction)
+    progress = Progress(enabled=not args.no_progress)
+    progress.stage(f"loading the router from {args.router}")
+    router = Router.load(args.router)
+    prompts = read_prompt_file(args.prompts)
+    bar = progress.bar(len(prompts), "scoring")
+    try:
+        scores = run_in_chunks(router.predict_win_rate, prompts, bar.update)
+    finally:
+        bar.close()
+    t = threshold_for_fraction(scores, f)
+    n = int((scores >= t).sum())
+    print(f"threshold {t:.6f}: {n} of {len(prompts)} prompts ({n / len(prompts):.1%}) "
+          "go to the strong model")
+    if args.save:
+        router.calibration_ = calibration_table(router, prompts, Path(args.prompts).name,
+                                                scores=scores)
+        router.save(args.router)
+        print(f"saved the calibration table on {len(prompts)} prompts to {args.router}")
+    return 0
+
+
+def _route(args: argparse.Namespace) -> int:
+    if not args.prompt.strip():
+        raise DataError('the prompt is empty: pass the text to route, e.g. '
+                        'routellm route "What is the capital of France?"')
+    print(f"loading router {args.router!r} ...", file=sys.stderr, flush=True)
+    from ..engine import RoutingEngine
+
+    t0 = time.perf_counter()  # load: the router, its embedder and their weights
+    engine = RoutingEngine(args.router, strong_fraction=args.strong_fraction,
+                           threshold=args.threshold)
+    engine.warmup()
+    load_s = time.perf_counter() - t0
+    d = engine.decide(args.prompt)  # routing: this prompt only
+    if d.reason == "router_error":
+        raise DataError("the router failed on this prompt (see the warning above)")
+    if args.json:
+        print(json.dumps({**d.to_dict(), "latency_ms": round(d.latency_ms, 3),
+                          "load_s": round(load_s, 3)}))
+    else:
+        print(f"{d.route} (score {d.score:.4f} {'>=' if d.route == 'strong' else '<'} threshold "
+              f"{d.threshold:.4f}; router {d.router}; routing {d.latency_ms:.1f} ms, "
+              f"load {load_s:.2f} s)")
+    sys.stdout.flush()
+    return 0
