@@ -926,15 +926,7 @@ class RoutingEngine:
             return None
         run_id = self._write_record(rec, decision, answer, input_tokens, output_tokens, run_id,
                                     prompt, extra)
-        if shadow is not None and self._shadowed(rec, decision):
-            other = self.other(decision.route)
-            try:
-                result: ShadowResult | None = shadow(other)
-            except Exception as exc:
-                result = None
-                logger.warning("routellm recorder: the shadow call to the %s model raised "
-                               "(%s: %s); nothing recorded for it", other, type(exc).__name__, exc)
-            self._write_shadow(rec, decision, other, run_id, result)
+        self.record_shadow(decision, run_id, shadow)
         return run_id
 
     async def arecord_call(
@@ -955,20 +947,50 @@ class RoutingEngine:
             return None
         run_id = self._write_record(rec, decision, answer, input_tokens, output_tokens, run_id,
                                     prompt, extra)
-        if shadow is not None and self._shadowed(rec, decision):
-            other = self.other(decision.route)
-            try:
-                result: ShadowResult | None = await shadow(other)
-            except Exception as exc:
-                result = None
-                logger.warning("routellm recorder: the shadow call to the %s model raised "
-                               "(%s: %s); nothing recorded for it", other, type(exc).__name__, exc)
-            self._write_shadow(rec, decision, other, run_id, result)
+        await self.arecord_shadow(decision, run_id, shadow)
         return run_id
 
-    @staticmethod
-    def _shadowed(rec: TrafficRecorder, decision: RouteDecision) -> bool:
-        return decision.reason in ("router", "sticky") and rec.should_shadow()
+    def record_shadow(self, decision: RouteDecision, run_id: str | None,
+                      shadow: Callable[[Route], ShadowResult] | None) -> None:
+        """The shadow call of a recorded call (:meth:`record_call`): on the recorder's
+        ``shadow_rate`` share of router-decided calls, ``shadow`` runs the *other* model and
+        its answer is recorded under ``run_id``. Never raises."""
+        target = self._shadow_target(decision, run_id, shadow)
+        if target is None or shadow is None:
+            return
+        rec, other, rid = target
+        try:
+            result: ShadowResult | None = shadow(other)
+        except Exception as exc:
+            _shadow_failed(other, exc)
+            result = None
+        self._write_shadow(rec, decision, other, rid, result)
+
+    async def arecord_shadow(self, decision: RouteDecision, run_id: str | None,
+                             shadow: Callable[[Route], Awaitable[ShadowResult]] | None) -> None:
+        """:meth:`record_shadow` with an async ``shadow`` call."""
+        target = self._shadow_target(decision, run_id, shadow)
+        if target is None or shadow is None:
+            return
+        rec, other, rid = target
+        try:
+            result: ShadowResult | None = await shadow(other)
+        except Exception as exc:
+            _shadow_failed(other, exc)
+            result = None
+        self._write_shadow(rec, decision, other, rid, result)
+
+    def _shadow_target(self, decision: RouteDecision, run_id: str | None,
+                       shadow: object) -> tuple[TrafficRecorder, Route, str] | None:
+        """Where a shadow call goes (recorder, the other route, run id), or ``None`` when
+        none is made: no recorder, no shadow function, a forced call, or not in the
+        recorder's ``shadow_rate`` share."""
+        rec = self.recorder
+        if rec is None or shadow is None or run_id is None:
+            return None
+        if decision.reason not in ("router", "sticky") or not rec.should_shadow():
+            return None
+        return rec, self.other(decision.route), run_id
 
     def _row(self, decision: RouteDecision, route: Route, model: str, answer: str,
              tin: int | None, tout: int | None, run_id: str, prompt: str) -> dict[str, Any]:
@@ -1038,6 +1060,11 @@ class RoutingEngine:
             self._sticky.move_to_end(thread_id)
             while len(self._sticky) > limit:
                 self._sticky.popitem(last=False)
+
+
+def _shadow_failed(route: Route, exc: Exception) -> None:
+    logger.warning("routellm recorder: the shadow call to the %s model raised (%s: %s); "
+                   "nothing recorded for it", route, type(exc).__name__, exc)
 
 
 def _text(value: str | Callable[[], str] | None) -> str:

@@ -962,17 +962,7 @@ class RouteLLMChat(BaseChatModel):
                                    kwargs: dict[str, Any], stop: list[str] | None,
                                    run_id: str | None) -> None:
         """The shadow call of a finished async stream (its own record is already written)."""
-        rec = self._engine.recorder
-        if rec is None or run_id is None or not self._engine._shadowed(rec, decision):
-            return
-        other = self._engine.other(decision.route)
-        try:
-            result = await self._ashadow(messages, kwargs, stop)(other)
-        except Exception as exc:
-            logger.warning("routellm recorder: the shadow call to the %s model raised (%s: %s)",
-                           other, type(exc).__name__, exc)
-            result = None
-        self._engine._write_shadow(rec, decision, other, run_id, result)
+        await self._engine.arecord_shadow(decision, run_id, self._ashadow(messages, kwargs, stop))
 
     async def _arecord(self, decision: RouteDecision, result: ChatResult | _Usage,
                        run_id: str | None, shadow: Callable[[Route], Any] | None) -> None:
