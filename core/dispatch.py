@@ -39,7 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .engine import RouteDecision, RoutingEngine, ShadowResult
 
-__all__ = ["Reply", "Tally", "SumTally", "LastTally", "RoutedCall", "reported"]
+__all__ = ["Reply", "Tally", "SumTally", "LastTally", "RoutedCall", "reported", "account_usage"]
 
 T = TypeVar("T")
 C = TypeVar("C")
@@ -69,6 +69,15 @@ class Reply:
     input_tokens: int | None = None
     output_tokens: int | None = None
     tool_calls: list[Any] = field(default_factory=list)
+
+
+def account_usage(engine: RoutingEngine, route: str, reply: Reply,
+                  prompt: str | Callable[[], str] | None) -> None:
+    """Record one answer's tokens on ``route``: the provider's figures, and for each figure it
+    did not report (:func:`reported`) an estimate from ``prompt`` / the answer's text, marked
+    as estimated in the statistics."""
+    engine.record_usage(route, reported(reply.input_tokens), reported(reply.output_tokens),  # type: ignore[arg-type]
+                        prompt=prompt, output=reply.text)
 
 
 class Tally(Protocol[C_contra]):
@@ -233,11 +242,8 @@ class RoutedCall:
         return result
 
     def account(self, reply: Reply) -> None:
-        """Record the answer's tokens on the answering route, estimating what the provider
-        did not report (:func:`reported`)."""
-        self.engine.record_usage(self.decision.route, reported(reply.input_tokens),
-                                 reported(reply.output_tokens), prompt=self.prompt,
-                                 output=reply.text)
+        """Record the answer's tokens on the answering route (:func:`account_usage`)."""
+        account_usage(self.engine, self.decision.route, reply, self.prompt)
 
     @staticmethod
     def _record_args(reply: Reply) -> dict[str, Any]:
