@@ -33,7 +33,15 @@ Example:
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -292,7 +300,7 @@ class RoutedCall:
         opened: Iterable[C] | None = None,
         shadow: Callable[[str], Any] | None = None,
         read: Callable[[Any], Reply] | None = None,
-    ) -> Iterator[C]:
+    ) -> Generator[C, None, None]:
         """Stream the call: an error before the first chunk falls back (once, with
         ``fallback``), an error after it reaches the caller.
 
@@ -338,7 +346,7 @@ class RoutedCall:
         opened: AsyncIterator[C] | None = None,
         shadow: Callable[[str], Awaitable[Any]] | None = None,
         read: Callable[[Any], Reply] | None = None,
-    ) -> AsyncIterator[C]:
+    ) -> AsyncGenerator[C, None]:
         """:meth:`stream` for async streams (``start`` may be a coroutine function)."""
         it = opened
         try:

@@ -66,6 +66,7 @@ from llama_index.core.llms.llm import LLM, ToolSelection
 from pydantic import BaseModel, Field, PrivateAttr
 
 from routellm_core.costs import Price
+from routellm_core.dispatch import LastTally, Reply, RoutedCall
 from routellm_core.engine import (
     Route,
     RouteDecision,
@@ -191,27 +192,22 @@ def _usage(response: Any) -> tuple[int, int]:
         return 0, 0
 
 
-def _with_run_id(tag: dict[str, Any], run_id: str | None) -> dict[str, Any]:
-    if run_id is not None:
-        tag["run_id"] = run_id
-    return tag
-
-
-def _record_args(response: Any) -> dict[str, Any]:
-    """The :meth:`~routellm_core.engine.RoutingEngine.record_call` arguments of a response:
-    its text, reported tokens and tool calls."""
+def _read(response: Any) -> Reply:
+    """A response (or streamed chunk) as the core call path reads it: its text, reported
+    tokens (a zero from ``get_tokens_from_response`` means none) and tool calls."""
     tin, tout = _usage(response)
-    extra: dict[str, Any] | None = None
     message = getattr(response, "message", None)
     calls: list[Any] = [{"name": b.tool_name, "args": b.tool_kwargs}
                         for b in getattr(message, "blocks", None) or []
                         if isinstance(b, ToolCallBlock)]
     calls += [_tool_call_record(c) for c in
               (getattr(message, "additional_kwargs", None) or {}).get("tool_calls") or []]
-    if calls:
-        extra = {"tool_calls": calls}
-    return {"answer": lambda: _response_text(response), "input_tokens": tin or None,
-            "output_tokens": tout or None, "extra": extra}
+    return Reply(_response_text(response), tin, tout, calls)
+
+
+def _tag(chunk: Any, record: dict[str, Any], first: bool) -> None:
+    # every chunk: streamed responses are cumulative, and agents parse each one
+    chunk.additional_kwargs[TAG_KEY] = record
 
 
 def _tool_call_record(call: Any) -> Any:
@@ -225,29 +221,6 @@ def _tool_call_record(call: Any) -> Any:
             except Exception:  # a provider's object: keep its text
                 break
     return str(call)
-
-
-def _shadow_text(run: Callable[[Route], Any] | None) -> Callable[[Route], Any] | None:
-    """A shadow call for the recorder: ``run`` on the other route, as (text, in, out)."""
-    if run is None:
-        return None
-
-    def shadow(route: Route) -> tuple[str, int | None, int | None]:
-        resp = run(route)
-        tin, tout = _usage(resp)
-        return _response_text(resp), tin or None, tout or None
-    return shadow
-
-
-def _ashadow_text(run: Callable[[Route], Awaitable[Any]] | None) -> Callable[[Route], Any] | None:
-    if run is None:
-        return None
-
-    async def shadow(route: Route) -> tuple[str, int | None, int | None]:
-        resp = await run(route)
-        tin, tout = _usage(resp)
-        return _response_text(resp), tin or None, tout or None
-    return shadow
 
 
 def _response_text(response: Any) -> str:
@@ -634,56 +607,30 @@ class RouteLLM(FunctionCallingLLM):
         )
         return self._emit(d, method)
 
-    def _fallback(self, decision: RouteDecision, method: str) -> RouteDecision:
-        d = self._engine.fallback_decision(decision)
-        return self._emit(d, method)
+    # ---- calls: routellm_core.dispatch.RoutedCall runs them ---------------------------------
+    def _routed(
+        self, decision: RouteDecision, method: str, prompt_text: Callable[[], str]
+    ) -> RoutedCall:
+        return RoutedCall(self._engine, decision, fallback=self.fallback,
+                          on_fallback=lambda d: self._emit(d, method), prompt=prompt_text)
 
-    def _finish(
-        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str],
-        shadow: Callable[[Route], Any] | None = None,
+    def _run(
+        self, decision: RouteDecision, method: str, fn: Callable[[Route], Any],
+        prompt_text: Callable[[], str],
     ) -> Any:
-        response.additional_kwargs[TAG_KEY] = decision.to_dict()
-        self._record(decision, response, prompt_text)
-        run_id = self._engine.record_call(decision, shadow=_shadow_text(shadow),
-                                          **_record_args(response))
-        if run_id is not None:
-            response.additional_kwargs[TAG_KEY]["run_id"] = run_id
+        call = self._routed(decision, method, prompt_text)
+        response = call.run(fn, read=_read, shadow=fn)
+        response.additional_kwargs[TAG_KEY] = call.record
         return response
 
-    async def _afinish(
-        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str],
-        shadow: Callable[[Route], Awaitable[Any]] | None = None,
+    async def _arun(
+        self, decision: RouteDecision, method: str, fn: Callable[[Route], Awaitable[Any]],
+        prompt_text: Callable[[], str],
     ) -> Any:
-        response.additional_kwargs[TAG_KEY] = decision.to_dict()
-        self._record(decision, response, prompt_text)
-        run_id = await self._engine.arecord_call(decision, shadow=_ashadow_text(shadow),
-                                                 **_record_args(response))
-        if run_id is not None:
-            response.additional_kwargs[TAG_KEY]["run_id"] = run_id
+        call = self._routed(decision, method, prompt_text)
+        response = await call.arun(fn, read=_read, shadow=fn)
+        response.additional_kwargs[TAG_KEY] = call.record
         return response
-
-    def _record(
-        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]
-    ) -> None:
-        tin, tout = _usage(response)
-        # without provider usage the engine estimates (and marks) the figures
-        self._engine.record_usage(
-            decision.route, tin or None, tout or None,
-            prompt=prompt_text, output=lambda: _response_text(response),
-        )
-
-    # ---- calling with fallback ----------------------------------------------------------------
-    def _call(
-        self, decision: RouteDecision, method: str, fn: Callable[[Route], Any]
-    ) -> tuple[RouteDecision, Any]:
-        return self._engine.call(decision, fn, fallback=self.fallback,
-                                 on_fallback=lambda d: self._emit(d, method))
-
-    async def _acall(
-        self, decision: RouteDecision, method: str, fn: Callable[[Route], Awaitable[Any]]
-    ) -> tuple[RouteDecision, Any]:
-        return await self._engine.acall(decision, fn, fallback=self.fallback,
-                                        on_fallback=lambda d: self._emit(d, method))
 
     def _stream(
         self,
@@ -692,41 +639,12 @@ class RouteLLM(FunctionCallingLLM):
         start: Callable[[Route], Iterator[Any]],
         prompt_text: Callable[[], str],
     ) -> Generator[Any, None, None]:
-        # The inner stream is created now (the inner model's start event fires now); a failure
-        # before the first chunk may still fall back, a failure after it cannot.
-        decision, gen = self._call(decision, method, start)
-
-        def tagged() -> Generator[Any, None, None]:
-            nonlocal decision, gen
-            rec = self._engine.recorder
-            run_id = rec.new_run_id() if rec is not None else None
-            tag = _with_run_id(decision.to_dict(), run_id)
-            last = None
-            fell_back = decision.reason == "fallback"
-            try:
-                while True:
-                    try:
-                        chunk = next(gen)
-                    except StopIteration:
-                        return
-                    except Exception:
-                        if last is not None or fell_back or not self.fallback:
-                            raise
-                        fell_back = True
-                        decision = self._fallback(decision, method)
-                        tag = _with_run_id(decision.to_dict(), run_id)
-                        gen = start(decision.route)
-                        continue
-                    chunk.additional_kwargs[TAG_KEY] = tag
-                    last = chunk
-                    yield chunk
-            finally:
-                if last is not None:
-                    self._record(decision, last, prompt_text)
-                    # streamed calls are recorded without a shadow call
-                    self._engine.record_call(decision, run_id=run_id, **_record_args(last))
-
-        return tagged()
+        # The inner stream is opened now (the inner model's start event fires now); a failure
+        # before the first chunk may still fall back, a failure after it cannot. Streamed
+        # calls are recorded without a shadow call.
+        call = self._routed(decision, method, prompt_text)
+        opened = call.attempt(start)
+        return call.stream(start, opened=opened, tally=LastTally(_read), tag=_tag)
 
     async def _astream(
         self,
@@ -735,39 +653,9 @@ class RouteLLM(FunctionCallingLLM):
         start: Callable[[Route], Awaitable[AsyncIterator[Any]]],
         prompt_text: Callable[[], str],
     ) -> AsyncGenerator[Any, None]:
-        decision, gen = await self._acall(decision, method, start)
-
-        async def tagged() -> AsyncGenerator[Any, None]:
-            nonlocal decision, gen
-            rec = self._engine.recorder
-            run_id = rec.new_run_id() if rec is not None else None
-            tag = _with_run_id(decision.to_dict(), run_id)
-            last = None
-            fell_back = decision.reason == "fallback"
-            try:
-                while True:
-                    try:
-                        chunk = await gen.__anext__()
-                    except StopAsyncIteration:
-                        return
-                    except Exception:
-                        if last is not None or fell_back or not self.fallback:
-                            raise
-                        fell_back = True
-                        decision = self._fallback(decision, method)
-                        tag = _with_run_id(decision.to_dict(), run_id)
-                        gen = await start(decision.route)
-                        continue
-                    chunk.additional_kwargs[TAG_KEY] = tag
-                    last = chunk
-                    yield chunk
-            finally:
-                if last is not None:
-                    self._record(decision, last, prompt_text)
-                    # streamed calls are recorded without a shadow call
-                    self._engine.record_call(decision, run_id=run_id, **_record_args(last))
-
-        return tagged()
+        call = self._routed(decision, method, prompt_text)
+        opened = await call.aattempt(start)
+        return call.astream(start, opened=opened, tally=LastTally(_read), tag=_tag)
 
     # ---- tools --------------------------------------------------------------------------------
     def _fc(self, route: Route) -> FunctionCallingLLM:
@@ -943,8 +831,7 @@ class RouteLLM(FunctionCallingLLM):
             msgs, kw = self._tool_call(prepared, route, messages, kwargs)
             return self.model(route).chat(msgs, **kw)
 
-        decision, resp = self._call(decision, "chat", run)
-        return self._finish(decision, resp, self._messages_text(messages), run)
+        return self._run(decision, "chat", run, self._messages_text(messages))
 
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         decision, prepared = await self._achat_decision("achat", messages, kwargs)
@@ -953,8 +840,7 @@ class RouteLLM(FunctionCallingLLM):
             msgs, kw = self._tool_call(prepared, route, messages, kwargs)
             return await self.model(route).achat(msgs, **kw)
 
-        decision, resp = await self._acall(decision, "achat", run)
-        return await self._afinish(decision, resp, self._messages_text(messages), run)
+        return await self._arun(decision, "achat", run, self._messages_text(messages))
 
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         decision, prepared = self._chat_decision("stream_chat", messages, kwargs)
@@ -983,8 +869,7 @@ class RouteLLM(FunctionCallingLLM):
         def run(route: Route) -> CompletionResponse:
             return self.model(route).complete(prompt, formatted=formatted, **kwargs)
 
-        decision, resp = self._call(decision, "complete", run)
-        return self._finish(decision, resp, lambda: prompt, run)
+        return self._run(decision, "complete", run, lambda: prompt)
 
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
@@ -994,8 +879,7 @@ class RouteLLM(FunctionCallingLLM):
         async def run(route: Route) -> CompletionResponse:
             return await self.model(route).acomplete(prompt, formatted=formatted, **kwargs)
 
-        decision, resp = await self._acall(decision, "acomplete", run)
-        return await self._afinish(decision, resp, lambda: prompt, run)
+        return await self._arun(decision, "acomplete", run, lambda: prompt)
 
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
