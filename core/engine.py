@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import logging
 import os
 import threading
@@ -24,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from .calibration import check_fraction
 from .costs import Price, PriceTable, count_tokens
@@ -57,8 +56,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("routellm")
-
-T = TypeVar("T")
 
 #: what a shadow call returns to :meth:`RoutingEngine.record_call`: the other model's answer
 #: and its input/output tokens (``None`` where the provider reported none)
@@ -806,51 +803,6 @@ class RoutingEngine:
                             decision.router, "fallback", decision.latency_ms, decision.text)
         self._notify(new)
         return new
-
-    def call(
-        self,
-        decision: RouteDecision,
-        fn: Callable[[Route], T],
-        *,
-        fallback: bool,
-        on_fallback: Callable[[RouteDecision], Any] | None = None,
-    ) -> tuple[RouteDecision, T]:
-        """Run ``fn(route)`` for the decision; with ``fallback``, when it raises, run it once
-        more on the other route (:meth:`fallback_decision`, then ``on_fallback``).
-
-        Returns:
-            The decision that answered and ``fn``'s result.
-        """
-        try:
-            return decision, fn(decision.route)
-        except Exception:
-            if not fallback:
-                raise
-            decision = self.fallback_decision(decision)
-            if on_fallback is not None:
-                on_fallback(decision)
-            return decision, fn(decision.route)
-
-    async def acall(
-        self,
-        decision: RouteDecision,
-        fn: Callable[[Route], Awaitable[T]],
-        *,
-        fallback: bool,
-        on_fallback: Callable[[RouteDecision], Any] | None = None,
-    ) -> tuple[RouteDecision, T]:
-        """:meth:`call` for a coroutine function (``on_fallback`` may return an awaitable)."""
-        try:
-            return decision, await fn(decision.route)
-        except Exception:
-            if not fallback:
-                raise
-            decision = self.fallback_decision(decision)
-            if on_fallback is not None:
-                pending = on_fallback(decision)
-                if inspect.isawaitable(pending):
-                    await pending
-            return decision, await fn(decision.route)
 
     # ---- usage ------------------------------------------------------------------------------
     def record_usage(
