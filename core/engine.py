@@ -47,6 +47,8 @@ from .settings import (
 __all__ = [
     "Route",
     "Turn",
+    "TURN_ROLES",
+    "turn_role",
     "RouteDecision",
     "RoutingStats",
     "StatsSnapshot",
@@ -65,10 +67,36 @@ ShadowResult = tuple[str, int | None, int | None]
 @dataclass(frozen=True)
 class Turn:
     """One message of a conversation, framework-neutral. ``role`` is ``"user"``,
-    ``"assistant"``, ``"system"`` or ``"tool"``."""
+    ``"assistant"``, ``"system"`` or ``"tool"`` (:func:`turn_role` maps a framework's role
+    names onto these)."""
 
     role: str
     text: str
+
+
+#: A framework's role names (lower case) and the :class:`Turn` role each one is.
+TURN_ROLES: Mapping[str, str] = {
+    "user": "user", "human": "user",
+    "assistant": "assistant", "ai": "assistant", "model": "assistant", "chatbot": "assistant",
+    "system": "system", "developer": "system",
+    "tool": "tool", "function": "tool",
+}
+
+
+def turn_role(name: str) -> str:
+    """The :class:`Turn` role of a framework's role name, the same rule in both wrappers.
+
+    Known names (:data:`TURN_ROLES`, any case) map to their role. Any other name, such as a
+    custom speaker (``ChatMessage(role="customer")``), is a ``"user"`` turn: its text is input
+    the model must answer, so the router may score it, and policies only ever see the four
+    roles they are written for. (Passing the name through would hide such a message from
+    ``"last_user"``, which would score an older message instead.)
+
+    Example:
+        >>> turn_role("AI"), turn_role("developer"), turn_role("customer")
+        ('assistant', 'system', 'user')
+    """
+    return TURN_ROLES.get(name.strip().lower(), "user")
 
 
 RoutingTextPolicy = str | Callable[[Any], str]

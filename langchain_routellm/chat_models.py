@@ -73,7 +73,7 @@ from pydantic import ConfigDict, PrivateAttr, SecretStr, field_validator, model_
 from typing_extensions import Self
 
 from routellm_core.dispatch import Reply, RoutedCall, SumTally, account_usage
-from routellm_core.engine import RouteDecision, RoutingEngine, RoutingStats, Turn
+from routellm_core.engine import RouteDecision, RoutingEngine, RoutingStats, Turn, turn_role
 from routellm_core.recorder import check_recorder
 from routellm_core.settings import inner_model_name
 
@@ -101,18 +101,6 @@ _PARTNER = {"threshold": "strong_fraction", "strong_fraction": "threshold"}
 _CONFIGURED_FROM: ContextVar[RouteLLMChat | None] = ContextVar("routellm_configured_from",
                                                                default=None)
 
-_ROLES = {
-    "human": "user",
-    "user": "user",
-    "ai": "assistant",
-    "assistant": "assistant",
-    "system": "system",
-    "developer": "system",
-    "tool": "tool",
-    "function": "tool",
-}
-
-
 def _role(message: BaseMessage) -> str:
     if isinstance(message, HumanMessage):
         return "user"
@@ -122,20 +110,21 @@ def _role(message: BaseMessage) -> str:
         return "system"
     if isinstance(message, (ToolMessage, FunctionMessage)):
         return "tool"
-    if isinstance(message, ChatMessage):
-        return _ROLES.get(message.role.lower(), message.role)
-    return _ROLES.get(message.type, message.type)
+    return turn_role(message.role if isinstance(message, ChatMessage) else message.type)
 
 
 def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
     """LangChain messages as framework-neutral :class:`~routellm_core.engine.Turn` records.
 
-    Only the text of each message is kept (images and other blocks are not routed on).
+    Only the text of each message is kept (images and other blocks are not routed on). A
+    ``ChatMessage``'s role, or another message's type, is mapped by
+    :func:`~routellm_core.engine.turn_role` (as in LlamaIndex): an unknown role is a user turn.
 
     Example:
-        >>> from langchain_core.messages import HumanMessage, AIMessage
-        >>> messages_to_turns([HumanMessage("hi"), AIMessage("hello")])
-        [Turn(role='user', text='hi'), Turn(role='assistant', text='hello')]
+        >>> from langchain_core.messages import AIMessage, ChatMessage, HumanMessage
+        >>> messages_to_turns([HumanMessage("hi"), AIMessage("hello"),
+        ...                    ChatMessage(role="customer", content="and?")])
+        [Turn(role='user', text='hi'), Turn(role='assistant', text='hello'), Turn(role='user', text='and?')]
     """
     return [Turn(_role(m), m.text) for m in messages]
 

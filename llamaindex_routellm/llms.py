@@ -74,6 +74,7 @@ from routellm_core.engine import (
     RoutingStats,
     RoutingTextPolicy,
     Turn,
+    turn_role,
 )
 from routellm_core.errors import RouteLLMError, unknown_name
 from routellm_core.recorder import TrafficRecorder
@@ -111,30 +112,19 @@ _DECIDED = "_routellm_decided"
 #: selectors), ``question`` (the condense step of chat engines).
 QUESTION_KEYS = ("query_str", "question")
 
-_ROLES = {
-    "user": "user",
-    "assistant": "assistant",
-    "model": "assistant",
-    "chatbot": "assistant",
-    "system": "system",
-    "developer": "system",
-    "tool": "tool",
-    "function": "tool",
-}
-
-
 def to_turns(messages: Sequence[ChatMessage]) -> list[Turn]:
     """LlamaIndex messages as framework-neutral :class:`Turn` records (text blocks only).
 
-    A ReAct agent sends its tool results back as *user* messages (``"Observation: ..."``
-    after an assistant message holding ``"Action: ..."``); those are tool turns, so routing
-    on the last user message keeps scoring the user's request and one agent run stays on one
-    model, as with agents that use native tool calls.
+    Roles map by :func:`~routellm_core.engine.turn_role` (as in LangChain): an unknown role
+    is a user turn. A ReAct agent sends its tool results back as *user* messages
+    (``"Observation: ..."`` after an assistant message holding ``"Action: ..."``); those are
+    tool turns, so routing on the last user message keeps scoring the user's request and one
+    agent run stays on one model, as with agents that use native tool calls.
     """
     out: list[Turn] = []
     for m in messages:
         role = m.role.value if isinstance(m.role, MessageRole) else str(m.role)
-        turn = Turn(_ROLES.get(role, "user"), m.content or "")
+        turn = Turn(turn_role(role), m.content or "")
         if turn.role == "user" and _is_react_observation(turn.text, out):
             turn = Turn("tool", turn.text)
         out.append(turn)
