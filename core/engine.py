@@ -35,6 +35,8 @@ from .settings import (
     ROUTES,
     ROUTING_TEXT_POLICIES,
     Route,
+    RoutingSettings,
+    RoutingTextPolicy,
     check_callbacks,
     check_flag,
     check_name,
@@ -46,6 +48,10 @@ from .settings import (
 
 __all__ = [
     "Route",
+    "RouterSpec",
+    "OnRoute",
+    "RoutingTextPolicy",
+    "RoutingSettings",
     "Turn",
     "TURN_ROLES",
     "turn_role",
@@ -97,9 +103,6 @@ def turn_role(name: str) -> str:
         ('assistant', 'system', 'user')
     """
     return TURN_ROLES.get(name.strip().lower(), "user")
-
-
-RoutingTextPolicy = str | Callable[[Any], str]
 
 
 def routing_text(
@@ -183,6 +186,13 @@ class RouteDecision:
             "router": self.router,
             "reason": self.reason,
         }
+
+
+#: What ``router=`` accepts: a name (``"default"``, ``"random"``), a checkpoint directory, or a
+#: :class:`~routellm_core.routers.base.Router`.
+RouterSpec = str | os.PathLike[str] | Router
+#: What ``on_route=`` accepts: ``None``, one callable receiving each decision, or several.
+OnRoute = Callable[[RouteDecision], Any] | Sequence[Callable[[RouteDecision], Any]] | None
 
 
 @dataclass(frozen=True)
@@ -344,39 +354,8 @@ class RoutingStats:
         self._lock = threading.Lock()
 
 
-#: The settings of a :class:`RoutingEngine`, as its constructor takes them.
-SETTINGS = (
-    "router",
-    "embedder",
-    "strong_fraction",
-    "threshold",
-    "strong_name",
-    "weak_name",
-    "routing_text",
-    "sticky",
-    "on_router_error",
-    "on_route",
-    "prices",
-    "max_sticky_threads",
-)
-
-
-@dataclass(frozen=True)
-class _Settings:
-    """The settings as given (the router as a name, a directory or an instance)."""
-
-    router: Any
-    embedder: Any
-    strong_fraction: float | None
-    threshold: float | None
-    strong_name: str | None
-    weak_name: str | None
-    routing_text: Any
-    sticky: bool
-    on_router_error: Route
-    on_route: Any
-    prices: Mapping[str, Any] | None
-    max_sticky_threads: int
+#: The settings of engines pickled before they were called RoutingSettings.
+_Settings = RoutingSettings
 
 
 @dataclass(frozen=True)
@@ -450,7 +429,7 @@ class RoutingEngine:
 
     def __init__(
         self,
-        router: str | os.PathLike[str] | Router = "default",
+        router: RouterSpec = "default",
         *,
         strong_fraction: float | None = None,
         threshold: float | None = None,
@@ -459,20 +438,20 @@ class RoutingEngine:
         routing_text: RoutingTextPolicy = "last_user",
         sticky: bool = False,
         on_router_error: Route = "strong",
-        on_route: Sequence[Callable[[RouteDecision], Any]] | Callable[[RouteDecision], Any] | None = None,
+        on_route: OnRoute = None,
         prices: Mapping[str, Price | tuple[float, float]] | None = None,
         max_sticky_threads: int = 10_000,
         embedder: Any = None,
         recorder: TrafficRecorder | None = None,
     ) -> None:
-        settings = _Settings(router, embedder, strong_fraction, threshold, strong_name,
-                             weak_name, routing_text, sticky, on_router_error, on_route, prices,
-                             max_sticky_threads)
+        settings = RoutingSettings(router, embedder, strong_fraction, threshold, strong_name,
+                                   weak_name, routing_text, sticky, on_router_error, on_route,
+                                   prices, max_sticky_threads)
         active, callbacks = self._resolve(settings, None)
         self._settings = settings
         self._active = active
         self.on_route: list[Callable[[RouteDecision], Any]] = list(callbacks)
-        self.stats = RoutingStats(prices)
+        self.stats = RoutingStats(settings.prices)
         self._sticky: OrderedDict[str, Route] = OrderedDict()
         self._sticky_lock = threading.Lock()
         # one scoring at a time: torch/BLAS thread pools thrash on 2 cores when several
@@ -481,6 +460,19 @@ class RoutingEngine:
         self._variants: OrderedDict[Any, RoutingEngine] = OrderedDict()
         self._variants_lock = threading.Lock()
         self.recorder = check_recorder(recorder)
+
+    @classmethod
+    def from_settings(cls, settings: RoutingSettings, *,
+                      recorder: TrafficRecorder | None = None) -> RoutingEngine:
+        """The engine of a :class:`~routellm_core.settings.RoutingSettings` (how both wrappers
+        and the agent middleware build theirs); validated as in the constructor.
+
+        Example:
+            >>> from routellm_core.settings import RoutingSettings
+            >>> RoutingEngine.from_settings(RoutingSettings(router="random", threshold=0.4)).threshold
+            0.4
+        """
+        return cls(**settings.as_dict(), recorder=recorder)
 
     # ---- settings -----------------------------------------------------------------------------
     @property
@@ -518,12 +510,11 @@ class RoutingEngine:
     @property
     def settings(self) -> dict[str, Any]:
         """The settings as given (router as a name, directory or instance), by name."""
-        s = self._settings
-        return {k: getattr(s, k) for k in SETTINGS}
+        return self._settings.as_dict()
 
     @staticmethod
     def _resolve(
-        s: _Settings, current: tuple[_Settings, Router] | None
+        s: RoutingSettings, current: tuple[RoutingSettings, Router] | None
     ) -> tuple[_Active, tuple[Callable[..., Any], ...]]:
         """Validate settings and load the router (reusing ``current``'s when unchanged)."""
         if s.strong_fraction is not None and s.threshold is not None:
@@ -558,18 +549,6 @@ class RoutingEngine:
                          max_sticky)
         return active, callbacks
 
-    def _with_changes(self, changes: Mapping[str, Any]) -> _Settings:
-        unknown = [k for k in changes if k not in SETTINGS]
-        if unknown:
-            raise unknown_name("engine setting", unknown[0], SETTINGS)
-        changes = dict(changes)
-        # the one set last wins: a threshold replaces a strong fraction, and the reverse
-        if changes.get("threshold") is not None and "strong_fraction" not in changes:
-            changes["strong_fraction"] = None
-        if changes.get("strong_fraction") is not None and "threshold" not in changes:
-            changes["threshold"] = None
-        return replace(self._settings, **changes)
-
     def configure(self, **changes: Any) -> None:
         """Change settings in place, validated as in the constructor; on an error nothing
         changes. Statistics and sticky memory are kept; the router is loaded again only
@@ -583,7 +562,7 @@ class RoutingEngine:
             >>> engine.threshold, engine.strong_fraction
             (0.9, None)
         """
-        settings = self._with_changes(changes)
+        settings = self._settings.changed(**changes)
         active, callbacks = self._resolve(settings, (self._settings, self.router))
         prices = RoutingStats.price_table(settings.prices)
         self._settings = settings
@@ -632,7 +611,7 @@ class RoutingEngine:
         return self._derive(changes, share=False)
 
     def _derive(self, changes: Mapping[str, Any], *, share: bool) -> RoutingEngine:
-        settings = self._with_changes(changes)
+        settings = self._settings.changed(**changes)
         active, callbacks = self._resolve(settings, (self._settings, self.router))
         new = RoutingEngine.__new__(RoutingEngine)
         new._settings = settings
@@ -661,7 +640,7 @@ class RoutingEngine:
                 "stats": self.stats, "sticky": sticky, "recorder": self.recorder}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        settings: _Settings = state["settings"]
+        settings: RoutingSettings = state["settings"]
         # a router given by name or directory is loaded again, not unpickled
         active, _ = self._resolve(settings, None)
         self._settings = settings

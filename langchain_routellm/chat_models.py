@@ -45,6 +45,7 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.callbacks.manager import ahandle_event, dispatch_custom_event, handle_event
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.language_models.model_profile import ModelProfile
@@ -69,13 +70,31 @@ from langchain_core.runnables.config import ensure_config, merge_configs
 from langchain_core.runnables.configurable import RunnableConfigurableFields
 from langchain_core.runnables.utils import AnyConfigurableField
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ConfigDict, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    PrivateAttr,
+    SecretStr,
+    SkipValidation,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
 from routellm_core.dispatch import Reply, RoutedCall, SumTally, account_usage
-from routellm_core.engine import RouteDecision, RoutingEngine, RoutingStats, Turn, turn_role
-from routellm_core.recorder import check_recorder
-from routellm_core.settings import inner_model_name
+from routellm_core.embeddings import Embedder
+from routellm_core.engine import (
+    OnRoute,
+    RouteDecision,
+    RouterSpec,
+    RoutingEngine,
+    RoutingStats,
+    RoutingTextPolicy,
+    Turn,
+    turn_role,
+)
+from routellm_core.recorder import TrafficRecorder, check_recorder
+from routellm_core.routers.base import Router
+from routellm_core.settings import PARTNERS, RoutingSettings, inner_model_name
 
 __all__ = ["RouteLLMChat", "messages_to_turns", "ROUTE_EVENT"]
 
@@ -96,7 +115,7 @@ _ENGINE_FIELDS = frozenset({
     "on_router_error", "on_route", "prices", "embeddings",
 })
 #: a threshold replaces a strong fraction, and the reverse (the one set last wins)
-_PARTNER = {"threshold": "strong_fraction", "strong_fraction": "threshold"}
+_PARTNER = PARTNERS
 #: the model a per-call configured copy (configurable_fields) is derived from
 _CONFIGURED_FROM: ContextVar[RouteLLMChat | None] = ContextVar("routellm_configured_from",
                                                                default=None)
@@ -484,17 +503,19 @@ class RouteLLMChat(BaseChatModel):
 
     strong: BaseChatModel
     weak: BaseChatModel
-    router: Any = "default"
+    # Settings typed SkipValidation are checked by the routing engine (routellm_core.settings),
+    # in one place and with its messages, when the engine is built or reconfigured.
+    router: SkipValidation[RouterSpec] = "default"
     strong_fraction: float | None = None
     threshold: float | None = None
-    routing_text: Any = "last_user"
+    routing_text: SkipValidation[RoutingTextPolicy] = "last_user"
     sticky: bool = False
     on_router_error: Literal["strong", "weak"] = "strong"
     fallback: bool = False
-    on_route: Any = None
+    on_route: SkipValidation[OnRoute] = None
     prices: Mapping[str, Any] | None = None
-    embeddings: Any = None
-    recorder: Any = None
+    embeddings: SkipValidation[Embeddings | Embedder | None] = None
+    recorder: SkipValidation[TrafficRecorder | None] = None
 
     # standard parameters
     temperature: float | None = None
@@ -542,23 +563,19 @@ class RouteLLMChat(BaseChatModel):
         if parent is not None and type(parent) is type(self):
             self._engine = self._variant_of(parent)
             return self
-        self._engine = RoutingEngine(**self._engine_settings(_ENGINE_FIELDS),
-                                     recorder=self.recorder)
+        settings = RoutingSettings(**self._engine_settings(_ENGINE_FIELDS))
+        self._engine = RoutingEngine.from_settings(settings, recorder=self.recorder)
         return self
 
     def _embedder(self) -> Any:
         embedder = self.embeddings
         if embedder is None:
             return None
-        from routellm_core.routers.base import Router
-
         if isinstance(self.router, Router):
             raise ValueError(
                 "embeddings= applies when the router is loaded by name or directory; "
                 "give your Router instance its embedder when you build it"
             )
-        from langchain_core.embeddings import Embeddings
-
         if isinstance(embedder, Embeddings):
             from .embeddings import LangChainEmbedder
 
@@ -566,7 +583,8 @@ class RouteLLMChat(BaseChatModel):
         return embedder
 
     def _engine_settings(self, fields: Iterable[str]) -> dict[str, Any]:
-        """The engine settings the given fields hold."""
+        """The engine settings (:class:`~routellm_core.settings.RoutingSettings` names) the
+        given fields hold."""
         fields = set(fields)
         if fields & {"router", "embeddings"}:
             fields |= {"router", "embeddings"}  # a router is loaded with its embedder

@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
-import os
 import pickle
 import warnings
 from collections.abc import (
@@ -68,8 +67,10 @@ from pydantic import BaseModel, Field, PrivateAttr
 from routellm_core.costs import Price
 from routellm_core.dispatch import LastTally, Reply, RoutedCall
 from routellm_core.engine import (
+    OnRoute,
     Route,
     RouteDecision,
+    RouterSpec,
     RoutingEngine,
     RoutingStats,
     RoutingTextPolicy,
@@ -78,8 +79,7 @@ from routellm_core.engine import (
 )
 from routellm_core.errors import RouteLLMError, unknown_name
 from routellm_core.recorder import TrafficRecorder
-from routellm_core.routers.base import Router
-from routellm_core.settings import inner_model_name
+from routellm_core.settings import RoutingSettings, inner_model_name
 
 from .embeddings import LlamaIndexEmbedder
 from .events import RouteDecisionEvent
@@ -319,7 +319,7 @@ class RouteLLM(FunctionCallingLLM):
         strong: LLM,
         weak: LLM,
         *,
-        router: str | os.PathLike[str] | Router = "default",
+        router: RouterSpec = "default",
         strong_fraction: float | None = None,
         threshold: float | None = None,
         routing_text: RoutingTextPolicy = "question",
@@ -328,9 +328,7 @@ class RouteLLM(FunctionCallingLLM):
         fallback: bool = False,
         prices: Mapping[str, Price | tuple[float, float]] | None = None,
         embed_model: BaseEmbedding | None = None,
-        on_route: Sequence[Callable[[RouteDecision], Any]]
-        | Callable[[RouteDecision], Any]
-        | None = None,
+        on_route: OnRoute = None,
         callback_manager: CallbackManager | None = None,
         recorder: TrafficRecorder | None = None,
         **kwargs: Any,
@@ -340,9 +338,9 @@ class RouteLLM(FunctionCallingLLM):
         unknown = sorted(set(kwargs) - _LLM_FIELDS)
         if unknown:
             raise unknown_name("RouteLLM argument", unknown[0], _VALID_ARGUMENTS)
-        embedder = LlamaIndexEmbedder(embed_model) if embed_model is not None else None
-        engine = RoutingEngine(
-            router,
+        settings = RoutingSettings(
+            router=router,
+            embedder=LlamaIndexEmbedder(embed_model) if embed_model is not None else None,
             strong_fraction=strong_fraction,
             threshold=threshold,
             strong_name=_llm_name(strong),
@@ -352,9 +350,8 @@ class RouteLLM(FunctionCallingLLM):
             on_router_error=on_router_error,
             on_route=on_route,
             prices=prices,
-            embedder=embedder,
-            recorder=recorder,
         )
+        engine = RoutingEngine.from_settings(settings, recorder=recorder)
         super().__init__(
             strong=strong,
             weak=weak,

@@ -163,3 +163,39 @@ def test_model_forces_a_route_in_both() -> None:
     b_record = b.additional_kwargs["routellm"]
     assert {**a, "model": None} == {**b_record, "model": None}
     assert (a["route"], a["reason"], b_record["model"]) == ("weak", "forced", "LIReporting")
+
+
+def test_both_wrappers_and_the_middleware_build_their_engine_from_routing_settings(
+        tmp_path: Any) -> None:
+    from langchain_routellm import RouteLLMDecisionModel
+    from routellm_core.settings import SETTINGS
+
+    for owner in (langchain(), llamaindex(), RouteLLMDecisionModel(router=KeywordRouter(),
+                                                                   threshold=0.5)):
+        engine = owner.engine if not isinstance(owner, RouteLLMDecisionModel) else owner._engine
+        assert tuple(engine.settings) == SETTINGS
+        assert engine.threshold == 0.5 and engine.router.name == "keyword"
+
+
+def test_wrapper_settings_have_precise_types_and_the_engine_still_checks_them() -> None:
+    from pathlib import Path
+
+    from langchain_routellm import RouteLLMDecisionModel
+
+    for model, fields in ((RouteLLMChat, ("router", "routing_text", "on_route", "embeddings",
+                                          "recorder")),
+                          (RouteLLMDecisionModel, ("router", "routing_text", "on_route"))):
+        for name in fields:
+            assert model.model_fields[name].annotation is not Any, (model.__name__, name)
+    seen: list[Any] = []
+    llm = RouteLLMChat(strong=LCReporting(), weak=LCReporting(), router=KeywordRouter(),
+                       threshold=0.5, on_route=[seen.append, seen.append],
+                       routing_text=lambda msgs: msgs[-1].text)
+    llm.invoke("prove it")
+    assert len(seen) == 2 and seen[0].route == "strong"
+    with pytest.raises(ValueError, match="does not exist"):  # a path is a checkpoint directory
+        RouteLLMChat(strong=LCReporting(), weak=LCReporting(), router=Path("no/such/router"))
+    with pytest.raises(ValueError, match="on_route must be a callable"):
+        RouteLLMChat(strong=LCReporting(), weak=LCReporting(), router="random", on_route=3)
+    with pytest.raises(ValueError, match="routing_text must be one of"):  # pydantic wraps it
+        RouteLLMDecisionModel(router="random", routing_text=3)

@@ -308,3 +308,18 @@ def test_engine_pickles_and_deepcopies_with_its_settings_and_counts():
         assert clone.stats.snapshot().total_calls == 1
         assert clone.decide("b", thread_id="t1").reason == "sticky"
         assert e.stats.snapshot().total_calls == 1  # independent from the original
+
+
+def test_engines_are_built_from_one_settings_object():
+    from routellm_core.settings import SETTINGS, RoutingSettings
+
+    s = RoutingSettings(router="random", strong_fraction=0.3, sticky=True)
+    e = RoutingEngine.from_settings(s)
+    assert e.settings == s.as_dict() and set(e.settings) == set(SETTINGS)
+    assert e.settings == RoutingEngine("random", strong_fraction=0.3, sticky=True).settings
+    assert s.changed(threshold=0.8).strong_fraction is None  # the one set last wins
+    assert s.changed(threshold=0.8).changed(strong_fraction=0.2).threshold is None
+    with pytest.raises(UnknownNameError, match="engine setting 'stickiness'"):
+        s.changed(stickiness=True)
+    with pytest.raises(DataError, match="strictly between 0 and 1"):
+        RoutingEngine.from_settings(s.changed(strong_fraction=2))  # checked by the engine
