@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import inspect
 import pickle
 import sys
 from collections.abc import (
@@ -562,10 +563,13 @@ class RouteLLMChat(BaseChatModel):
         parent = _CONFIGURED_FROM.get()
         if parent is not None and type(parent) is type(self):
             self._engine = self._variant_of(parent)
-            return self
-        settings = RoutingSettings(**self._engine_settings(_ENGINE_FIELDS))
-        self._engine = RoutingEngine.from_settings(settings, recorder=self.recorder)
+        else:
+            self._engine = self._new_engine()
         return self
+
+    def _new_engine(self) -> RoutingEngine:
+        settings = RoutingSettings(**self._engine_settings(_ENGINE_FIELDS))
+        return RoutingEngine.from_settings(settings, recorder=self.recorder)
 
     def _embedder(self) -> Any:
         embedder = self.embeddings
@@ -726,12 +730,15 @@ class RouteLLMChat(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         names = self._engine.names
-        params: dict[str, Any] = {
+        return self._with_call_params({
             "strong": names["strong"],
             "weak": names["weak"],
             "router": self._engine.router.name,
             "threshold": self._engine.threshold,
-        }
+        })
+
+    def _with_call_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` with the temperature and token limit passed on every call, when set."""
         if self.temperature is not None:
             params["temperature"] = self.temperature
         if self.max_tokens is not None:
@@ -888,6 +895,38 @@ class RouteLLMChat(BaseChatModel):
                           prompt=_messages_text(messages),
                           run_id=getattr(run_manager, "run_id", None))
 
+    def _begin(self, messages: list[BaseMessage], kwargs: dict[str, Any], run_manager: Any,
+               announce: Callable[[Any, RouteDecision], Any]) -> RoutedCall:
+        """Decide (popping the wrapper's own call arguments), announce the decision under the
+        run, and return the call that runs it."""
+        decision = self._decide(messages, kwargs)
+        announce(run_manager, decision)
+        return self._routed(decision, messages, run_manager, announce)
+
+    async def _abegin(self, messages: list[BaseMessage], kwargs: dict[str, Any],
+                      run_manager: Any, announce: Callable[[Any, RouteDecision], Any]
+                      ) -> RoutedCall:
+        """:meth:`_begin` with the router asked off the event loop (``announce`` may return a
+        coroutine)."""
+        decision = await self._adecide(messages, kwargs)
+        if inspect.isawaitable(pending := announce(run_manager, decision)):
+            await pending
+        return self._routed(decision, messages, run_manager, announce)
+
+    def _limited(self, route: Route, kwargs: dict[str, Any]) -> tuple[BaseChatModel, dict[str, Any]]:
+        """:meth:`_inner`, after waiting for the inner model's rate limiter."""
+        model, kw = self._inner(route, kwargs)
+        if model.rate_limiter:
+            model.rate_limiter.acquire(blocking=True)
+        return model, kw
+
+    async def _alimited(self, route: Route,
+                        kwargs: dict[str, Any]) -> tuple[BaseChatModel, dict[str, Any]]:
+        model, kw = self._inner(route, kwargs)
+        if model.rate_limiter:
+            await model.rate_limiter.aacquire(blocking=True)
+        return model, kw
+
     def _shadow(self, messages: list[BaseMessage], kwargs: dict[str, Any],
                 stop: list[str] | None) -> Callable[[Route], ChatResult]:
         """Calls a model on the same input outside the user's run (no callbacks), for the
@@ -912,15 +951,10 @@ class RouteLLMChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        decision = self._decide(messages, kwargs)
-        _announce(run_manager, decision)
-        call = self._routed(decision, messages, run_manager, _announce)
-        stop = self._stop(stop)
+        call, stop = self._begin(messages, kwargs, run_manager, _announce), self._stop(stop)
 
         def generate(route: Route) -> ChatResult:
-            model, kw = self._inner(route, kwargs)
-            if model.rate_limiter:
-                model.rate_limiter.acquire(blocking=True)
+            model, kw = self._limited(route, kwargs)
             return model._generate(messages, stop=stop, run_manager=run_manager, **kw)
 
         result = call.run(generate, read=_read_result, shadow=self._shadow(messages, kwargs, stop))
@@ -935,15 +969,10 @@ class RouteLLMChat(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        decision = await self._adecide(messages, kwargs)
-        await _aannounce(run_manager, decision)
-        call = self._routed(decision, messages, run_manager, _aannounce)
-        stop = self._stop(stop)
+        call, stop = await self._abegin(messages, kwargs, run_manager, _aannounce), self._stop(stop)
 
         async def generate(route: Route) -> ChatResult:
-            model, kw = self._inner(route, kwargs)
-            if model.rate_limiter:
-                await model.rate_limiter.aacquire(blocking=True)
+            model, kw = await self._alimited(route, kwargs)
             return await model._agenerate(messages, stop=stop, run_manager=run_manager, **kw)
 
         result = await call.arun(generate, read=_read_result,
@@ -960,15 +989,10 @@ class RouteLLMChat(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         rm = run_manager or _caller_run_manager()
-        decision = self._decide(messages, kwargs)
-        _announce_any(rm, decision)
-        call = self._routed(decision, messages, rm, _announce_any)
-        stop = self._stop(stop)
+        call, stop = self._begin(messages, kwargs, rm, _announce_any), self._stop(stop)
 
         def chunks(route: Route) -> Iterator[ChatGenerationChunk]:
-            model, kw = self._inner(route, kwargs)
-            if model.rate_limiter:
-                model.rate_limiter.acquire(blocking=True)
+            model, kw = self._limited(route, kwargs)
             if self._no_stream(model, kw, async_api=False):
                 result = model._generate(messages, stop=stop, run_manager=run_manager, **kw)
                 yield _as_chunk(result)
@@ -986,16 +1010,10 @@ class RouteLLMChat(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         rm = run_manager or _caller_run_manager()
-        decision = await self._adecide(messages, kwargs)
-        if (pending := _announce_any(rm, decision)) is not None:
-            await pending
-        call = self._routed(decision, messages, rm, _announce_any)
-        stop = self._stop(stop)
+        call, stop = await self._abegin(messages, kwargs, rm, _announce_any), self._stop(stop)
 
         async def chunks(route: Route) -> AsyncIterator[ChatGenerationChunk]:
-            model, kw = self._inner(route, kwargs)
-            if model.rate_limiter:
-                await model.rate_limiter.aacquire(blocking=True)
+            model, kw = await self._alimited(route, kwargs)
             if self._no_stream(model, kw, async_api=True):
                 result = await model._agenerate(
                     messages, stop=stop, run_manager=run_manager, **kw

@@ -31,11 +31,8 @@ import logging
 import pickle
 import warnings
 from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
-    Generator,
     Iterator,
     Mapping,
     Sequence,
@@ -219,6 +216,28 @@ def _response_text(response: Any) -> str:
     return getattr(response, "text", "") or ""
 
 
+def _tool_args(user_msg: str | ChatMessage | None, chat_history: list[ChatMessage] | None,
+               verbose: bool, allow_parallel_tool_calls: bool, tool_required: bool,
+               kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a ``*chat_with_tools`` call, by name (the tools aside)."""
+    return dict(user_msg=user_msg, chat_history=chat_history, verbose=verbose,
+                allow_parallel_tool_calls=allow_parallel_tool_calls,
+                tool_required=tool_required, **kwargs)
+
+
+def _tool_messages(args: dict[str, Any]) -> list[ChatMessage]:
+    """The conversation of a tool call: the history, then the new user message."""
+    msgs = list(args.get("chat_history") or [])
+    user_msg = args.get("user_msg")
+    if user_msg is not None:
+        msgs.append(
+            ChatMessage(role=MessageRole.USER, content=user_msg)
+            if isinstance(user_msg, str)
+            else user_msg
+        )
+    return msgs
+
+
 @dataclass
 class _Pending:
     """What the engine needs to decide one call."""
@@ -228,6 +247,11 @@ class _Pending:
     question: str | None
     force: str | None
     thread_id: str | None
+
+    def args(self) -> dict[str, Any]:
+        """The keyword arguments of the engine's ``decide_turns``."""
+        return {"question": self.question, "raw": self.raw, "force": self.force,
+                "thread_id": self.thread_id}
 
 
 @dataclass
@@ -384,12 +408,7 @@ class RouteLLM(FunctionCallingLLM):
         own pickling would rebuild the object with default settings). An inner model that
         cannot be pickled is an error that names it; a callback manager that cannot is
         replaced by an empty one, with a warning, as LlamaIndex does for its components."""
-        for which in ("strong", "weak"):
-            model = getattr(self, which)
-            try:
-                pickle.dumps(model)
-            except Exception as exc:
-                raise self._copy_error("pickle", which, model, exc) from exc
+        self._check_inner_models("pickle", pickle.dumps)
         state = self._state()
         try:
             pickle.dumps(state["__dict__"].get("callback_manager"))
@@ -411,12 +430,7 @@ class RouteLLM(FunctionCallingLLM):
         try:
             state = copy.deepcopy(self._state(), memo)
         except Exception as exc:
-            for which in ("strong", "weak"):
-                model = getattr(self, which)
-                try:
-                    copy.deepcopy(model)
-                except Exception as inner:
-                    raise self._copy_error("deepcopy", which, model, inner) from exc
+            self._check_inner_models("deepcopy", copy.deepcopy, cause=exc)
             raise
         new.__setstate__(state)
         return new
@@ -436,6 +450,17 @@ class RouteLLM(FunctionCallingLLM):
         if deep:
             new._engine = new._engine.copy()
         return new
+
+    def _check_inner_models(self, action: str, fn: Callable[[Any], Any],
+                            cause: BaseException | None = None) -> None:
+        """Raise the error that names the inner model ``fn`` (``pickle.dumps``,
+        ``copy.deepcopy``) fails on, if one does."""
+        for which in ("strong", "weak"):
+            model = getattr(self, which)
+            try:
+                fn(model)
+            except Exception as exc:
+                raise self._copy_error(action, which, model, exc) from (cause or exc)
 
     @staticmethod
     def _copy_error(action: str, which: str, model: Any, exc: Exception) -> TypeError:
@@ -568,81 +593,48 @@ class RouteLLM(FunctionCallingLLM):
         dispatcher.event(RouteDecisionEvent.from_decision(decision, method=method))
         return decision
 
-    def _decide(
-        self,
-        method: str,
-        kwargs: dict[str, Any],
-        messages: Sequence[ChatMessage] | None = None,
-        prompt: str | None = None,
-    ) -> RouteDecision:
+    def _decide(self, method: str, kwargs: dict[str, Any],
+                messages: Sequence[ChatMessage] | None = None,
+                prompt: str | None = None) -> RouteDecision:
         p = self._pending(messages, prompt, kwargs)
-        d = self._engine.decide_turns(
-            p.turns, question=p.question, raw=p.raw, force=p.force, thread_id=p.thread_id
-        )
-        return self._emit(d, method)
+        return self._emit(self._engine.decide_turns(p.turns, **p.args()), method)
 
-    async def _adecide(
-        self,
-        method: str,
-        kwargs: dict[str, Any],
-        messages: Sequence[ChatMessage] | None = None,
-        prompt: str | None = None,
-    ) -> RouteDecision:
+    async def _adecide(self, method: str, kwargs: dict[str, Any],
+                       messages: Sequence[ChatMessage] | None = None,
+                       prompt: str | None = None) -> RouteDecision:
         p = self._pending(messages, prompt, kwargs)
-        d = await self._engine.adecide_turns(
-            p.turns, question=p.question, raw=p.raw, force=p.force, thread_id=p.thread_id
-        )
-        return self._emit(d, method)
+        return self._emit(await self._engine.adecide_turns(p.turns, **p.args()), method)
 
     # ---- calls: routellm_core.dispatch.RoutedCall runs them ---------------------------------
+    # Each method runs the chosen model's method of the same name: ``fn(route)`` calls it.
     def _routed(
         self, decision: RouteDecision, method: str, prompt_text: Callable[[], str]
     ) -> RoutedCall:
         return RoutedCall(self._engine, decision, fallback=self.fallback,
                           on_fallback=lambda d: self._emit(d, method), prompt=prompt_text)
 
-    def _run(
-        self, decision: RouteDecision, method: str, fn: Callable[[Route], Any],
-        prompt_text: Callable[[], str],
-    ) -> Any:
+    def _delegate(self, method: str, decision: RouteDecision, fn: Callable[[Route], Any],
+                  prompt_text: Callable[[], str]) -> Any:
         call = self._routed(decision, method, prompt_text)
+        if method.startswith("stream"):
+            # The inner stream is opened now (the inner model's start event fires now); a
+            # failure before the first chunk may still fall back, a failure after it cannot.
+            # Streamed calls are recorded without a shadow call.
+            return call.stream(fn, opened=call.attempt(fn), tally=LastTally(_read), tag=_tag)
         response = call.run(fn, read=_read, shadow=fn)
         response.additional_kwargs[TAG_KEY] = call.record
         return response
 
-    async def _arun(
-        self, decision: RouteDecision, method: str, fn: Callable[[Route], Awaitable[Any]],
-        prompt_text: Callable[[], str],
-    ) -> Any:
+    async def _adelegate(self, method: str, decision: RouteDecision,
+                         fn: Callable[[Route], Awaitable[Any]],
+                         prompt_text: Callable[[], str]) -> Any:
         call = self._routed(decision, method, prompt_text)
+        if method.startswith("astream"):
+            opened = await call.aattempt(fn)
+            return call.astream(fn, opened=opened, tally=LastTally(_read), tag=_tag)
         response = await call.arun(fn, read=_read, shadow=fn)
         response.additional_kwargs[TAG_KEY] = call.record
         return response
-
-    def _stream(
-        self,
-        decision: RouteDecision,
-        method: str,
-        start: Callable[[Route], Iterator[Any]],
-        prompt_text: Callable[[], str],
-    ) -> Generator[Any, None, None]:
-        # The inner stream is opened now (the inner model's start event fires now); a failure
-        # before the first chunk may still fall back, a failure after it cannot. Streamed
-        # calls are recorded without a shadow call.
-        call = self._routed(decision, method, prompt_text)
-        opened = call.attempt(start)
-        return call.stream(start, opened=opened, tally=LastTally(_read), tag=_tag)
-
-    async def _astream(
-        self,
-        decision: RouteDecision,
-        method: str,
-        start: Callable[[Route], Awaitable[AsyncIterator[Any]]],
-        prompt_text: Callable[[], str],
-    ) -> AsyncGenerator[Any, None]:
-        call = self._routed(decision, method, prompt_text)
-        opened = await call.aattempt(start)
-        return call.astream(start, opened=opened, tally=LastTally(_read), tag=_tag)
 
     # ---- tools --------------------------------------------------------------------------------
     def _fc(self, route: Route) -> FunctionCallingLLM:
@@ -666,41 +658,23 @@ class RouteLLM(FunctionCallingLLM):
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Decide the route, then let the chosen model format the tools its own way."""
-        decision: RouteDecision | None = kwargs.pop(_DECIDED, None)
+        args = _tool_args(user_msg, chat_history, verbose, allow_parallel_tool_calls,
+                          tool_required, kwargs)
+        decision: RouteDecision | None = args.pop(_DECIDED, None)
         if decision is None:
-            messages = list(chat_history or [])
-            if user_msg is not None:
-                messages.append(
-                    ChatMessage(role=MessageRole.USER, content=user_msg)
-                    if isinstance(user_msg, str)
-                    else user_msg
-                )
-            decision = self._decide("chat_with_tools", kwargs, messages)
+            decision = self._decide("chat_with_tools", args, _tool_messages(args))
         else:
             for k in (FORCE_KWARG, ROUTE_KWARG, THREAD_KWARG):
-                kwargs.pop(k, None)
-        args = dict(
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
+                args.pop(k, None)
         out = self._fc(decision.route)._prepare_chat_with_tools_compat(tools, **args)
         out[_PREPARED] = _Prepared(decision, {"tools": tools, **args})
         return out
 
-    def _tool_messages(self, kwargs: dict[str, Any]) -> list[ChatMessage]:
-        msgs = list(kwargs.get("chat_history") or [])
-        user_msg = kwargs.get("user_msg")
-        if user_msg is not None:
-            msgs.append(
-                ChatMessage(role=MessageRole.USER, content=user_msg)
-                if isinstance(user_msg, str)
-                else user_msg
-            )
-        return msgs
+    async def _decided_tool_args(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The tool-call arguments with the decision made here, off the event loop
+        (``_prepare_chat_with_tools`` then prepares as in the sync path)."""
+        args[_DECIDED] = await self._adecide(method, args, _tool_messages(args))
+        return args
 
     async def achat_with_tools(  # type: ignore[override]
         self,
@@ -712,20 +686,10 @@ class RouteLLM(FunctionCallingLLM):
         tool_required: bool = False,
         **kwargs: Any,
     ) -> ChatResponse:
-        # decide here, off the event loop, then prepare as in the sync path
-        probe = {"chat_history": chat_history, "user_msg": user_msg}
-        kwargs[_DECIDED] = await self._adecide(
-            "achat_with_tools", kwargs, self._tool_messages(probe)
-        )
-        return await super().achat_with_tools(
-            tools,
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
+        args = _tool_args(user_msg, chat_history, verbose, allow_parallel_tool_calls,
+                          tool_required, kwargs)
+        args = await self._decided_tool_args("achat_with_tools", args)
+        return await super().achat_with_tools(tools, **args)
 
     async def astream_chat_with_tools(  # type: ignore[override]
         self,
@@ -737,19 +701,10 @@ class RouteLLM(FunctionCallingLLM):
         tool_required: bool = False,
         **kwargs: Any,
     ) -> ChatResponseAsyncGen:
-        probe = {"chat_history": chat_history, "user_msg": user_msg}
-        kwargs[_DECIDED] = await self._adecide(
-            "astream_chat_with_tools", kwargs, self._tool_messages(probe)
-        )
-        return await super().astream_chat_with_tools(
-            tools,
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
+        args = _tool_args(user_msg, chat_history, verbose, allow_parallel_tool_calls,
+                          tool_required, kwargs)
+        args = await self._decided_tool_args("astream_chat_with_tools", args)
+        return await super().astream_chat_with_tools(tools, **args)
 
     def _answered_by(self, response: ChatResponse) -> FunctionCallingLLM:
         tag = response.additional_kwargs.get(TAG_KEY) or {}
@@ -791,103 +746,80 @@ class RouteLLM(FunctionCallingLLM):
         return out.pop("messages"), out
 
     # ---- chat ---------------------------------------------------------------------------------
-    def _chat_decision(
-        self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
-    ) -> tuple[RouteDecision, _Prepared | None]:
-        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
-        if prepared is not None:
-            return prepared.decision, prepared
-        return self._decide(method, kwargs, messages), None
-
-    async def _achat_decision(
-        self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
-    ) -> tuple[RouteDecision, _Prepared | None]:
-        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
-        if prepared is not None:
-            return prepared.decision, prepared
-        return await self._adecide(method, kwargs, messages), None
-
     @staticmethod
     def _messages_text(messages: Sequence[ChatMessage]) -> Callable[[], str]:
         return lambda: "\n".join(m.content or "" for m in messages)
 
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        decision, prepared = self._chat_decision("chat", messages, kwargs)
-
-        def run(route: Route) -> ChatResponse:
+    def _chat_fn(self, method: str, prepared: _Prepared | None, messages: Sequence[ChatMessage],
+                 kwargs: dict[str, Any]) -> Callable[[Route], Any]:
+        def fn(route: Route) -> Any:
             msgs, kw = self._tool_call(prepared, route, messages, kwargs)
-            return self.model(route).chat(msgs, **kw)
+            return getattr(self.model(route), method)(msgs, **kw)
+        return fn
 
-        return self._run(decision, "chat", run, self._messages_text(messages))
+    def _chat(self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> Any:
+        # decided already when the call comes from _prepare_chat_with_tools
+        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
+        decision = prepared.decision if prepared else self._decide(method, kwargs, messages)
+        return self._delegate(method, decision, self._chat_fn(method, prepared, messages, kwargs),
+                              self._messages_text(messages))
+
+    async def _achat(self, method: str, messages: Sequence[ChatMessage],
+                     kwargs: dict[str, Any]) -> Any:
+        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
+        decision = (prepared.decision if prepared
+                    else await self._adecide(method, kwargs, messages))
+        return await self._adelegate(method, decision,
+                                     self._chat_fn(method, prepared, messages, kwargs),
+                                     self._messages_text(messages))
+
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat("chat", messages, kwargs)
 
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        decision, prepared = await self._achat_decision("achat", messages, kwargs)
-
-        async def run(route: Route) -> ChatResponse:
-            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
-            return await self.model(route).achat(msgs, **kw)
-
-        return await self._arun(decision, "achat", run, self._messages_text(messages))
+        return await self._achat("achat", messages, kwargs)
 
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        decision, prepared = self._chat_decision("stream_chat", messages, kwargs)
-
-        def start(route: Route) -> ChatResponseGen:
-            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
-            return self.model(route).stream_chat(msgs, **kw)
-
-        return self._stream(decision, "stream_chat", start, self._messages_text(messages))
+        return self._chat("stream_chat", messages, kwargs)
 
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        decision, prepared = await self._achat_decision("astream_chat", messages, kwargs)
-
-        async def start(route: Route) -> ChatResponseAsyncGen:
-            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
-            return await self.model(route).astream_chat(msgs, **kw)
-
-        return await self._astream(decision, "astream_chat", start, self._messages_text(messages))
+        return await self._achat("astream_chat", messages, kwargs)
 
     # ---- completion ---------------------------------------------------------------------------
+    def _complete(self, method: str, prompt: str, formatted: bool, kwargs: dict[str, Any]) -> Any:
+        decision = self._decide(method, kwargs, prompt=prompt)
+        return self._delegate(
+            method, decision,
+            lambda r: getattr(self.model(r), method)(prompt, formatted=formatted, **kwargs),
+            lambda: prompt)
+
+    async def _acomplete(self, method: str, prompt: str, formatted: bool,
+                         kwargs: dict[str, Any]) -> Any:
+        decision = await self._adecide(method, kwargs, prompt=prompt)
+        return await self._adelegate(
+            method, decision,
+            lambda r: getattr(self.model(r), method)(prompt, formatted=formatted, **kwargs),
+            lambda: prompt)
+
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        decision = self._decide("complete", kwargs, prompt=prompt)
-
-        def run(route: Route) -> CompletionResponse:
-            return self.model(route).complete(prompt, formatted=formatted, **kwargs)
-
-        return self._run(decision, "complete", run, lambda: prompt)
+        return self._complete("complete", prompt, formatted, kwargs)
 
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
-        decision = await self._adecide("acomplete", kwargs, prompt=prompt)
-
-        async def run(route: Route) -> CompletionResponse:
-            return await self.model(route).acomplete(prompt, formatted=formatted, **kwargs)
-
-        return await self._arun(decision, "acomplete", run, lambda: prompt)
+        return await self._acomplete("acomplete", prompt, formatted, kwargs)
 
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        decision = self._decide("stream_complete", kwargs, prompt=prompt)
-        return self._stream(
-            decision,
-            "stream_complete",
-            lambda r: self.model(r).stream_complete(prompt, formatted=formatted, **kwargs),
-            lambda: prompt,
-        )
+        return self._complete("stream_complete", prompt, formatted, kwargs)
 
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        decision = await self._adecide("astream_complete", kwargs, prompt=prompt)
-
-        async def start(route: Route) -> CompletionResponseAsyncGen:
-            return await self.model(route).astream_complete(prompt, formatted=formatted, **kwargs)
-
-        return await self._astream(decision, "astream_complete", start, lambda: prompt)
+        return await self._acomplete("astream_complete", prompt, formatted, kwargs)
 
     # ---- RAG-aware routing: remember the question while a prompt template is sent ------------
     @contextmanager
