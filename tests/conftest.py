@@ -11,13 +11,15 @@ import pytest
 from routellm_core.data import resolve_data_dir
 from routellm_core.errors import DataError
 
-# tests/ladder_fakes.py, importable by name from every test folder (importlib import mode)
-_FAKES = "routellm_test_ladder_fakes"
-if _FAKES not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(_FAKES, Path(__file__).parent / "ladder_fakes.py")
-    assert _spec is not None and _spec.loader is not None
-    sys.modules[_FAKES] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules[_FAKES])
+# tests/ladder_fakes.py and tests/fake_routers.py, importable by name from every test folder
+# (importlib import mode) as routellm_test_<stem>
+for _stem in ("ladder_fakes", "fake_routers"):
+    _name = f"routellm_test_{_stem}"
+    if _name not in sys.modules:
+        _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parent / f"{_stem}.py")
+        assert _spec is not None and _spec.loader is not None
+        sys.modules[_name] = importlib.util.module_from_spec(_spec)
+        _spec.loader.exec_module(sys.modules[_name])
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import numpy as np
 import pytest
 
 pytest.importorskip("langchain_core")
@@ -23,13 +22,13 @@ from llama_index.core.base.llms.types import ChatMessage as LIMessage  # noqa: E
 from llama_index.core.base.llms.types import ChatResponse, TextBlock  # noqa: E402
 from llama_index.core.llms import MockLLM  # noqa: E402
 from pytest_socket import disable_socket, enable_socket  # noqa: E402
+from routellm_test_fake_routers import KeywordRouter  # noqa: E402
 
 from langchain_routellm import RouteLLMChat, messages_to_turns  # noqa: E402
 from llamaindex_routellm import RouteLLM  # noqa: E402
 from llamaindex_routellm.llms import to_turns  # noqa: E402
 from routellm_core.costs import count_tokens  # noqa: E402
 from routellm_core.engine import TURN_ROLES, turn_role  # noqa: E402
-from routellm_core.routers.base import Router  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -45,19 +44,6 @@ PIECES = ["the answer ", "is forty", "-two"]
 #: both fakes report 7 input tokens and 0 output tokens
 USAGE: Any = {"input_tokens": 7, "output_tokens": 0, "total_tokens": 7}
 RAW = {"usage": {"prompt_tokens": 7, "completion_tokens": 0}}
-
-
-class KeywordRouter(Router):
-    """0.9 for prompts with 'prove' (strong at threshold 0.5), else 0.1."""
-
-    name = "keyword"
-    needs_fit = False
-
-    def _fit(self, battles: Any) -> None:
-        pass
-
-    def _predict(self, prompts: list[str]) -> np.ndarray:
-        return np.array([0.9 if "prove" in p.lower() else 0.1 for p in prompts])
 
 
 class LCReporting(BaseChatModel):

@@ -10,29 +10,15 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
+from routellm_test_fake_routers import KeywordRouter
 
 from routellm_core.costs import count_tokens
 from routellm_core.dispatch import LastTally, Reply, RoutedCall, SumTally, reported
 from routellm_core.engine import RouteDecision, RoutingEngine
 from routellm_core.recorder import TrafficRecorder
-from routellm_core.routers.base import Router
 
 PROMPT = "Prove that there are infinitely many primes."
-
-
-class KeywordRouter(Router):
-    """0.9 for prompts with 'prove' (strong at threshold 0.5), else 0.1."""
-
-    name = "keyword"
-    needs_fit = False
-
-    def _fit(self, battles: Any) -> None:
-        pass
-
-    def _predict(self, prompts: list[str]) -> np.ndarray:
-        return np.array([0.9 if "prove" in p.lower() else 0.1 for p in prompts])
 
 
 def make_engine(**kw: Any) -> RoutingEngine:

@@ -4,30 +4,13 @@ import asyncio
 import logging
 import threading
 
-import numpy as np
 import pytest
+from routellm_test_fake_routers import KeywordRouter
 
 from routellm_core.calibration import calibrate, calibration_table, threshold_for_fraction
 from routellm_core.engine import RoutingEngine, RoutingStats, Turn, routing_text
 from routellm_core.errors import DataError, RouteLLMError, UnknownNameError
-from routellm_core.routers.base import Router
 from routellm_core.routers.random import RandomRouter
-
-
-class KeywordRouter(Router):
-    """Scores 0.9 for prompts containing 'prove', else 0.1; raises on 'boom'."""
-
-    name = "keyword"
-    needs_fit = False
-
-    def _fit(self, battles):
-        pass
-
-    def _predict(self, prompts):
-        if any("boom" in p for p in prompts):
-            raise RuntimeError("router exploded")
-        return np.array([0.9 if "prove" in p.lower() else 0.1 for p in prompts])
-
 
 TURNS = [Turn("system", "be nice"), Turn("user", "first q"), Turn("assistant", "a"),
          Turn("tool", "tool out"), Turn("user", "second q")]
@@ -68,7 +51,7 @@ def test_threshold_and_fraction_exclusive_and_validated():
         RoutingEngine("random", strong_fraction=1.2)
     assert RoutingEngine("random", strong_fraction=0.3).threshold == pytest.approx(0.7)
     with pytest.raises(RouteLLMError, match="no calibration table"):
-        RoutingEngine(KeywordRouter(), strong_fraction=0.3)
+        RoutingEngine(KeywordRouter(threshold=None), strong_fraction=0.3)
 
 
 def test_router_failure_falls_back_to_strong_and_logs(caplog):
