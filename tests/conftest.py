@@ -5,15 +5,16 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from routellm_core.data import resolve_data_dir
 from routellm_core.errors import DataError
 
-# tests/ladder_fakes.py and tests/fake_routers.py, importable by name from every test folder
-# (importlib import mode) as routellm_test_<stem>
-for _stem in ("ladder_fakes", "fake_routers"):
+# the shared helper modules of tests/, importable by name from every test folder (importlib
+# import mode) as routellm_test_<stem>
+for _stem in ("ladder_fakes", "fake_routers", "replay_checks"):
     _name = f"routellm_test_{_stem}"
     if _name not in sys.modules:
         _spec = importlib.util.spec_from_file_location(_name, Path(__file__).parent / f"{_stem}.py")
@@ -30,3 +31,13 @@ def data_dir() -> Path:
         return resolve_data_dir()
     except DataError as exc:
         pytest.skip(f"real data not available: {exc}")
+
+
+@pytest.fixture
+def unwritable_recorder(tmp_path: Path) -> Any:
+    """A TrafficRecorder whose log path is a directory: every write fails (and is counted)."""
+    from routellm_core.recorder import TrafficRecorder
+
+    bad = tmp_path / "dir.jsonl"
+    bad.mkdir()
+    return TrafficRecorder(bad)

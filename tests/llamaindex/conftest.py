@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from llama_index.core import Settings
+from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.llms.mock import MockFunctionCallingLLM
+from llama_index.core.tools import FunctionTool
 from pytest_socket import disable_socket, enable_socket
 
 # the wrapper tests import the shared toy routers from here
@@ -23,6 +25,17 @@ TOOL_ARGS: dict[str, dict[str, Any]] = {
     "multiply": {"a": 6, "b": 7},
     "Answer": {"value": 7, "unit": "apples"},
 }
+
+
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
+
+
+def multiply_agent(llm: Any, streaming: bool) -> FunctionAgent:
+    """A FunctionAgent with the ``multiply`` tool on ``llm``."""
+    return FunctionAgent(tools=[FunctionTool.from_defaults(multiply)], llm=llm,
+                         streaming=streaming)
 
 
 def scripted(label: str, *, fail: bool = False, react: bool = False) -> MockFunctionCallingLLM:
