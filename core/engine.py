@@ -272,6 +272,8 @@ class RoutingStats:
 
     #: the routes counted (a ladder counts one per model)
     _routes: tuple[str, ...] = tuple(ROUTES)
+    #: the route "always strong" prices every call on (a ladder: its dearest model)
+    _dearest: str = "strong"
 
     def reset(self) -> None:
         with self._lock:
@@ -337,9 +339,9 @@ class RoutingStats:
             reasons, fb, err, ms = dict(self._reasons), self._fallbacks, self._errors, self._scoring_ms
         cost = always = savings = None
         if self.prices is not None:
-            cost = sum(self.prices.cost(r, tin[r], tout[r]) for r in ROUTES)
+            cost = sum(self.prices.cost(r, tin[r], tout[r]) for r in self._routes)
             # Always-strong assumes the strong model would have used the same tokens.
-            always = self.prices.cost("strong", sum(tin.values()), sum(tout.values()))
+            always = self.prices.cost(self._dearest, sum(tin.values()), sum(tout.values()))
             savings = always - cost
         return StatsSnapshot(calls, tin, tout, reasons, fb, err, cost, always, savings, ms,
                              est_in, est_out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 import pytest
 
 pytest.importorskip("langchain_core")
@@ -185,3 +186,33 @@ def test_wrapper_settings_have_precise_types_and_the_engine_still_checks_them() 
         RouteLLMChat(strong=LCReporting(), weak=LCReporting(), router="random", on_route=3)
     with pytest.raises(ValueError, match="routing_text must be one of"):  # pydantic wraps it
         RouteLLMDecisionModel(router="random", routing_text=3)
+
+
+def _adapters(dim: int = 8) -> list[Any]:
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+    from llama_index.core.embeddings import MockEmbedding
+
+    from langchain_routellm.embeddings import LangChainEmbedder
+    from llamaindex_routellm.embeddings import LlamaIndexEmbedder
+
+    return [LangChainEmbedder(DeterministicFakeEmbedding(size=dim)),
+            LlamaIndexEmbedder(MockEmbedding(embed_dim=dim))]
+
+
+def test_both_embedding_adapters_check_and_normalise_the_same_way() -> None:
+    import pickle
+
+    from routellm_core.embeddings import AdaptedEmbedder
+    from routellm_core.errors import DataError
+
+    for emb in _adapters():
+        assert isinstance(emb, AdaptedEmbedder) and emb.dim == 8
+        v = emb.embed(["hello", "world"])
+        assert v.shape == (2, 8) and np.allclose((v**2).sum(axis=1), 1.0)
+        assert emb.embed([]).shape == (0, 8)
+        with pytest.raises(DataError, match="single string"):
+            emb.embed("hello")
+        back = pickle.loads(pickle.dumps(emb))  # the probe's lock is not pickled
+        assert back.model_id == emb.model_id and back.embed(["hi"]).shape == (1, 8)
+    with pytest.raises(DataError, match="dim must be a positive integer"):
+        type(_adapters()[1])(_adapters()[1].embed_model, dim=0)
