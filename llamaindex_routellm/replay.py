@@ -1,6 +1,6 @@
 """``ReplayLLM``: a LlamaIndex LLM that answers from recorded answers.
 
-It returns its model's recorded answer (from a :class:`~routellm_core.replay.ReplayLog`) to the
+It returns its model's recorded answer (from a :class:`~routellm_core.evaluation.replay.ReplayLog`) to the
 last user message (``chat``) or to the prompt (``complete``), with token usage in
 ``response.raw["usage"]`` (read by ``TokenCountingHandler``), so chat engines, query engines
 and ``RouteLLM`` can be run over recorded traffic offline and priced. A prompt the log does not
@@ -8,7 +8,7 @@ hold raises :class:`~routellm_core.errors.DataError`: the model never makes an a
 
 Example:
     >>> from llama_index.core.llms import ChatMessage
-    >>> from routellm_core.replay import ReplayLog, ReplayRecord
+    >>> from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
     >>> log = ReplayLog([ReplayRecord("What is 2+2?", "gpt-4o", "4", outcome=1.0)])
     >>> llm = ReplayLLM(log=log, model="gpt-4o")
     >>> r = llm.chat([ChatMessage(role="user", content="What is 2+2?")])
@@ -39,7 +39,7 @@ from pydantic import ConfigDict, Field, PrivateAttr
 
 from routellm_core.costs import count_tokens
 from routellm_core.errors import DataError
-from routellm_core.replay import ReplayLog, ReplayRecord
+from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
 
 __all__ = ["ReplayLLM"]
 
@@ -79,7 +79,7 @@ class ReplayLLM(LLM):
     def __init__(self, *, log: ReplayLog, model: str, **kwargs: Any) -> None:
         if not isinstance(log, ReplayLog):
             raise DataError(
-                f"log must be a routellm_core.replay.ReplayLog, got {type(log).__name__}; "
+                f"log must be a routellm_core.evaluation.replay.ReplayLog, got {type(log).__name__}; "
                 "build one with ReplayLog.load(path) or ReplayLog(records)"
             )
         log.prompts(model)  # an unknown model fails here, naming the known ones

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from routellm_core.data import resolve_data_dir
+from routellm_core.data.files import resolve_data_dir
 from routellm_core.errors import DataError
 
 # the shared helper modules of tests/, importable by name from every test folder (importlib

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
-from routellm_core.replay import ReplayLog, ReplayRecord
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
+from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
 from routellm_core.routers.random import RandomRouter
 
 LONG = "Two plus two is four because adding two to two gives four; " * 3

@@ -7,7 +7,8 @@
   machine), which are not written into checkpoints and can be given at load;
 * loading a local transformers model folder (torch and transformers are imported on first
   use, never at module import), putting the model on its device, and the token limit;
-* fine-tuning on three-class examples (:func:`~._torch_training.train_classifier`);
+* fine-tuning on three-class examples (``training._torch_loop.train_classifier``, imported
+  when the router is fitted);
 * batched three-class probabilities, with prompts sorted by length;
 * the checkpoint: the fine-tuned model and tokenizer in ``model/`` next to ``config.json``,
   the base model's folder *name* (never its path) as provenance.
@@ -23,24 +24,17 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..data import Battles
 from ..errors import CheckpointError, DataError
-from ._torch_training import (
-    LABELS,
-    STRONG_WINS,
-    Examples,
-    TrainResult,
-    check_model_dir,
-    pair_examples,
-    predict_in_batches,
-    resolve_device,
-    train_classifier,
-)
+from ._torch_runtime import LABELS, STRONG_WINS, check_model_dir, predict_in_batches, resolve_device
 from .base import Router
+
+if TYPE_CHECKING:  # the data and training kits load when a router is fitted
+    from ..data.battles import Battles
+    from ..training._torch_loop import Examples, TrainResult
 
 __all__ = ["ClassifierRouter", "MODEL_SUBDIR"]
 
@@ -146,6 +140,8 @@ class ClassifierRouter(Router):
         raise NotImplementedError
 
     def _fit(self, battles: Battles) -> None:
+        from ..training._torch_loop import pair_examples, train_classifier
+
         base_dir = self._base_dir()
         examples = pair_examples(battles, self.strong_model, self.weak_model,
                                  self.label_source, self.n_tiers)

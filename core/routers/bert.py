@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ._classifier import MODEL_SUBDIR, ClassifierRouter
-from ._torch_training import LABELS
+from ._torch_runtime import LABELS
 
 __all__ = ["BertRouter", "MODEL_SUBDIR"]
 

@@ -18,14 +18,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data import STRONG_MODEL, WEAK_MODEL
+from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..errors import CheckpointError, DataError
 from ._classifier import MODEL_SUBDIR, ClassifierRouter
-from ._torch_training import LABELS, Examples
+from ._torch_runtime import LABELS
+
+if TYPE_CHECKING:
+    from ..training._torch_loop import Examples
 
 __all__ = ["CausalLLMRouter", "LABEL_TOKENS", "DEFAULT_INSTRUCTION", "MODEL_SUBDIR"]
 

@@ -16,9 +16,9 @@ tokenizers = pytest.importorskip("tokenizers")
 
 from routellm_test_tiny_classifiers import HELD_OUT_A, bert_router  # noqa: E402
 
-from routellm_core.data import Battle, Battles  # noqa: E402
+from routellm_core.data.battles import Battle, Battles  # noqa: E402
 from routellm_core.errors import DataError  # noqa: E402
-from routellm_core.routers._torch_training import pair_examples  # noqa: E402
+from routellm_core.training._torch_loop import pair_examples  # noqa: E402
 from routellm_core.routers.bert import BertRouter  # noqa: E402
 
 pytestmark = [pytest.mark.disable_socket, pytest.mark.usefixtures("one_torch_thread")]

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from routellm_core.data import Battle, Battles
+from routellm_core.data.battles import Battle, Battles
 
 STRONG, WEAK = "big", "small"
 TOPIC_A = "integral derivative theorem proof equation matrix eigenvalue lemma".split()

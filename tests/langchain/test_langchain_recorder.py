@@ -11,8 +11,9 @@ from langchain_core.tools import tool
 from lc_fakes import ScriptedChatModel
 
 from langchain_routellm import RouteLLMChat
-from routellm_core.recorder import TrafficRecorder, load_traffic
-from routellm_core.replay import ReplayLog
+from routellm_core.recorder import TrafficRecorder
+from routellm_core.evaluation.traffic import load_traffic
+from routellm_core.evaluation.replay import ReplayLog
 
 
 @tool

@@ -15,9 +15,9 @@ from langchain_core.prompts import ChatPromptTemplate
 
 from langchain_routellm.replay import ReplayChatModel
 from routellm_core.costs import count_tokens
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
-from routellm_core.replay import ReplayLog
+from routellm_core.evaluation.replay import ReplayLog
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_unknown_prompt_is_an_error_never_an_answer(log: ReplayLog) -> None:
 def test_unknown_model_or_missing_log_fails_at_construction(log: ReplayLog) -> None:
     with pytest.raises(UnknownNameError, match="'medium'.*big, small"):
         ReplayChatModel(log=log, model="medium")
-    with pytest.raises(DataError, match="log must be a routellm_core.replay.ReplayLog"):
+    with pytest.raises(DataError, match="log must be a routellm_core.evaluation.replay.ReplayLog"):
         ReplayChatModel(log={"What is 2+2?": "4"}, model="big")  # type: ignore[arg-type]
 
 
@@ -122,7 +122,7 @@ def test_a_saved_log_replays_the_same(log: ReplayLog, tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def gsm8k_subset(data_dir: Path) -> tuple[ReplayLog, list[str]]:
-    from routellm_core.replay import gsm8k_log
+    from routellm_core.evaluation.replay import gsm8k_log
 
     log = gsm8k_log(data_dir)
     prompts = log.prompts()[::7]  # 187 prompts spread over the set
@@ -135,7 +135,7 @@ def test_lcel_chain_routes_exactly_as_the_core_evaluation(
 ) -> None:
     from langchain_routellm import RouteLLMChat
     from langchain_routellm.demo import replay_chain
-    from routellm_core import metrics
+    from routellm_core.evaluation import metrics
     from routellm_core.costs import DEFAULT_PRICES
 
     log, prompts = gsm8k_subset

@@ -7,8 +7,9 @@ import json
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.tools import FunctionTool
 
-from routellm_core.recorder import TrafficRecorder, load_traffic
-from routellm_core.replay import ReplayLog
+from routellm_core.recorder import TrafficRecorder
+from routellm_core.evaluation.traffic import load_traffic
+from routellm_core.evaluation.replay import ReplayLog
 
 from .conftest import scripted
 

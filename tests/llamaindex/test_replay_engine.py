@@ -14,9 +14,9 @@ from llama_index.core.llms import ChatMessage
 
 from llamaindex_routellm.replay import ReplayLLM
 from routellm_core.costs import count_tokens
-from routellm_core.data import STRONG_MODEL, WEAK_MODEL
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
-from routellm_core.replay import ReplayLog
+from routellm_core.evaluation.replay import ReplayLog
 
 
 @pytest.fixture
@@ -43,7 +43,7 @@ def test_unknown_prompt_model_or_log_are_errors(log: ReplayLog) -> None:
         big.chat([ChatMessage(role="system", content="hi")])
     with pytest.raises(UnknownNameError, match="'medium'.*big, small"):
         ReplayLLM(log=log, model="medium")
-    with pytest.raises(DataError, match="log must be a routellm_core.replay.ReplayLog"):
+    with pytest.raises(DataError, match="log must be a routellm_core.evaluation.replay.ReplayLog"):
         ReplayLLM(log=[], model="big")  # type: ignore[arg-type]
 
 
@@ -88,7 +88,7 @@ async def test_async_chat_and_engine(log: ReplayLog) -> None:
 
 @pytest.fixture(scope="module")
 def arena_subset(data_dir: Path) -> tuple[ReplayLog, list[str]]:
-    from routellm_core.replay import arena_bench_log
+    from routellm_core.evaluation.replay import arena_bench_log
 
     log = arena_bench_log(data_dir, models=[STRONG_MODEL, WEAK_MODEL])
     return log, log.prompts()[::3]  # 100 prompts spread over the set
@@ -100,7 +100,7 @@ def test_chat_engine_routes_exactly_as_the_core_evaluation(
 ) -> None:
     from llamaindex_routellm import RouteLLM
     from llamaindex_routellm.demo import replay_chat_engine
-    from routellm_core import metrics
+    from routellm_core.evaluation import metrics
     from routellm_core.costs import DEFAULT_PRICES
 
     log, prompts = arena_subset
