@@ -36,10 +36,11 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from .errors import RouteLLMError
+from .errors import DataError, RouteLLMError
 
 __all__ = [
     "Embedder",
+    "AdaptedEmbedder",
     "LocalEmbedder",
     "HashingEmbedder",
     "EmbeddingCache",
@@ -78,6 +79,78 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array of shape ``(len(texts), dim)`` with unit-norm rows."""
         ...
+
+
+class AdaptedEmbedder:
+    """Base of the embedders that adapt a framework's embedding model (LangChain's
+    ``LangChainEmbedder``, LlamaIndex's ``LlamaIndexEmbedder``): the dimension, when not
+    given, is measured once by embedding a probe text (thread-safe), and every batch is
+    checked (shape, dimension, finite values) and L2-normalised.
+
+    Subclasses call :meth:`__init__` with the model id and implement :meth:`_embed_one` and
+    :meth:`_embed_many`.
+
+    Raises:
+        DataError: ``dim`` is not positive; the model returned an empty embedding, a batch of
+            the wrong shape or dimension, or non-finite values; ``embed`` got one string.
+    """
+
+    #: the text embedded to measure the dimension
+    PROBE = "dimension probe"
+
+    def __init__(self, model_id: str, dim: int | None = None) -> None:
+        if dim is not None and int(dim) <= 0:
+            raise DataError(f"dim must be a positive integer, got {dim!r}")
+        self.model_id = model_id
+        self._dim = int(dim) if dim is not None else None
+        self._lock = threading.Lock()
+
+    def _embed_one(self, text: str) -> Sequence[float]:
+        """The framework's embedding of one text (used to measure the dimension)."""
+        raise NotImplementedError
+
+    def _embed_many(self, texts: list[str]) -> Any:
+        """The framework's embeddings of several texts (a list of vectors)."""
+        raise NotImplementedError
+
+    @property
+    def dim(self) -> int:
+        """The embedding dimension (embeds one probe text on first use if not given)."""
+        if self._dim is None:
+            with self._lock:
+                if self._dim is None:
+                    self._dim = len(self._embed_one(self.PROBE))
+                    if self._dim == 0:
+                        raise DataError(f"{self.model_id} returned an empty embedding")
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed ``texts``: a ``(len(texts), dim)`` float32 array with unit-norm rows."""
+        if isinstance(texts, str):
+            raise DataError("embed takes a list of texts, not a single string; wrap it: [text]")
+        items = list(texts)
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        arr = np.asarray(self._embed_many(items), dtype=np.float32)
+        if arr.ndim != 2 or arr.shape[0] != len(items):
+            raise DataError(
+                f"{self.model_id} returned embeddings of shape {arr.shape} for {len(items)} texts"
+            )
+        if arr.shape[1] != self.dim:
+            raise DataError(
+                f"{self.model_id} returned {arr.shape[1]}-d embeddings but dim is {self.dim}; "
+                "pass the right dim= or leave it out to probe it"
+            )
+        if not np.isfinite(arr).all():
+            raise DataError(f"{self.model_id} returned non-finite embedding values")
+        return l2_normalize(arr)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
 
 def l2_normalize(x: np.ndarray) -> np.ndarray:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import inspect
 import logging
 import os
 import threading
@@ -24,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from .calibration import check_fraction
 from .costs import Price, PriceTable, count_tokens
@@ -36,6 +35,8 @@ from .settings import (
     ROUTES,
     ROUTING_TEXT_POLICIES,
     Route,
+    RoutingSettings,
+    RoutingTextPolicy,
     check_callbacks,
     check_flag,
     check_name,
@@ -47,7 +48,13 @@ from .settings import (
 
 __all__ = [
     "Route",
+    "RouterSpec",
+    "OnRoute",
+    "RoutingTextPolicy",
+    "RoutingSettings",
     "Turn",
+    "TURN_ROLES",
+    "turn_role",
     "RouteDecision",
     "RoutingStats",
     "StatsSnapshot",
@@ -58,8 +65,6 @@ __all__ = [
 
 logger = logging.getLogger("routellm")
 
-T = TypeVar("T")
-
 #: what a shadow call returns to :meth:`RoutingEngine.record_call`: the other model's answer
 #: and its input/output tokens (``None`` where the provider reported none)
 ShadowResult = tuple[str, int | None, int | None]
@@ -68,13 +73,36 @@ ShadowResult = tuple[str, int | None, int | None]
 @dataclass(frozen=True)
 class Turn:
     """One message of a conversation, framework-neutral. ``role`` is ``"user"``,
-    ``"assistant"``, ``"system"`` or ``"tool"``."""
+    ``"assistant"``, ``"system"`` or ``"tool"`` (:func:`turn_role` maps a framework's role
+    names onto these)."""
 
     role: str
     text: str
 
 
-RoutingTextPolicy = str | Callable[[Any], str]
+#: A framework's role names (lower case) and the :class:`Turn` role each one is.
+TURN_ROLES: Mapping[str, str] = {
+    "user": "user", "human": "user",
+    "assistant": "assistant", "ai": "assistant", "model": "assistant", "chatbot": "assistant",
+    "system": "system", "developer": "system",
+    "tool": "tool", "function": "tool",
+}
+
+
+def turn_role(name: str) -> str:
+    """The :class:`Turn` role of a framework's role name, the same rule in both wrappers.
+
+    Known names (:data:`TURN_ROLES`, any case) map to their role. Any other name, such as a
+    custom speaker (``ChatMessage(role="customer")``), is a ``"user"`` turn: its text is input
+    the model must answer, so the router may score it, and policies only ever see the four
+    roles they are written for. (Passing the name through would hide such a message from
+    ``"last_user"``, which would score an older message instead.)
+
+    Example:
+        >>> turn_role("AI"), turn_role("developer"), turn_role("customer")
+        ('assistant', 'system', 'user')
+    """
+    return TURN_ROLES.get(name.strip().lower(), "user")
 
 
 def routing_text(
@@ -160,6 +188,13 @@ class RouteDecision:
         }
 
 
+#: What ``router=`` accepts: a name (``"default"``, ``"random"``), a checkpoint directory, or a
+#: :class:`~routellm_core.routers.base.Router`.
+RouterSpec = str | os.PathLike[str] | Router
+#: What ``on_route=`` accepts: ``None``, one callable receiving each decision, or several.
+OnRoute = Callable[[RouteDecision], Any] | Sequence[Callable[[RouteDecision], Any]] | None
+
+
 @dataclass(frozen=True)
 class StatsSnapshot:
     """A consistent copy of :class:`RoutingStats` at one moment.
@@ -237,6 +272,8 @@ class RoutingStats:
 
     #: the routes counted (a ladder counts one per model)
     _routes: tuple[str, ...] = tuple(ROUTES)
+    #: the route "always strong" prices every call on (a ladder: its dearest model)
+    _dearest: str = "strong"
 
     def reset(self) -> None:
         with self._lock:
@@ -302,9 +339,9 @@ class RoutingStats:
             reasons, fb, err, ms = dict(self._reasons), self._fallbacks, self._errors, self._scoring_ms
         cost = always = savings = None
         if self.prices is not None:
-            cost = sum(self.prices.cost(r, tin[r], tout[r]) for r in ROUTES)
+            cost = sum(self.prices.cost(r, tin[r], tout[r]) for r in self._routes)
             # Always-strong assumes the strong model would have used the same tokens.
-            always = self.prices.cost("strong", sum(tin.values()), sum(tout.values()))
+            always = self.prices.cost(self._dearest, sum(tin.values()), sum(tout.values()))
             savings = always - cost
         return StatsSnapshot(calls, tin, tout, reasons, fb, err, cost, always, savings, ms,
                              est_in, est_out)
@@ -319,39 +356,8 @@ class RoutingStats:
         self._lock = threading.Lock()
 
 
-#: The settings of a :class:`RoutingEngine`, as its constructor takes them.
-SETTINGS = (
-    "router",
-    "embedder",
-    "strong_fraction",
-    "threshold",
-    "strong_name",
-    "weak_name",
-    "routing_text",
-    "sticky",
-    "on_router_error",
-    "on_route",
-    "prices",
-    "max_sticky_threads",
-)
-
-
-@dataclass(frozen=True)
-class _Settings:
-    """The settings as given (the router as a name, a directory or an instance)."""
-
-    router: Any
-    embedder: Any
-    strong_fraction: float | None
-    threshold: float | None
-    strong_name: str | None
-    weak_name: str | None
-    routing_text: Any
-    sticky: bool
-    on_router_error: Route
-    on_route: Any
-    prices: Mapping[str, Any] | None
-    max_sticky_threads: int
+#: The settings of engines pickled before they were called RoutingSettings.
+_Settings = RoutingSettings
 
 
 @dataclass(frozen=True)
@@ -425,7 +431,7 @@ class RoutingEngine:
 
     def __init__(
         self,
-        router: str | os.PathLike[str] | Router = "default",
+        router: RouterSpec = "default",
         *,
         strong_fraction: float | None = None,
         threshold: float | None = None,
@@ -434,20 +440,20 @@ class RoutingEngine:
         routing_text: RoutingTextPolicy = "last_user",
         sticky: bool = False,
         on_router_error: Route = "strong",
-        on_route: Sequence[Callable[[RouteDecision], Any]] | Callable[[RouteDecision], Any] | None = None,
+        on_route: OnRoute = None,
         prices: Mapping[str, Price | tuple[float, float]] | None = None,
         max_sticky_threads: int = 10_000,
         embedder: Any = None,
         recorder: TrafficRecorder | None = None,
     ) -> None:
-        settings = _Settings(router, embedder, strong_fraction, threshold, strong_name,
-                             weak_name, routing_text, sticky, on_router_error, on_route, prices,
-                             max_sticky_threads)
+        settings = RoutingSettings(router, embedder, strong_fraction, threshold, strong_name,
+                                   weak_name, routing_text, sticky, on_router_error, on_route,
+                                   prices, max_sticky_threads)
         active, callbacks = self._resolve(settings, None)
         self._settings = settings
         self._active = active
         self.on_route: list[Callable[[RouteDecision], Any]] = list(callbacks)
-        self.stats = RoutingStats(prices)
+        self.stats = RoutingStats(settings.prices)
         self._sticky: OrderedDict[str, Route] = OrderedDict()
         self._sticky_lock = threading.Lock()
         # one scoring at a time: torch/BLAS thread pools thrash on 2 cores when several
@@ -456,6 +462,19 @@ class RoutingEngine:
         self._variants: OrderedDict[Any, RoutingEngine] = OrderedDict()
         self._variants_lock = threading.Lock()
         self.recorder = check_recorder(recorder)
+
+    @classmethod
+    def from_settings(cls, settings: RoutingSettings, *,
+                      recorder: TrafficRecorder | None = None) -> RoutingEngine:
+        """The engine of a :class:`~routellm_core.settings.RoutingSettings` (how both wrappers
+        and the agent middleware build theirs); validated as in the constructor.
+
+        Example:
+            >>> from routellm_core.settings import RoutingSettings
+            >>> RoutingEngine.from_settings(RoutingSettings(router="random", threshold=0.4)).threshold
+            0.4
+        """
+        return cls(**settings.as_dict(), recorder=recorder)
 
     # ---- settings -----------------------------------------------------------------------------
     @property
@@ -493,12 +512,11 @@ class RoutingEngine:
     @property
     def settings(self) -> dict[str, Any]:
         """The settings as given (router as a name, directory or instance), by name."""
-        s = self._settings
-        return {k: getattr(s, k) for k in SETTINGS}
+        return self._settings.as_dict()
 
     @staticmethod
     def _resolve(
-        s: _Settings, current: tuple[_Settings, Router] | None
+        s: RoutingSettings, current: tuple[RoutingSettings, Router] | None
     ) -> tuple[_Active, tuple[Callable[..., Any], ...]]:
         """Validate settings and load the router (reusing ``current``'s when unchanged)."""
         if s.strong_fraction is not None and s.threshold is not None:
@@ -533,18 +551,6 @@ class RoutingEngine:
                          max_sticky)
         return active, callbacks
 
-    def _with_changes(self, changes: Mapping[str, Any]) -> _Settings:
-        unknown = [k for k in changes if k not in SETTINGS]
-        if unknown:
-            raise unknown_name("engine setting", unknown[0], SETTINGS)
-        changes = dict(changes)
-        # the one set last wins: a threshold replaces a strong fraction, and the reverse
-        if changes.get("threshold") is not None and "strong_fraction" not in changes:
-            changes["strong_fraction"] = None
-        if changes.get("strong_fraction") is not None and "threshold" not in changes:
-            changes["threshold"] = None
-        return replace(self._settings, **changes)
-
     def configure(self, **changes: Any) -> None:
         """Change settings in place, validated as in the constructor; on an error nothing
         changes. Statistics and sticky memory are kept; the router is loaded again only
@@ -558,7 +564,7 @@ class RoutingEngine:
             >>> engine.threshold, engine.strong_fraction
             (0.9, None)
         """
-        settings = self._with_changes(changes)
+        settings = self._settings.changed(**changes)
         active, callbacks = self._resolve(settings, (self._settings, self.router))
         prices = RoutingStats.price_table(settings.prices)
         self._settings = settings
@@ -607,7 +613,7 @@ class RoutingEngine:
         return self._derive(changes, share=False)
 
     def _derive(self, changes: Mapping[str, Any], *, share: bool) -> RoutingEngine:
-        settings = self._with_changes(changes)
+        settings = self._settings.changed(**changes)
         active, callbacks = self._resolve(settings, (self._settings, self.router))
         new = RoutingEngine.__new__(RoutingEngine)
         new._settings = settings
@@ -636,7 +642,7 @@ class RoutingEngine:
                 "stats": self.stats, "sticky": sticky, "recorder": self.recorder}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        settings: _Settings = state["settings"]
+        settings: RoutingSettings = state["settings"]
         # a router given by name or directory is loaded again, not unpickled
         active, _ = self._resolve(settings, None)
         self._settings = settings
@@ -807,51 +813,6 @@ class RoutingEngine:
         self._notify(new)
         return new
 
-    def call(
-        self,
-        decision: RouteDecision,
-        fn: Callable[[Route], T],
-        *,
-        fallback: bool,
-        on_fallback: Callable[[RouteDecision], Any] | None = None,
-    ) -> tuple[RouteDecision, T]:
-        """Run ``fn(route)`` for the decision; with ``fallback``, when it raises, run it once
-        more on the other route (:meth:`fallback_decision`, then ``on_fallback``).
-
-        Returns:
-            The decision that answered and ``fn``'s result.
-        """
-        try:
-            return decision, fn(decision.route)
-        except Exception:
-            if not fallback:
-                raise
-            decision = self.fallback_decision(decision)
-            if on_fallback is not None:
-                on_fallback(decision)
-            return decision, fn(decision.route)
-
-    async def acall(
-        self,
-        decision: RouteDecision,
-        fn: Callable[[Route], Awaitable[T]],
-        *,
-        fallback: bool,
-        on_fallback: Callable[[RouteDecision], Any] | None = None,
-    ) -> tuple[RouteDecision, T]:
-        """:meth:`call` for a coroutine function (``on_fallback`` may return an awaitable)."""
-        try:
-            return decision, await fn(decision.route)
-        except Exception:
-            if not fallback:
-                raise
-            decision = self.fallback_decision(decision)
-            if on_fallback is not None:
-                pending = on_fallback(decision)
-                if inspect.isawaitable(pending):
-                    await pending
-            return decision, await fn(decision.route)
-
     # ---- usage ------------------------------------------------------------------------------
     def record_usage(
         self,
@@ -926,15 +887,7 @@ class RoutingEngine:
             return None
         run_id = self._write_record(rec, decision, answer, input_tokens, output_tokens, run_id,
                                     prompt, extra)
-        if shadow is not None and self._shadowed(rec, decision):
-            other = self.other(decision.route)
-            try:
-                result: ShadowResult | None = shadow(other)
-            except Exception as exc:
-                result = None
-                logger.warning("routellm recorder: the shadow call to the %s model raised "
-                               "(%s: %s); nothing recorded for it", other, type(exc).__name__, exc)
-            self._write_shadow(rec, decision, other, run_id, result)
+        self.record_shadow(decision, run_id, shadow)
         return run_id
 
     async def arecord_call(
@@ -955,20 +908,50 @@ class RoutingEngine:
             return None
         run_id = self._write_record(rec, decision, answer, input_tokens, output_tokens, run_id,
                                     prompt, extra)
-        if shadow is not None and self._shadowed(rec, decision):
-            other = self.other(decision.route)
-            try:
-                result: ShadowResult | None = await shadow(other)
-            except Exception as exc:
-                result = None
-                logger.warning("routellm recorder: the shadow call to the %s model raised "
-                               "(%s: %s); nothing recorded for it", other, type(exc).__name__, exc)
-            self._write_shadow(rec, decision, other, run_id, result)
+        await self.arecord_shadow(decision, run_id, shadow)
         return run_id
 
-    @staticmethod
-    def _shadowed(rec: TrafficRecorder, decision: RouteDecision) -> bool:
-        return decision.reason in ("router", "sticky") and rec.should_shadow()
+    def record_shadow(self, decision: RouteDecision, run_id: str | None,
+                      shadow: Callable[[Route], ShadowResult] | None) -> None:
+        """The shadow call of a recorded call (:meth:`record_call`): on the recorder's
+        ``shadow_rate`` share of router-decided calls, ``shadow`` runs the *other* model and
+        its answer is recorded under ``run_id``. Never raises."""
+        target = self._shadow_target(decision, run_id, shadow)
+        if target is None or shadow is None:
+            return
+        rec, other, rid = target
+        try:
+            result: ShadowResult | None = shadow(other)
+        except Exception as exc:
+            _shadow_failed(other, exc)
+            result = None
+        self._write_shadow(rec, decision, other, rid, result)
+
+    async def arecord_shadow(self, decision: RouteDecision, run_id: str | None,
+                             shadow: Callable[[Route], Awaitable[ShadowResult]] | None) -> None:
+        """:meth:`record_shadow` with an async ``shadow`` call."""
+        target = self._shadow_target(decision, run_id, shadow)
+        if target is None or shadow is None:
+            return
+        rec, other, rid = target
+        try:
+            result: ShadowResult | None = await shadow(other)
+        except Exception as exc:
+            _shadow_failed(other, exc)
+            result = None
+        self._write_shadow(rec, decision, other, rid, result)
+
+    def _shadow_target(self, decision: RouteDecision, run_id: str | None,
+                       shadow: object) -> tuple[TrafficRecorder, Route, str] | None:
+        """Where a shadow call goes (recorder, the other route, run id), or ``None`` when
+        none is made: no recorder, no shadow function, a forced call, or not in the
+        recorder's ``shadow_rate`` share."""
+        rec = self.recorder
+        if rec is None or shadow is None or run_id is None:
+            return None
+        if decision.reason not in ("router", "sticky") or not rec.should_shadow():
+            return None
+        return rec, self.other(decision.route), run_id
 
     def _row(self, decision: RouteDecision, route: Route, model: str, answer: str,
              tin: int | None, tout: int | None, run_id: str, prompt: str) -> dict[str, Any]:
@@ -1038,6 +1021,11 @@ class RoutingEngine:
             self._sticky.move_to_end(thread_id)
             while len(self._sticky) > limit:
                 self._sticky.popitem(last=False)
+
+
+def _shadow_failed(route: Route, exc: Exception) -> None:
+    logger.warning("routellm recorder: the shadow call to the %s model raised (%s: %s); "
+                   "nothing recorded for it", route, type(exc).__name__, exc)
 
 
 def _text(value: str | Callable[[], str] | None) -> str:

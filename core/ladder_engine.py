@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .costs import PriceTable
-from .engine import RouteDecision, RoutingEngine, RoutingStats, StatsSnapshot, _freeze
+from .engine import RouteDecision, RoutingEngine, RoutingStats, _freeze
 from .errors import ConfigError, DataError, unknown_name
 from .ladder import DEFAULT_OUTPUT_TOKENS, Ladder
 from .routers import load_router
@@ -72,19 +72,9 @@ class LadderStats(RoutingStats):
         self.prices = prices
         self.reset()
 
-    def snapshot(self) -> StatsSnapshot:
-        with self._lock:
-            calls, tin, tout = dict(self._calls), dict(self._in), dict(self._out)
-            est_in, est_out = dict(self._est_in), dict(self._est_out)
-            reasons, fb, err, ms = dict(self._reasons), self._fallbacks, self._errors, self._scoring_ms
-        cost = always = savings = None
-        if self.prices is not None:
-            cost = sum(self.prices.cost(r, tin[r], tout[r]) for r in self._routes)
-            top = self._routes[-1]
-            always = self.prices.cost(top, sum(tin.values()), sum(tout.values()))
-            savings = always - cost
-        return StatsSnapshot(calls, tin, tout, reasons, fb, err, cost, always, savings, ms,
-                             est_in, est_out)
+    @property
+    def _dearest(self) -> str:  # type: ignore[override]
+        return self._routes[-1]
 
 
 #: The settings of a :class:`LadderEngine`, as its constructor takes them.

@@ -1,9 +1,12 @@
-"""Checks of the routing settings, and the naming rule for the two inner models.
+"""The routing settings: one settings object, their checks, and the naming rule for the two
+inner models.
 
-Both framework wrappers hand their settings to :class:`~routellm_core.engine.RoutingEngine`,
-which validates them with the functions here, at construction and whenever a setting changes
-later. Each check raises a :class:`~routellm_core.errors.ConfigError` (a ``ValueError``) that
-names the setting, the value given, and what to pass instead.
+Both framework wrappers and the agent middleware put their settings into one
+:class:`RoutingSettings` and build their engine from it
+(:meth:`~routellm_core.engine.RoutingEngine.from_settings`). The engine validates them with
+the functions here, at construction and whenever a setting changes later. Each check raises a
+:class:`~routellm_core.errors.ConfigError` (a ``ValueError``) that names the setting, the
+value given, and what to pass instead.
 
 Example:
     >>> check_threshold(0.4)
@@ -16,15 +19,25 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import ConfigError, unknown_name
+
+if TYPE_CHECKING:
+    from .costs import Price
+    from .embeddings import Embedder
+    from .engine import OnRoute, RouterSpec
 
 __all__ = [
     "ROUTES",
     "ROUTING_TEXT_POLICIES",
     "PLACEHOLDER_NAMES",
+    "RoutingTextPolicy",
+    "RoutingSettings",
+    "SETTINGS",
+    "PARTNERS",
     "check_threshold",
     "check_flag",
     "check_route",
@@ -40,6 +53,72 @@ ROUTES: tuple[Route, Route] = ("strong", "weak")
 
 #: Named policies for which text the router scores.
 ROUTING_TEXT_POLICIES = ("last_user", "first_user", "conversation", "question")
+#: A named policy, or a function that receives the framework's messages and returns the text.
+RoutingTextPolicy = str | Callable[[Any], str]
+
+#: Settings that replace each other: the one set last wins.
+PARTNERS = {"threshold": "strong_fraction", "strong_fraction": "threshold"}
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    """The settings a :class:`~routellm_core.engine.RoutingEngine` is built from, as given
+    (the router as a name, a checkpoint directory or an instance); checked when an engine is
+    built from them, not here.
+
+    Attributes:
+        router: ``"default"``, ``"random"``, a checkpoint directory or a router instance.
+        embedder: an embedder for an embedding router loaded by name or directory.
+        strong_fraction, threshold: the share of strong calls, or a raw score threshold.
+        strong_name, weak_name: the inner models' names in decisions.
+        routing_text: which text is scored (a policy name or a function).
+        sticky: keep a conversation on the route of its first decision.
+        on_router_error: the route taken when the router raises.
+        on_route: callables receiving each decision.
+        prices: per-route prices for the statistics.
+        max_sticky_threads: how many conversations the sticky memory keeps.
+
+    Example:
+        >>> s = RoutingSettings(router="random", strong_fraction=0.3)
+        >>> s.changed(threshold=0.8).strong_fraction is None  # the one set last wins
+        True
+    """
+
+    router: RouterSpec = "default"
+    embedder: Embedder | None = None
+    strong_fraction: float | None = None
+    threshold: float | None = None
+    strong_name: str | None = None
+    weak_name: str | None = None
+    routing_text: RoutingTextPolicy = "last_user"
+    sticky: bool = False
+    on_router_error: Route = "strong"
+    on_route: OnRoute = None
+    prices: Mapping[str, Price | tuple[float, float]] | None = None
+    max_sticky_threads: int = 10_000
+
+    def changed(self, **changes: Any) -> RoutingSettings:
+        """These settings with ``changes``; a ``threshold`` replaces a ``strong_fraction``
+        set before, and the reverse.
+
+        Raises:
+            UnknownNameError: a name that is not a setting (the valid ones are listed).
+        """
+        unknown = [k for k in changes if k not in SETTINGS]
+        if unknown:
+            raise unknown_name("engine setting", unknown[0], SETTINGS)
+        for name, partner in PARTNERS.items():
+            if changes.get(name) is not None and partner not in changes:
+                changes[partner] = None
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings by name."""
+        return {k: getattr(self, k) for k in SETTINGS}
+
+
+#: The names of the settings (:class:`RoutingSettings`), as the engine's constructor takes them.
+SETTINGS: tuple[str, ...] = tuple(f.name for f in fields(RoutingSettings))
 
 #: Names frameworks report for a model they cannot name (LlamaIndex's ``LLMMetadata`` default
 #: is ``"unknown"``); such a name is skipped in favour of the next candidate.

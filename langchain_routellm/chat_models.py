@@ -25,10 +25,18 @@ Example:
 from __future__ import annotations
 
 import copy
-import logging
+import inspect
 import pickle
 import sys
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextvars import ContextVar
 from typing import Any, Literal
 
@@ -38,6 +46,7 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.callbacks.manager import ahandle_event, dispatch_custom_event, handle_event
+from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.language_models.model_profile import ModelProfile
@@ -62,16 +71,33 @@ from langchain_core.runnables.config import ensure_config, merge_configs
 from langchain_core.runnables.configurable import RunnableConfigurableFields
 from langchain_core.runnables.utils import AnyConfigurableField
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ConfigDict, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    PrivateAttr,
+    SecretStr,
+    SkipValidation,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import Self
 
-from routellm_core.engine import RouteDecision, RoutingEngine, RoutingStats, Turn
-from routellm_core.recorder import check_recorder
-from routellm_core.settings import inner_model_name
+from routellm_core.dispatch import Reply, RoutedCall, SumTally, account_usage
+from routellm_core.embeddings import Embedder
+from routellm_core.engine import (
+    OnRoute,
+    RouteDecision,
+    RouterSpec,
+    RoutingEngine,
+    RoutingStats,
+    RoutingTextPolicy,
+    Turn,
+    turn_role,
+)
+from routellm_core.recorder import TrafficRecorder, check_recorder
+from routellm_core.routers.base import Router
+from routellm_core.settings import PARTNERS, RoutingSettings, inner_model_name
 
 __all__ = ["RouteLLMChat", "messages_to_turns", "ROUTE_EVENT"]
-
-logger = logging.getLogger("routellm")
 
 Route = Literal["strong", "weak"]
 
@@ -90,22 +116,10 @@ _ENGINE_FIELDS = frozenset({
     "on_router_error", "on_route", "prices", "embeddings",
 })
 #: a threshold replaces a strong fraction, and the reverse (the one set last wins)
-_PARTNER = {"threshold": "strong_fraction", "strong_fraction": "threshold"}
+_PARTNER = PARTNERS
 #: the model a per-call configured copy (configurable_fields) is derived from
 _CONFIGURED_FROM: ContextVar[RouteLLMChat | None] = ContextVar("routellm_configured_from",
                                                                default=None)
-
-_ROLES = {
-    "human": "user",
-    "user": "user",
-    "ai": "assistant",
-    "assistant": "assistant",
-    "system": "system",
-    "developer": "system",
-    "tool": "tool",
-    "function": "tool",
-}
-
 
 def _role(message: BaseMessage) -> str:
     if isinstance(message, HumanMessage):
@@ -116,20 +130,21 @@ def _role(message: BaseMessage) -> str:
         return "system"
     if isinstance(message, (ToolMessage, FunctionMessage)):
         return "tool"
-    if isinstance(message, ChatMessage):
-        return _ROLES.get(message.role.lower(), message.role)
-    return _ROLES.get(message.type, message.type)
+    return turn_role(message.role if isinstance(message, ChatMessage) else message.type)
 
 
 def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
     """LangChain messages as framework-neutral :class:`~routellm_core.engine.Turn` records.
 
-    Only the text of each message is kept (images and other blocks are not routed on).
+    Only the text of each message is kept (images and other blocks are not routed on). A
+    ``ChatMessage``'s role, or another message's type, is mapped by
+    :func:`~routellm_core.engine.turn_role` (as in LlamaIndex): an unknown role is a user turn.
 
     Example:
-        >>> from langchain_core.messages import HumanMessage, AIMessage
-        >>> messages_to_turns([HumanMessage("hi"), AIMessage("hello")])
-        [Turn(role='user', text='hi'), Turn(role='assistant', text='hello')]
+        >>> from langchain_core.messages import AIMessage, ChatMessage, HumanMessage
+        >>> messages_to_turns([HumanMessage("hi"), AIMessage("hello"),
+        ...                    ChatMessage(role="customer", content="and?")])
+        [Turn(role='user', text='hi'), Turn(role='assistant', text='hello'), Turn(role='user', text='and?')]
     """
     return [Turn(_role(m), m.text) for m in messages]
 
@@ -190,32 +205,28 @@ def _messages_text(messages: Sequence[BaseMessage]) -> Callable[[], str]:
     return lambda: "\n".join(m.text for m in messages)
 
 
-class _Usage:
-    """Adds up one call's usage over messages or chunks; without any provider figures the
-    engine estimates them from the text (and marks them as estimates)."""
+def _read(message: BaseMessage) -> Reply:
+    """A message (or chunk) as the core call path reads it: text, reported usage, tool calls
+    (streamed ones arrive as ``tool_call_chunks``)."""
+    u = _usage(message)
+    calls = [{"name": c.get("name"), "args": c.get("args")}
+             for c in (getattr(message, "tool_calls", None) or [])]
+    if not calls:
+        calls = [{"name": c.get("name"), "args": c.get("args")}
+                 for c in (getattr(message, "tool_call_chunks", None) or []) if c.get("name")]
+    return Reply(message.text, *(u if u is not None else (None, None)), calls)
 
-    __slots__ = ("tin", "tout", "reported", "parts")
 
-    def __init__(self) -> None:
-        self.tin = self.tout = 0
-        self.reported = False
-        self.parts: list[BaseMessage] = []
+def _read_chunk(chunk: ChatGenerationChunk) -> Reply:
+    return _read(chunk.message)
 
-    def add(self, message: BaseMessage) -> None:
-        u = _usage(message)
-        if u is not None:
-            self.reported = True
-            self.tin += u[0]
-            self.tout += u[1]
-        self.parts.append(message)
 
-    def record(self, engine: RoutingEngine, route: Route, prompt: Callable[[], str]) -> None:
-        if self.reported:
-            engine.record_usage(route, self.tin, self.tout)
-        else:
-            parts = self.parts
-            engine.record_usage(route, None, None, prompt=prompt,
-                                output=lambda: "".join(m.text for m in parts))
+def _read_result(result: ChatResult) -> Reply:
+    """A result's generations added up (one in practice)."""
+    tally = SumTally(_read)
+    for gen in result.generations:
+        tally.add(gen.message)
+    return tally.reply()
 
 
 def _caller_run_manager() -> CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None:
@@ -295,18 +306,24 @@ def _announce_in_context(config: RunnableConfig | None, decision: RouteDecision)
         pass
 
 
-def _message_to_chunk(message: BaseMessage) -> AIMessageChunk:
-    chunk = AIMessageChunk(**message.model_dump(exclude={"type"}))
+def _as_chunk(result: ChatResult) -> ChatGenerationChunk:
+    """A whole answer as the one chunk of a stream (a model that does not stream)."""
+    gen = result.generations[0]
+    chunk = AIMessageChunk(**gen.message.model_dump(exclude={"type"}))
     chunk.chunk_position = "last"
-    return chunk
+    return ChatGenerationChunk(message=chunk, generation_info=gen.generation_info)
 
 
-def _tag(message: BaseMessage, decision: RouteDecision, run_id: str | None = None) -> None:
-    # A fresh dict: the inner model may share response_metadata objects between messages.
-    meta = decision.to_dict()
-    if run_id is not None:  # recording: the id that feedback (recorder.feedback) names
-        meta["run_id"] = run_id
-    message.response_metadata = {**message.response_metadata, "routellm": meta}
+def _tag(message: BaseMessage, record: dict[str, Any]) -> None:
+    """Put the decision's record (``RoutedCall.record``) on a message. A fresh dict: the inner
+    model may share ``response_metadata`` objects between messages."""
+    message.response_metadata = {**message.response_metadata, "routellm": dict(record)}
+
+
+def _tag_first(chunk: ChatGenerationChunk, record: dict[str, Any], first: bool) -> None:
+    # on exactly one chunk: string values concatenate when chunks are merged
+    if first:
+        _tag(chunk.message, record)
 
 
 class _UsageRecorder(BaseCallbackHandler):
@@ -322,13 +339,13 @@ class _UsageRecorder(BaseCallbackHandler):
         self.prompt = [m for batch in messages for m in batch]
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        usage = _Usage()
+        tally = SumTally(_read)
         for gens in response.generations:
             for gen in gens:
                 msg = getattr(gen, "message", None)
                 if msg is not None:
-                    usage.add(msg)
-        usage.record(self.engine, self.route, _messages_text(self.prompt))
+                    tally.add(msg)
+        account_usage(self.engine, self.route, tally.reply(), _messages_text(self.prompt))
 
 
 class _RoutedRunnable(Runnable[LanguageModelInput, Any]):
@@ -352,65 +369,37 @@ class _RoutedRunnable(Runnable[LanguageModelInput, Any]):
     def _messages(self, input: LanguageModelInput) -> list[BaseMessage]:
         return self.chat._convert_input(input).to_messages()
 
+    def _routed(self, decision: RouteDecision, config: RunnableConfig | None) -> RoutedCall:
+        _announce_in_context(config, decision)
+        return RoutedCall(self.chat.engine, decision, fallback=self.chat.fallback,
+                          on_fallback=lambda d: _announce_in_context(config, d))
+
     def invoke(self, input: LanguageModelInput, config: RunnableConfig | None = None,
                **kwargs: Any) -> Any:
-        d = self.chat._decide(self._messages(input), {}, config)
-        _announce_in_context(config, d)
-        d, out = self.chat.engine.call(
-            d, lambda r: self.routes[r].invoke(input, self._config(config, r), **kwargs),
-            fallback=self.chat.fallback, on_fallback=lambda f: _announce_in_context(config, f))
-        return out
+        call = self._routed(self.chat._decide(self._messages(input), {}, config), config)
+        return call.attempt(
+            lambda r: self.routes[r].invoke(input, self._config(config, r), **kwargs))
 
     async def ainvoke(self, input: LanguageModelInput, config: RunnableConfig | None = None,
                       **kwargs: Any) -> Any:
         d = await self.chat._adecide(self._messages(input), {}, config)
-        _announce_in_context(config, d)
-
-        async def run(route: Route) -> Any:
-            return await self.routes[route].ainvoke(input, self._config(config, route), **kwargs)
-
-        d, out = await self.chat.engine.acall(
-            d, run, fallback=self.chat.fallback,
-            on_fallback=lambda f: _announce_in_context(config, f))
-        return out
+        call = self._routed(d, config)
+        return await call.aattempt(
+            lambda r: self.routes[r].ainvoke(input, self._config(config, r), **kwargs))
 
     def stream(self, input: LanguageModelInput, config: RunnableConfig | None = None,
                **kwargs: Any) -> Iterator[Any]:
-        d = self.chat._decide(self._messages(input), {}, config)
-        _announce_in_context(config, d)
-        it = self.routes[d.route].stream(input, self._config(config, d.route), **kwargs)
-        try:
-            first = next(it)
-        except StopIteration:
-            return
-        except Exception:
-            if not self.chat.fallback:
-                raise
-            d = self.chat.engine.fallback_decision(d)
-            _announce_in_context(config, d)
-            it = self.routes[d.route].stream(input, self._config(config, d.route), **kwargs)
-            first = next(it)
-        yield first
-        yield from it
+        # usage is reported by the inner run's callbacks (_UsageRecorder)
+        call = self._routed(self.chat._decide(self._messages(input), {}, config), config)
+        yield from call.stream(
+            lambda r: self.routes[r].stream(input, self._config(config, r), **kwargs))
 
     async def astream(self, input: LanguageModelInput, config: RunnableConfig | None = None,
                       **kwargs: Any) -> AsyncIterator[Any]:
         d = await self.chat._adecide(self._messages(input), {}, config)
-        _announce_in_context(config, d)
-        it = self.routes[d.route].astream(input, self._config(config, d.route), **kwargs)
-        try:
-            first = await it.__anext__()
-        except StopAsyncIteration:
-            return
-        except Exception:
-            if not self.chat.fallback:
-                raise
-            d = self.chat.engine.fallback_decision(d)
-            _announce_in_context(config, d)
-            it = self.routes[d.route].astream(input, self._config(config, d.route), **kwargs)
-            first = await it.__anext__()
-        yield first
-        async for chunk in it:
+        call = self._routed(d, config)
+        async for chunk in call.astream(
+                lambda r: self.routes[r].astream(input, self._config(config, r), **kwargs)):
             yield chunk
 
 
@@ -515,17 +504,19 @@ class RouteLLMChat(BaseChatModel):
 
     strong: BaseChatModel
     weak: BaseChatModel
-    router: Any = "default"
+    # Settings typed SkipValidation are checked by the routing engine (routellm_core.settings),
+    # in one place and with its messages, when the engine is built or reconfigured.
+    router: SkipValidation[RouterSpec] = "default"
     strong_fraction: float | None = None
     threshold: float | None = None
-    routing_text: Any = "last_user"
+    routing_text: SkipValidation[RoutingTextPolicy] = "last_user"
     sticky: bool = False
     on_router_error: Literal["strong", "weak"] = "strong"
     fallback: bool = False
-    on_route: Any = None
+    on_route: SkipValidation[OnRoute] = None
     prices: Mapping[str, Any] | None = None
-    embeddings: Any = None
-    recorder: Any = None
+    embeddings: SkipValidation[Embeddings | Embedder | None] = None
+    recorder: SkipValidation[TrafficRecorder | None] = None
 
     # standard parameters
     temperature: float | None = None
@@ -572,24 +563,23 @@ class RouteLLMChat(BaseChatModel):
         parent = _CONFIGURED_FROM.get()
         if parent is not None and type(parent) is type(self):
             self._engine = self._variant_of(parent)
-            return self
-        self._engine = RoutingEngine(**self._engine_settings(_ENGINE_FIELDS),
-                                     recorder=self.recorder)
+        else:
+            self._engine = self._new_engine()
         return self
+
+    def _new_engine(self) -> RoutingEngine:
+        settings = RoutingSettings(**self._engine_settings(_ENGINE_FIELDS))
+        return RoutingEngine.from_settings(settings, recorder=self.recorder)
 
     def _embedder(self) -> Any:
         embedder = self.embeddings
         if embedder is None:
             return None
-        from routellm_core.routers.base import Router
-
         if isinstance(self.router, Router):
             raise ValueError(
                 "embeddings= applies when the router is loaded by name or directory; "
                 "give your Router instance its embedder when you build it"
             )
-        from langchain_core.embeddings import Embeddings
-
         if isinstance(embedder, Embeddings):
             from .embeddings import LangChainEmbedder
 
@@ -597,7 +587,8 @@ class RouteLLMChat(BaseChatModel):
         return embedder
 
     def _engine_settings(self, fields: Iterable[str]) -> dict[str, Any]:
-        """The engine settings the given fields hold."""
+        """The engine settings (:class:`~routellm_core.settings.RoutingSettings` names) the
+        given fields hold."""
         fields = set(fields)
         if fields & {"router", "embeddings"}:
             fields |= {"router", "embeddings"}  # a router is loaded with its embedder
@@ -739,12 +730,15 @@ class RouteLLMChat(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         names = self._engine.names
-        params: dict[str, Any] = {
+        return self._with_call_params({
             "strong": names["strong"],
             "weak": names["weak"],
             "router": self._engine.router.name,
             "threshold": self._engine.threshold,
-        }
+        })
+
+    def _with_call_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """``params`` with the temperature and token limit passed on every call, when set."""
         if self.temperature is not None:
             params["temperature"] = self.temperature
         if self.max_tokens is not None:
@@ -890,100 +884,64 @@ class RouteLLMChat(BaseChatModel):
         except Exception:  # private LangChain API: if it changes, just stream
             return False
 
-    def _finish(
-        self, result: ChatResult, decision: RouteDecision, messages: list[BaseMessage],
-        run_id: str | None = None,
-    ) -> ChatResult:
-        usage = _Usage()
-        for gen in result.generations:
-            usage.add(gen.message)
-        usage.record(self._engine, decision.route, _messages_text(messages))
-        if result.generations:
-            _tag(result.generations[0].message, decision, run_id)
-        return result
+    # ---- calls: routellm_core.dispatch.RoutedCall runs them ---------------------------------
+    def _routed(self, decision: RouteDecision, messages: list[BaseMessage], run_manager: Any,
+                announce: Callable[[Any, RouteDecision], Any]) -> RoutedCall:
+        """The call of a decision. ``announce(run_manager, decision)`` dispatches a fallback's
+        event (a coroutine in the async hooks); a recorded call is filed under the LangChain
+        run id."""
+        return RoutedCall(self._engine, decision, fallback=self.fallback,
+                          on_fallback=lambda d: announce(run_manager, d),
+                          prompt=_messages_text(messages),
+                          run_id=getattr(run_manager, "run_id", None))
 
-    # ---- recording (opt-in: recorder=) --------------------------------------------------------
-    def _run_id(self, run_manager: Any) -> str | None:
-        """The id a recorded call is filed under: the LangChain run id (``None`` when not
-        recording)."""
-        if self._engine.recorder is None:
-            return None
-        rid = getattr(run_manager, "run_id", None)
-        return str(rid) if rid is not None else self._engine.recorder.new_run_id()
+    def _begin(self, messages: list[BaseMessage], kwargs: dict[str, Any], run_manager: Any,
+               announce: Callable[[Any, RouteDecision], Any]) -> RoutedCall:
+        """Decide (popping the wrapper's own call arguments), announce the decision under the
+        run, and return the call that runs it."""
+        decision = self._decide(messages, kwargs)
+        announce(run_manager, decision)
+        return self._routed(decision, messages, run_manager, announce)
 
-    def _record_args(self, decision: RouteDecision, usage: _Usage,
-                     run_id: str | None) -> dict[str, Any]:
-        parts = usage.parts
-        calls = [{"name": c.get("name"), "args": c.get("args")}
-                 for m in parts for c in (getattr(m, "tool_calls", None) or [])]
-        if not calls:  # streamed tool calls arrive as chunks
-            calls = [{"name": c.get("name"), "args": c.get("args")}
-                     for m in parts for c in (getattr(m, "tool_call_chunks", None) or [])
-                     if c.get("name")]
-        return {
-            "answer": lambda: "".join(m.text for m in parts),
-            "input_tokens": usage.tin if usage.reported else None,
-            "output_tokens": usage.tout if usage.reported else None,
-            "run_id": run_id,
-            "extra": {"tool_calls": calls} if calls else None,
-        }
+    async def _abegin(self, messages: list[BaseMessage], kwargs: dict[str, Any],
+                      run_manager: Any, announce: Callable[[Any, RouteDecision], Any]
+                      ) -> RoutedCall:
+        """:meth:`_begin` with the router asked off the event loop (``announce`` may return a
+        coroutine)."""
+        decision = await self._adecide(messages, kwargs)
+        if inspect.isawaitable(pending := announce(run_manager, decision)):
+            await pending
+        return self._routed(decision, messages, run_manager, announce)
+
+    def _limited(self, route: Route, kwargs: dict[str, Any]) -> tuple[BaseChatModel, dict[str, Any]]:
+        """:meth:`_inner`, after waiting for the inner model's rate limiter."""
+        model, kw = self._inner(route, kwargs)
+        if model.rate_limiter:
+            model.rate_limiter.acquire(blocking=True)
+        return model, kw
+
+    async def _alimited(self, route: Route,
+                        kwargs: dict[str, Any]) -> tuple[BaseChatModel, dict[str, Any]]:
+        model, kw = self._inner(route, kwargs)
+        if model.rate_limiter:
+            await model.rate_limiter.aacquire(blocking=True)
+        return model, kw
 
     def _shadow(self, messages: list[BaseMessage], kwargs: dict[str, Any],
-                stop: list[str] | None) -> Callable[[Route], Any]:
-        """Calls the other model on the same input, outside the user's run (no callbacks)."""
-        def run(route: Route) -> tuple[str, int | None, int | None]:
+                stop: list[str] | None) -> Callable[[Route], ChatResult]:
+        """Calls a model on the same input outside the user's run (no callbacks), for the
+        recorder's shadow calls."""
+        def run(route: Route) -> ChatResult:
             model, kw = self._inner(route, kwargs)
-            msg = model._generate(messages, stop=stop, **kw).generations[0].message
-            u = _usage(msg)
-            return msg.text, (u[0] if u else None), (u[1] if u else None)
+            return model._generate(messages, stop=stop, **kw)
         return run
 
     def _ashadow(self, messages: list[BaseMessage], kwargs: dict[str, Any],
-                 stop: list[str] | None) -> Callable[[Route], Any]:
-        async def run(route: Route) -> tuple[str, int | None, int | None]:
+                 stop: list[str] | None) -> Callable[[Route], Awaitable[ChatResult]]:
+        async def run(route: Route) -> ChatResult:
             model, kw = self._inner(route, kwargs)
-            msg = (await model._agenerate(messages, stop=stop, **kw)).generations[0].message
-            u = _usage(msg)
-            return msg.text, (u[0] if u else None), (u[1] if u else None)
+            return await model._agenerate(messages, stop=stop, **kw)
         return run
-
-    def _record(self, decision: RouteDecision, result: ChatResult | _Usage, run_id: str | None,
-                shadow: Callable[[Route], Any] | None) -> None:
-        if self._engine.recorder is None:
-            return
-        usage = result if isinstance(result, _Usage) else _Usage()
-        if not isinstance(result, _Usage):
-            for gen in result.generations:
-                usage.add(gen.message)
-        self._engine.record_call(decision, shadow=shadow,
-                                 **self._record_args(decision, usage, run_id))
-
-    async def _arecord_shadow_only(self, decision: RouteDecision, messages: list[BaseMessage],
-                                   kwargs: dict[str, Any], stop: list[str] | None,
-                                   run_id: str | None) -> None:
-        """The shadow call of a finished async stream (its own record is already written)."""
-        rec = self._engine.recorder
-        if rec is None or run_id is None or not self._engine._shadowed(rec, decision):
-            return
-        other = self._engine.other(decision.route)
-        try:
-            result = await self._ashadow(messages, kwargs, stop)(other)
-        except Exception as exc:
-            logger.warning("routellm recorder: the shadow call to the %s model raised (%s: %s)",
-                           other, type(exc).__name__, exc)
-            result = None
-        self._engine._write_shadow(rec, decision, other, run_id, result)
-
-    async def _arecord(self, decision: RouteDecision, result: ChatResult | _Usage,
-                       run_id: str | None, shadow: Callable[[Route], Any] | None) -> None:
-        if self._engine.recorder is None:
-            return
-        usage = result if isinstance(result, _Usage) else _Usage()
-        if not isinstance(result, _Usage):
-            for gen in result.generations:
-                usage.add(gen.message)
-        await self._engine.arecord_call(decision, shadow=shadow,
-                                        **self._record_args(decision, usage, run_id))
 
     # ---- hooks --------------------------------------------------------------------------------
     def _generate(
@@ -993,23 +951,16 @@ class RouteLLMChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        decision = self._decide(messages, kwargs)
-        _announce(run_manager, decision)
-        stop = self._stop(stop)
+        call, stop = self._begin(messages, kwargs, run_manager, _announce), self._stop(stop)
 
-        def call(route: Route) -> ChatResult:
-            model, kw = self._inner(route, kwargs)
-            if model.rate_limiter:
-                model.rate_limiter.acquire(blocking=True)
+        def generate(route: Route) -> ChatResult:
+            model, kw = self._limited(route, kwargs)
             return model._generate(messages, stop=stop, run_manager=run_manager, **kw)
 
-        decision, result = self._engine.call(
-            decision, call, fallback=self.fallback,
-            on_fallback=lambda d: _announce(run_manager, d))
-        run_id = self._run_id(run_manager)
-        out = self._finish(result, decision, messages, run_id)
-        self._record(decision, out, run_id, self._shadow(messages, kwargs, stop))
-        return out
+        result = call.run(generate, read=_read_result, shadow=self._shadow(messages, kwargs, stop))
+        if result.generations:
+            _tag(result.generations[0].message, call.record)
+        return result
 
     async def _agenerate(
         self,
@@ -1018,23 +969,17 @@ class RouteLLMChat(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        decision = await self._adecide(messages, kwargs)
-        await _aannounce(run_manager, decision)
-        stop = self._stop(stop)
+        call, stop = await self._abegin(messages, kwargs, run_manager, _aannounce), self._stop(stop)
 
-        async def call(route: Route) -> ChatResult:
-            model, kw = self._inner(route, kwargs)
-            if model.rate_limiter:
-                await model.rate_limiter.aacquire(blocking=True)
+        async def generate(route: Route) -> ChatResult:
+            model, kw = await self._alimited(route, kwargs)
             return await model._agenerate(messages, stop=stop, run_manager=run_manager, **kw)
 
-        decision, result = await self._engine.acall(
-            decision, call, fallback=self.fallback,
-            on_fallback=lambda d: _aannounce(run_manager, d))
-        run_id = self._run_id(run_manager)
-        out = self._finish(result, decision, messages, run_id)
-        await self._arecord(decision, out, run_id, self._ashadow(messages, kwargs, stop))
-        return out
+        result = await call.arun(generate, read=_read_result,
+                                 shadow=self._ashadow(messages, kwargs, stop))
+        if result.generations:
+            _tag(result.generations[0].message, call.record)
+        return result
 
     def _stream(
         self,
@@ -1044,50 +989,18 @@ class RouteLLMChat(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
         rm = run_manager or _caller_run_manager()
-        decision = self._decide(messages, kwargs)
-        _announce_any(rm, decision)
-        stop = self._stop(stop)
+        call, stop = self._begin(messages, kwargs, rm, _announce_any), self._stop(stop)
 
         def chunks(route: Route) -> Iterator[ChatGenerationChunk]:
-            model, kw = self._inner(route, kwargs)
-            if model.rate_limiter:
-                model.rate_limiter.acquire(blocking=True)
+            model, kw = self._limited(route, kwargs)
             if self._no_stream(model, kw, async_api=False):
                 result = model._generate(messages, stop=stop, run_manager=run_manager, **kw)
-                gen = result.generations[0]
-                yield ChatGenerationChunk(
-                    message=_message_to_chunk(gen.message), generation_info=gen.generation_info
-                )
+                yield _as_chunk(result)
                 return
             yield from model._stream(messages, stop=stop, run_manager=run_manager, **kw)
 
-        it = chunks(decision.route)
-        try:
-            first = next(it, None)
-        except Exception:
-            if not self.fallback:
-                raise
-            decision = self._engine.fallback_decision(decision)
-            _announce_any(rm, decision)
-            it = chunks(decision.route)
-            first = next(it, None)
-        usage = _Usage()
-        run_id = self._run_id(rm)
-        done = False
-        try:
-            if first is not None:
-                _tag(first.message, decision, run_id)
-                usage.add(first.message)
-                yield first
-            for chunk in it:
-                usage.add(chunk.message)
-                yield chunk
-            done = True
-        finally:
-            usage.record(self._engine, decision.route, _messages_text(messages))
-            # a stream closed early is recorded as far as it went, without a shadow call
-            self._record(decision, usage, run_id,
-                         self._shadow(messages, kwargs, stop) if done else None)
+        yield from call.stream(chunks, tally=SumTally(_read_chunk), tag=_tag_first,
+                               shadow=self._shadow(messages, kwargs, stop), read=_read_result)
 
     async def _astream(
         self,
@@ -1097,50 +1010,20 @@ class RouteLLMChat(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         rm = run_manager or _caller_run_manager()
-        decision = await self._adecide(messages, kwargs)
-        if (pending := _announce_any(rm, decision)) is not None:
-            await pending
-        stop = self._stop(stop)
+        call, stop = await self._abegin(messages, kwargs, rm, _announce_any), self._stop(stop)
 
         async def chunks(route: Route) -> AsyncIterator[ChatGenerationChunk]:
-            model, kw = self._inner(route, kwargs)
-            if model.rate_limiter:
-                await model.rate_limiter.aacquire(blocking=True)
+            model, kw = await self._alimited(route, kwargs)
             if self._no_stream(model, kw, async_api=True):
                 result = await model._agenerate(
                     messages, stop=stop, run_manager=run_manager, **kw
                 )
-                gen = result.generations[0]
-                yield ChatGenerationChunk(
-                    message=_message_to_chunk(gen.message), generation_info=gen.generation_info
-                )
+                yield _as_chunk(result)
                 return
             async for c in model._astream(messages, stop=stop, run_manager=run_manager, **kw):
                 yield c
 
-        it = chunks(decision.route)
-        try:
-            first = await anext(it, None)
-        except Exception:
-            if not self.fallback:
-                raise
-            decision = self._engine.fallback_decision(decision)
-            if (pending := _announce_any(rm, decision)) is not None:
-                await pending
-            it = chunks(decision.route)
-            first = await anext(it, None)
-        usage = _Usage()
-        run_id = self._run_id(rm)
-        try:
-            if first is not None:
-                _tag(first.message, decision, run_id)
-                usage.add(first.message)
-                yield first
-            async for chunk in it:
-                usage.add(chunk.message)
-                yield chunk
-        finally:
-            usage.record(self._engine, decision.route, _messages_text(messages))
-            self._record(decision, usage, run_id, None)
-        # only a stream that ran to its end gets a shadow call (not awaited in a finally)
-        await self._arecord_shadow_only(decision, messages, kwargs, stop, run_id)
+        async for chunk in call.astream(chunks, tally=SumTally(_read_chunk), tag=_tag_first,
+                                        shadow=self._ashadow(messages, kwargs, stop),
+                                        read=_read_result):
+            yield chunk

@@ -22,19 +22,14 @@ Example:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from routellm_core.embeddings import l2_normalize
-from routellm_core.errors import DataError
+from routellm_core.embeddings import AdaptedEmbedder
 
 __all__ = ["LangChainEmbedder"]
-
-_PROBE = "dimension probe"
 
 
 def _default_model_id(embeddings: Embeddings) -> str:
@@ -49,7 +44,7 @@ def _default_model_id(embeddings: Embeddings) -> str:
     return f"langchain:{cls}:{name}" if name else f"langchain:{cls}"
 
 
-class LangChainEmbedder:
+class LangChainEmbedder(AdaptedEmbedder):
     """A routellm embedder backed by a LangChain ``Embeddings``.
 
     Args:
@@ -58,6 +53,9 @@ class LangChainEmbedder:
             ``"langchain:<Class>:<model name>"``); give a stable one if you train on it.
         dim: the embedding dimension; when omitted it is found by embedding one probe text
             the first time ``dim`` is read.
+
+    The checks and the normalisation are the core's
+    (:class:`~routellm_core.embeddings.AdaptedEmbedder`), as for LlamaIndex.
 
     Raises:
         TypeError: ``embeddings`` is not a LangChain ``Embeddings``.
@@ -72,46 +70,14 @@ class LangChainEmbedder:
                 f"{type(embeddings).__name__}; routellm embedders (LocalEmbedder, "
                 "HashingEmbedder) can be passed to routers directly"
             )
-        if dim is not None and int(dim) <= 0:
-            raise DataError(f"dim must be a positive integer, got {dim!r}")
         self.embeddings = embeddings
-        self.model_id = model_id or _default_model_id(embeddings)
-        self._dim = int(dim) if dim is not None else None
-        self._lock = threading.Lock()
+        super().__init__(model_id or _default_model_id(embeddings), dim)
 
-    @property
-    def dim(self) -> int:
-        """The embedding dimension (embeds one probe text on first use if not given)."""
-        if self._dim is None:
-            with self._lock:
-                if self._dim is None:
-                    vec = self.embeddings.embed_query(_PROBE)
-                    self._dim = len(vec)
-                    if self._dim == 0:
-                        raise DataError(f"{self.model_id} returned an empty embedding")
-        return self._dim
+    def _embed_one(self, text: str) -> Sequence[float]:
+        return self.embeddings.embed_query(text)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``: a ``(len(texts), dim)`` float32 array with unit-norm rows."""
-        if isinstance(texts, str):
-            raise DataError("embed takes a list of texts, not a single string; wrap it: [text]")
-        items = list(texts)
-        if not items:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        raw: Any = self.embeddings.embed_documents(items)
-        arr = np.asarray(raw, dtype=np.float32)
-        if arr.ndim != 2 or arr.shape[0] != len(items):
-            raise DataError(
-                f"{self.model_id} returned embeddings of shape {arr.shape} for {len(items)} texts"
-            )
-        if arr.shape[1] != self.dim:
-            raise DataError(
-                f"{self.model_id} returned {arr.shape[1]}-d embeddings but dim is {self.dim}; "
-                "pass the right dim= or leave it out to probe it"
-            )
-        if not np.isfinite(arr).all():
-            raise DataError(f"{self.model_id} returned non-finite embedding values")
-        return l2_normalize(arr)
+    def _embed_many(self, texts: list[str]) -> Any:
+        return self.embeddings.embed_documents(texts)
 
     def __repr__(self) -> str:
         return f"LangChainEmbedder({self.model_id!r}, dim={self._dim})"

@@ -34,12 +34,12 @@ from langchain_core.runnables import Runnable
 from pydantic import BaseModel, model_validator
 from typing_extensions import Self
 
+from routellm_core.engine import RoutingEngine
 from routellm_core.errors import ConfigError
 from routellm_core.ladder import DEFAULT_OUTPUT_TOKENS
 from routellm_core.ladder_engine import LadderEngine
 
 from .chat_models import (
-    _CONFIGURED_FROM,
     RouteLLMChat,
     _Field,
     _intersect_profiles,
@@ -123,22 +123,12 @@ class RouteLLMLadderChat(RouteLLMChat):
             RouteLLMChat._check_chat_model(m, _Field(f"models[{name!r}]"))
         return data
 
-    @model_validator(mode="after")
-    def _build_engine(self) -> Self:
-        private = self.__pydantic_private__ or {}
-        engine: LadderEngine | None = private.get("_engine")
-        if engine is not None:  # a field assignment
-            assigning = private.get("_assigning")
-            if assigning:
-                engine.configure(**self._engine_settings(assigning))
-            return self
-        parent = _CONFIGURED_FROM.get()
-        if parent is not None and type(parent) is type(self):
-            changed = [f for f in _LADDER_FIELDS if getattr(self, f) is not getattr(parent, f)]
-            self._engine = parent._engine.variant(**self._engine_settings(changed))
-            return self
-        self._engine = LadderEngine(**self._engine_settings(_LADDER_FIELDS))
-        return self
+    def _new_engine(self) -> RoutingEngine:
+        return LadderEngine(**self._engine_settings(_LADDER_FIELDS))
+
+    def _variant_of(self, parent: RouteLLMChat) -> RoutingEngine:
+        changed = [f for f in _LADDER_FIELDS if getattr(self, f) is not getattr(parent, f)]
+        return parent._engine.variant(**self._engine_settings(changed))
 
     def _engine_settings(self, fields: Iterable[str]) -> dict[str, Any]:
         fields = set(fields) & _LADDER_FIELDS
@@ -182,11 +172,6 @@ class RouteLLMLadderChat(RouteLLMChat):
             new._engine.configure(**new._engine_settings(changed))
         return new
 
-    def __copy__(self) -> Self:
-        new = BaseModel.__copy__(self)
-        new._engine = self._engine.copy()
-        return new
-
     # ---- the ladder -------------------------------------------------------------------------
     @property
     def engine(self) -> LadderEngine:  # type: ignore[override]
@@ -206,14 +191,9 @@ class RouteLLMLadderChat(RouteLLMChat):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         ladder = self.engine.ladder
-        params: dict[str, Any] = {"models": list(ladder.models),
-                                  "router": getattr(self.engine.router, "name", "?"),
-                                  ladder.knob: ladder.value}
-        if self.temperature is not None:
-            params["temperature"] = self.temperature
-        if self.max_tokens is not None:
-            params["max_tokens"] = self.max_tokens
-        return params
+        return self._with_call_params({"models": list(ladder.models),
+                                       "router": getattr(self.engine.router, "name", "?"),
+                                       ladder.knob: ladder.value})
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
         params = super()._get_ls_params(stop, **{**kwargs, "model": kwargs.get("model") or

@@ -49,11 +49,20 @@ from langchain_core.decisions import (
     State,
 )
 from langchain_core.messages import BaseMessage
-from pydantic import ConfigDict, PrivateAttr, model_validator
+from pydantic import ConfigDict, PrivateAttr, SkipValidation, model_validator
 from typing_extensions import Self
 
-from routellm_core.engine import RouteDecision, RoutingEngine, RoutingStats, Turn
+from routellm_core.engine import (
+    OnRoute,
+    RouteDecision,
+    RouterSpec,
+    RoutingEngine,
+    RoutingStats,
+    RoutingTextPolicy,
+    Turn,
+)
 from routellm_core.errors import DataError
+from routellm_core.settings import RoutingSettings
 
 from .chat_models import messages_to_turns
 
@@ -101,12 +110,13 @@ class RouteLLMDecisionModel(BaseDecisionModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model: str = "routellm"
-    router: Any = "default"
+    # checked by the routing engine (routellm_core.settings), as in RouteLLMChat
+    router: SkipValidation[RouterSpec] = "default"
     strong_fraction: float | None = None
     threshold: float | None = None
-    routing_text: Any = "last_user"
+    routing_text: SkipValidation[RoutingTextPolicy] = "last_user"
     on_router_error: Literal["strong", "weak"] = "strong"
-    on_route: Any = None
+    on_route: SkipValidation[OnRoute] = None
     prices: Mapping[str, Any] | None = None
     engine: RoutingEngine | None = None
     strong_label: str = "strong"
@@ -116,17 +126,16 @@ class RouteLLMDecisionModel(BaseDecisionModel):
 
     @model_validator(mode="after")
     def _build_engine(self) -> Self:
-        self._engine = self.engine or RoutingEngine(
-            self.router,
-            strong_fraction=self.strong_fraction,
-            threshold=self.threshold,
-            strong_name=self.strong_label,
-            weak_name=self.weak_label,
-            routing_text=self.routing_text,
-            on_router_error=self.on_router_error,
-            on_route=self.on_route,
-            prices=self.prices,
+        if self.engine is not None:
+            self._engine = self.engine
+            return self
+        settings = RoutingSettings(
+            router=self.router, strong_fraction=self.strong_fraction, threshold=self.threshold,
+            strong_name=self.strong_label, weak_name=self.weak_label,
+            routing_text=self.routing_text, on_router_error=self.on_router_error,
+            on_route=self.on_route, prices=self.prices,
         )
+        self._engine = RoutingEngine.from_settings(settings)
         return self
 
     @property

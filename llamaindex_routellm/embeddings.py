@@ -19,17 +19,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from routellm_core.embeddings import l2_normalize
-from routellm_core.errors import RouteLLMError
+from routellm_core.embeddings import AdaptedEmbedder
 
 __all__ = ["LlamaIndexEmbedder"]
 
 
-class LlamaIndexEmbedder:
+class LlamaIndexEmbedder(AdaptedEmbedder):
     """Adapter: a LlamaIndex ``BaseEmbedding`` as a routellm_core ``Embedder``.
 
     Args:
@@ -38,6 +37,9 @@ class LlamaIndexEmbedder:
             ``"llamaindex:<class name>:<model name>"``).
         dim: the embedding dimension; when omitted it is measured by embedding one short text
             on first use of :attr:`dim` (one call to the model).
+
+    The checks and the normalisation are the core's
+    (:class:`~routellm_core.embeddings.AdaptedEmbedder`), as for LangChain.
 
     Raises:
         TypeError: ``embed_model`` is not a LlamaIndex ``BaseEmbedding``.
@@ -53,32 +55,13 @@ class LlamaIndexEmbedder:
             )
         self.embed_model = embed_model
         name = getattr(embed_model, "model_name", None) or "unknown"
-        self.model_id = model_id or f"llamaindex:{embed_model.class_name()}:{name}"
-        self._dim = int(dim) if dim is not None else None
+        super().__init__(model_id or f"llamaindex:{embed_model.class_name()}:{name}", dim)
 
-    @property
-    def dim(self) -> int:
-        """The embedding dimension (measured once when not given)."""
-        if self._dim is None:
-            probe = self.embed_model.get_text_embedding("dimension probe")
-            self._dim = len(probe)
-        return self._dim
+    def _embed_one(self, text: str) -> Sequence[float]:
+        return self.embed_model.get_text_embedding(text)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed ``texts``: a float32 array of shape ``(len(texts), dim)``, rows of unit norm."""
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        vecs = np.asarray(self.embed_model.get_text_embedding_batch(texts), dtype=np.float32)
-        if vecs.ndim != 2 or vecs.shape[0] != len(texts):
-            raise RouteLLMError(
-                f"{self.model_id} returned embeddings of shape {vecs.shape} for {len(texts)} texts"
-            )
-        if vecs.shape[1] != self.dim:
-            raise RouteLLMError(
-                f"{self.model_id} returned {vecs.shape[1]}-d embeddings, expected {self.dim}-d"
-            )
-        return l2_normalize(vecs)
+    def _embed_many(self, texts: list[str]) -> Any:
+        return self.embed_model.get_text_embedding_batch(texts)
 
     def __repr__(self) -> str:
         return f"LlamaIndexEmbedder({self.model_id!r})"

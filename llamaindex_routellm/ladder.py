@@ -22,8 +22,7 @@ Example:
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -33,11 +32,10 @@ from llama_index.core.llms import LLM
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from pydantic import Field
 
-from routellm_core.engine import RouteDecision
+from routellm_core.engine import OnRoute, RouterSpec, RoutingTextPolicy
 from routellm_core.errors import ConfigError, unknown_name
 from routellm_core.ladder import DEFAULT_OUTPUT_TOKENS
 from routellm_core.ladder_engine import LadderEngine
-from routellm_core.routers.base import Router
 
 from .embeddings import LlamaIndexEmbedder
 from .llms import _LLM_FIELDS, RouteLLM, _check_llm
@@ -88,21 +86,19 @@ class RouteLLMLadder(RouteLLM):
         models: Mapping[str, LLM] | None = None,
         *,
         prices: Mapping[str, Any] | None = None,
-        router: str | os.PathLike[str] | Router = "default",
+        router: RouterSpec = "default",
         aliases: Mapping[str, str] | None = None,
         tolerance: float | None = None,
         cost_weight: float | None = None,
         target_cost: float | None = None,
         calibration_prompts: Sequence[str] | None = None,
         output_tokens: int = DEFAULT_OUTPUT_TOKENS,
-        routing_text: Any = "question",
+        routing_text: RoutingTextPolicy = "question",
         sticky: bool = False,
         on_router_error: str | None = None,
         fallback: bool = False,
         embed_model: BaseEmbedding | None = None,
-        on_route: Sequence[Callable[[RouteDecision], Any]]
-        | Callable[[RouteDecision], Any]
-        | None = None,
+        on_route: OnRoute = None,
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:

@@ -28,15 +28,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
-import os
 import pickle
 import warnings
 from collections.abc import (
-    AsyncGenerator,
-    AsyncIterator,
     Awaitable,
     Callable,
-    Generator,
     Iterator,
     Mapping,
     Sequence,
@@ -66,18 +62,21 @@ from llama_index.core.llms.llm import LLM, ToolSelection
 from pydantic import BaseModel, Field, PrivateAttr
 
 from routellm_core.costs import Price
+from routellm_core.dispatch import LastTally, Reply, RoutedCall
 from routellm_core.engine import (
+    OnRoute,
     Route,
     RouteDecision,
+    RouterSpec,
     RoutingEngine,
     RoutingStats,
     RoutingTextPolicy,
     Turn,
+    turn_role,
 )
 from routellm_core.errors import RouteLLMError, unknown_name
 from routellm_core.recorder import TrafficRecorder
-from routellm_core.routers.base import Router
-from routellm_core.settings import inner_model_name
+from routellm_core.settings import RoutingSettings, inner_model_name
 
 from .embeddings import LlamaIndexEmbedder
 from .events import RouteDecisionEvent
@@ -110,30 +109,19 @@ _DECIDED = "_routellm_decided"
 #: selectors), ``question`` (the condense step of chat engines).
 QUESTION_KEYS = ("query_str", "question")
 
-_ROLES = {
-    "user": "user",
-    "assistant": "assistant",
-    "model": "assistant",
-    "chatbot": "assistant",
-    "system": "system",
-    "developer": "system",
-    "tool": "tool",
-    "function": "tool",
-}
-
-
 def to_turns(messages: Sequence[ChatMessage]) -> list[Turn]:
     """LlamaIndex messages as framework-neutral :class:`Turn` records (text blocks only).
 
-    A ReAct agent sends its tool results back as *user* messages (``"Observation: ..."``
-    after an assistant message holding ``"Action: ..."``); those are tool turns, so routing
-    on the last user message keeps scoring the user's request and one agent run stays on one
-    model, as with agents that use native tool calls.
+    Roles map by :func:`~routellm_core.engine.turn_role` (as in LangChain): an unknown role
+    is a user turn. A ReAct agent sends its tool results back as *user* messages
+    (``"Observation: ..."`` after an assistant message holding ``"Action: ..."``); those are
+    tool turns, so routing on the last user message keeps scoring the user's request and one
+    agent run stays on one model, as with agents that use native tool calls.
     """
     out: list[Turn] = []
     for m in messages:
         role = m.role.value if isinstance(m.role, MessageRole) else str(m.role)
-        turn = Turn(_ROLES.get(role, "user"), m.content or "")
+        turn = Turn(turn_role(role), m.content or "")
         if turn.role == "user" and _is_react_observation(turn.text, out):
             turn = Turn("tool", turn.text)
         out.append(turn)
@@ -191,27 +179,22 @@ def _usage(response: Any) -> tuple[int, int]:
         return 0, 0
 
 
-def _with_run_id(tag: dict[str, Any], run_id: str | None) -> dict[str, Any]:
-    if run_id is not None:
-        tag["run_id"] = run_id
-    return tag
-
-
-def _record_args(response: Any) -> dict[str, Any]:
-    """The :meth:`~routellm_core.engine.RoutingEngine.record_call` arguments of a response:
-    its text, reported tokens and tool calls."""
+def _read(response: Any) -> Reply:
+    """A response (or streamed chunk) as the core call path reads it: its text, reported
+    tokens (a zero from ``get_tokens_from_response`` means none) and tool calls."""
     tin, tout = _usage(response)
-    extra: dict[str, Any] | None = None
     message = getattr(response, "message", None)
     calls: list[Any] = [{"name": b.tool_name, "args": b.tool_kwargs}
                         for b in getattr(message, "blocks", None) or []
                         if isinstance(b, ToolCallBlock)]
     calls += [_tool_call_record(c) for c in
               (getattr(message, "additional_kwargs", None) or {}).get("tool_calls") or []]
-    if calls:
-        extra = {"tool_calls": calls}
-    return {"answer": lambda: _response_text(response), "input_tokens": tin or None,
-            "output_tokens": tout or None, "extra": extra}
+    return Reply(_response_text(response), tin, tout, calls)
+
+
+def _tag(chunk: Any, record: dict[str, Any], first: bool) -> None:
+    # every chunk: streamed responses are cumulative, and agents parse each one
+    chunk.additional_kwargs[TAG_KEY] = record
 
 
 def _tool_call_record(call: Any) -> Any:
@@ -227,33 +210,32 @@ def _tool_call_record(call: Any) -> Any:
     return str(call)
 
 
-def _shadow_text(run: Callable[[Route], Any] | None) -> Callable[[Route], Any] | None:
-    """A shadow call for the recorder: ``run`` on the other route, as (text, in, out)."""
-    if run is None:
-        return None
-
-    def shadow(route: Route) -> tuple[str, int | None, int | None]:
-        resp = run(route)
-        tin, tout = _usage(resp)
-        return _response_text(resp), tin or None, tout or None
-    return shadow
-
-
-def _ashadow_text(run: Callable[[Route], Awaitable[Any]] | None) -> Callable[[Route], Any] | None:
-    if run is None:
-        return None
-
-    async def shadow(route: Route) -> tuple[str, int | None, int | None]:
-        resp = await run(route)
-        tin, tout = _usage(resp)
-        return _response_text(resp), tin or None, tout or None
-    return shadow
-
-
 def _response_text(response: Any) -> str:
     if isinstance(response, ChatResponse):
         return response.message.content or ""
     return getattr(response, "text", "") or ""
+
+
+def _tool_args(user_msg: str | ChatMessage | None, chat_history: list[ChatMessage] | None,
+               verbose: bool, allow_parallel_tool_calls: bool, tool_required: bool,
+               kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of a ``*chat_with_tools`` call, by name (the tools aside)."""
+    return dict(user_msg=user_msg, chat_history=chat_history, verbose=verbose,
+                allow_parallel_tool_calls=allow_parallel_tool_calls,
+                tool_required=tool_required, **kwargs)
+
+
+def _tool_messages(args: dict[str, Any]) -> list[ChatMessage]:
+    """The conversation of a tool call: the history, then the new user message."""
+    msgs = list(args.get("chat_history") or [])
+    user_msg = args.get("user_msg")
+    if user_msg is not None:
+        msgs.append(
+            ChatMessage(role=MessageRole.USER, content=user_msg)
+            if isinstance(user_msg, str)
+            else user_msg
+        )
+    return msgs
 
 
 @dataclass
@@ -265,6 +247,11 @@ class _Pending:
     question: str | None
     force: str | None
     thread_id: str | None
+
+    def args(self) -> dict[str, Any]:
+        """The keyword arguments of the engine's ``decide_turns``."""
+        return {"question": self.question, "raw": self.raw, "force": self.force,
+                "thread_id": self.thread_id}
 
 
 @dataclass
@@ -356,7 +343,7 @@ class RouteLLM(FunctionCallingLLM):
         strong: LLM,
         weak: LLM,
         *,
-        router: str | os.PathLike[str] | Router = "default",
+        router: RouterSpec = "default",
         strong_fraction: float | None = None,
         threshold: float | None = None,
         routing_text: RoutingTextPolicy = "question",
@@ -365,9 +352,7 @@ class RouteLLM(FunctionCallingLLM):
         fallback: bool = False,
         prices: Mapping[str, Price | tuple[float, float]] | None = None,
         embed_model: BaseEmbedding | None = None,
-        on_route: Sequence[Callable[[RouteDecision], Any]]
-        | Callable[[RouteDecision], Any]
-        | None = None,
+        on_route: OnRoute = None,
         callback_manager: CallbackManager | None = None,
         recorder: TrafficRecorder | None = None,
         **kwargs: Any,
@@ -377,9 +362,9 @@ class RouteLLM(FunctionCallingLLM):
         unknown = sorted(set(kwargs) - _LLM_FIELDS)
         if unknown:
             raise unknown_name("RouteLLM argument", unknown[0], _VALID_ARGUMENTS)
-        embedder = LlamaIndexEmbedder(embed_model) if embed_model is not None else None
-        engine = RoutingEngine(
-            router,
+        settings = RoutingSettings(
+            router=router,
+            embedder=LlamaIndexEmbedder(embed_model) if embed_model is not None else None,
             strong_fraction=strong_fraction,
             threshold=threshold,
             strong_name=_llm_name(strong),
@@ -389,9 +374,8 @@ class RouteLLM(FunctionCallingLLM):
             on_router_error=on_router_error,
             on_route=on_route,
             prices=prices,
-            embedder=embedder,
-            recorder=recorder,
         )
+        engine = RoutingEngine.from_settings(settings, recorder=recorder)
         super().__init__(
             strong=strong,
             weak=weak,
@@ -424,12 +408,7 @@ class RouteLLM(FunctionCallingLLM):
         own pickling would rebuild the object with default settings). An inner model that
         cannot be pickled is an error that names it; a callback manager that cannot is
         replaced by an empty one, with a warning, as LlamaIndex does for its components."""
-        for which in ("strong", "weak"):
-            model = getattr(self, which)
-            try:
-                pickle.dumps(model)
-            except Exception as exc:
-                raise self._copy_error("pickle", which, model, exc) from exc
+        self._check_inner_models("pickle", pickle.dumps)
         state = self._state()
         try:
             pickle.dumps(state["__dict__"].get("callback_manager"))
@@ -451,12 +430,7 @@ class RouteLLM(FunctionCallingLLM):
         try:
             state = copy.deepcopy(self._state(), memo)
         except Exception as exc:
-            for which in ("strong", "weak"):
-                model = getattr(self, which)
-                try:
-                    copy.deepcopy(model)
-                except Exception as inner:
-                    raise self._copy_error("deepcopy", which, model, inner) from exc
+            self._check_inner_models("deepcopy", copy.deepcopy, cause=exc)
             raise
         new.__setstate__(state)
         return new
@@ -476,6 +450,17 @@ class RouteLLM(FunctionCallingLLM):
         if deep:
             new._engine = new._engine.copy()
         return new
+
+    def _check_inner_models(self, action: str, fn: Callable[[Any], Any],
+                            cause: BaseException | None = None) -> None:
+        """Raise the error that names the inner model ``fn`` (``pickle.dumps``,
+        ``copy.deepcopy``) fails on, if one does."""
+        for which in ("strong", "weak"):
+            model = getattr(self, which)
+            try:
+                fn(model)
+            except Exception as exc:
+                raise self._copy_error(action, which, model, exc) from (cause or exc)
 
     @staticmethod
     def _copy_error(action: str, which: str, model: Any, exc: Exception) -> TypeError:
@@ -608,166 +593,48 @@ class RouteLLM(FunctionCallingLLM):
         dispatcher.event(RouteDecisionEvent.from_decision(decision, method=method))
         return decision
 
-    def _decide(
-        self,
-        method: str,
-        kwargs: dict[str, Any],
-        messages: Sequence[ChatMessage] | None = None,
-        prompt: str | None = None,
-    ) -> RouteDecision:
+    def _decide(self, method: str, kwargs: dict[str, Any],
+                messages: Sequence[ChatMessage] | None = None,
+                prompt: str | None = None) -> RouteDecision:
         p = self._pending(messages, prompt, kwargs)
-        d = self._engine.decide_turns(
-            p.turns, question=p.question, raw=p.raw, force=p.force, thread_id=p.thread_id
-        )
-        return self._emit(d, method)
+        return self._emit(self._engine.decide_turns(p.turns, **p.args()), method)
 
-    async def _adecide(
-        self,
-        method: str,
-        kwargs: dict[str, Any],
-        messages: Sequence[ChatMessage] | None = None,
-        prompt: str | None = None,
-    ) -> RouteDecision:
+    async def _adecide(self, method: str, kwargs: dict[str, Any],
+                       messages: Sequence[ChatMessage] | None = None,
+                       prompt: str | None = None) -> RouteDecision:
         p = self._pending(messages, prompt, kwargs)
-        d = await self._engine.adecide_turns(
-            p.turns, question=p.question, raw=p.raw, force=p.force, thread_id=p.thread_id
-        )
-        return self._emit(d, method)
+        return self._emit(await self._engine.adecide_turns(p.turns, **p.args()), method)
 
-    def _fallback(self, decision: RouteDecision, method: str) -> RouteDecision:
-        d = self._engine.fallback_decision(decision)
-        return self._emit(d, method)
+    # ---- calls: routellm_core.dispatch.RoutedCall runs them ---------------------------------
+    # Each method runs the chosen model's method of the same name: ``fn(route)`` calls it.
+    def _routed(
+        self, decision: RouteDecision, method: str, prompt_text: Callable[[], str]
+    ) -> RoutedCall:
+        return RoutedCall(self._engine, decision, fallback=self.fallback,
+                          on_fallback=lambda d: self._emit(d, method), prompt=prompt_text)
 
-    def _finish(
-        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str],
-        shadow: Callable[[Route], Any] | None = None,
-    ) -> Any:
-        response.additional_kwargs[TAG_KEY] = decision.to_dict()
-        self._record(decision, response, prompt_text)
-        run_id = self._engine.record_call(decision, shadow=_shadow_text(shadow),
-                                          **_record_args(response))
-        if run_id is not None:
-            response.additional_kwargs[TAG_KEY]["run_id"] = run_id
+    def _delegate(self, method: str, decision: RouteDecision, fn: Callable[[Route], Any],
+                  prompt_text: Callable[[], str]) -> Any:
+        call = self._routed(decision, method, prompt_text)
+        if method.startswith("stream"):
+            # The inner stream is opened now (the inner model's start event fires now); a
+            # failure before the first chunk may still fall back, a failure after it cannot.
+            # Streamed calls are recorded without a shadow call.
+            return call.stream(fn, opened=call.attempt(fn), tally=LastTally(_read), tag=_tag)
+        response = call.run(fn, read=_read, shadow=fn)
+        response.additional_kwargs[TAG_KEY] = call.record
         return response
 
-    async def _afinish(
-        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str],
-        shadow: Callable[[Route], Awaitable[Any]] | None = None,
-    ) -> Any:
-        response.additional_kwargs[TAG_KEY] = decision.to_dict()
-        self._record(decision, response, prompt_text)
-        run_id = await self._engine.arecord_call(decision, shadow=_ashadow_text(shadow),
-                                                 **_record_args(response))
-        if run_id is not None:
-            response.additional_kwargs[TAG_KEY]["run_id"] = run_id
+    async def _adelegate(self, method: str, decision: RouteDecision,
+                         fn: Callable[[Route], Awaitable[Any]],
+                         prompt_text: Callable[[], str]) -> Any:
+        call = self._routed(decision, method, prompt_text)
+        if method.startswith("astream"):
+            opened = await call.aattempt(fn)
+            return call.astream(fn, opened=opened, tally=LastTally(_read), tag=_tag)
+        response = await call.arun(fn, read=_read, shadow=fn)
+        response.additional_kwargs[TAG_KEY] = call.record
         return response
-
-    def _record(
-        self, decision: RouteDecision, response: Any, prompt_text: Callable[[], str]
-    ) -> None:
-        tin, tout = _usage(response)
-        # without provider usage the engine estimates (and marks) the figures
-        self._engine.record_usage(
-            decision.route, tin or None, tout or None,
-            prompt=prompt_text, output=lambda: _response_text(response),
-        )
-
-    # ---- calling with fallback ----------------------------------------------------------------
-    def _call(
-        self, decision: RouteDecision, method: str, fn: Callable[[Route], Any]
-    ) -> tuple[RouteDecision, Any]:
-        return self._engine.call(decision, fn, fallback=self.fallback,
-                                 on_fallback=lambda d: self._emit(d, method))
-
-    async def _acall(
-        self, decision: RouteDecision, method: str, fn: Callable[[Route], Awaitable[Any]]
-    ) -> tuple[RouteDecision, Any]:
-        return await self._engine.acall(decision, fn, fallback=self.fallback,
-                                        on_fallback=lambda d: self._emit(d, method))
-
-    def _stream(
-        self,
-        decision: RouteDecision,
-        method: str,
-        start: Callable[[Route], Iterator[Any]],
-        prompt_text: Callable[[], str],
-    ) -> Generator[Any, None, None]:
-        # The inner stream is created now (the inner model's start event fires now); a failure
-        # before the first chunk may still fall back, a failure after it cannot.
-        decision, gen = self._call(decision, method, start)
-
-        def tagged() -> Generator[Any, None, None]:
-            nonlocal decision, gen
-            rec = self._engine.recorder
-            run_id = rec.new_run_id() if rec is not None else None
-            tag = _with_run_id(decision.to_dict(), run_id)
-            last = None
-            fell_back = decision.reason == "fallback"
-            try:
-                while True:
-                    try:
-                        chunk = next(gen)
-                    except StopIteration:
-                        return
-                    except Exception:
-                        if last is not None or fell_back or not self.fallback:
-                            raise
-                        fell_back = True
-                        decision = self._fallback(decision, method)
-                        tag = _with_run_id(decision.to_dict(), run_id)
-                        gen = start(decision.route)
-                        continue
-                    chunk.additional_kwargs[TAG_KEY] = tag
-                    last = chunk
-                    yield chunk
-            finally:
-                if last is not None:
-                    self._record(decision, last, prompt_text)
-                    # streamed calls are recorded without a shadow call
-                    self._engine.record_call(decision, run_id=run_id, **_record_args(last))
-
-        return tagged()
-
-    async def _astream(
-        self,
-        decision: RouteDecision,
-        method: str,
-        start: Callable[[Route], Awaitable[AsyncIterator[Any]]],
-        prompt_text: Callable[[], str],
-    ) -> AsyncGenerator[Any, None]:
-        decision, gen = await self._acall(decision, method, start)
-
-        async def tagged() -> AsyncGenerator[Any, None]:
-            nonlocal decision, gen
-            rec = self._engine.recorder
-            run_id = rec.new_run_id() if rec is not None else None
-            tag = _with_run_id(decision.to_dict(), run_id)
-            last = None
-            fell_back = decision.reason == "fallback"
-            try:
-                while True:
-                    try:
-                        chunk = await gen.__anext__()
-                    except StopAsyncIteration:
-                        return
-                    except Exception:
-                        if last is not None or fell_back or not self.fallback:
-                            raise
-                        fell_back = True
-                        decision = self._fallback(decision, method)
-                        tag = _with_run_id(decision.to_dict(), run_id)
-                        gen = await start(decision.route)
-                        continue
-                    chunk.additional_kwargs[TAG_KEY] = tag
-                    last = chunk
-                    yield chunk
-            finally:
-                if last is not None:
-                    self._record(decision, last, prompt_text)
-                    # streamed calls are recorded without a shadow call
-                    self._engine.record_call(decision, run_id=run_id, **_record_args(last))
-
-        return tagged()
 
     # ---- tools --------------------------------------------------------------------------------
     def _fc(self, route: Route) -> FunctionCallingLLM:
@@ -791,41 +658,23 @@ class RouteLLM(FunctionCallingLLM):
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Decide the route, then let the chosen model format the tools its own way."""
-        decision: RouteDecision | None = kwargs.pop(_DECIDED, None)
+        args = _tool_args(user_msg, chat_history, verbose, allow_parallel_tool_calls,
+                          tool_required, kwargs)
+        decision: RouteDecision | None = args.pop(_DECIDED, None)
         if decision is None:
-            messages = list(chat_history or [])
-            if user_msg is not None:
-                messages.append(
-                    ChatMessage(role=MessageRole.USER, content=user_msg)
-                    if isinstance(user_msg, str)
-                    else user_msg
-                )
-            decision = self._decide("chat_with_tools", kwargs, messages)
+            decision = self._decide("chat_with_tools", args, _tool_messages(args))
         else:
             for k in (FORCE_KWARG, ROUTE_KWARG, THREAD_KWARG):
-                kwargs.pop(k, None)
-        args = dict(
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
+                args.pop(k, None)
         out = self._fc(decision.route)._prepare_chat_with_tools_compat(tools, **args)
         out[_PREPARED] = _Prepared(decision, {"tools": tools, **args})
         return out
 
-    def _tool_messages(self, kwargs: dict[str, Any]) -> list[ChatMessage]:
-        msgs = list(kwargs.get("chat_history") or [])
-        user_msg = kwargs.get("user_msg")
-        if user_msg is not None:
-            msgs.append(
-                ChatMessage(role=MessageRole.USER, content=user_msg)
-                if isinstance(user_msg, str)
-                else user_msg
-            )
-        return msgs
+    async def _decided_tool_args(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The tool-call arguments with the decision made here, off the event loop
+        (``_prepare_chat_with_tools`` then prepares as in the sync path)."""
+        args[_DECIDED] = await self._adecide(method, args, _tool_messages(args))
+        return args
 
     async def achat_with_tools(  # type: ignore[override]
         self,
@@ -837,20 +686,10 @@ class RouteLLM(FunctionCallingLLM):
         tool_required: bool = False,
         **kwargs: Any,
     ) -> ChatResponse:
-        # decide here, off the event loop, then prepare as in the sync path
-        probe = {"chat_history": chat_history, "user_msg": user_msg}
-        kwargs[_DECIDED] = await self._adecide(
-            "achat_with_tools", kwargs, self._tool_messages(probe)
-        )
-        return await super().achat_with_tools(
-            tools,
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
+        args = _tool_args(user_msg, chat_history, verbose, allow_parallel_tool_calls,
+                          tool_required, kwargs)
+        args = await self._decided_tool_args("achat_with_tools", args)
+        return await super().achat_with_tools(tools, **args)
 
     async def astream_chat_with_tools(  # type: ignore[override]
         self,
@@ -862,19 +701,10 @@ class RouteLLM(FunctionCallingLLM):
         tool_required: bool = False,
         **kwargs: Any,
     ) -> ChatResponseAsyncGen:
-        probe = {"chat_history": chat_history, "user_msg": user_msg}
-        kwargs[_DECIDED] = await self._adecide(
-            "astream_chat_with_tools", kwargs, self._tool_messages(probe)
-        )
-        return await super().astream_chat_with_tools(
-            tools,
-            user_msg=user_msg,
-            chat_history=chat_history,
-            verbose=verbose,
-            allow_parallel_tool_calls=allow_parallel_tool_calls,
-            tool_required=tool_required,
-            **kwargs,
-        )
+        args = _tool_args(user_msg, chat_history, verbose, allow_parallel_tool_calls,
+                          tool_required, kwargs)
+        args = await self._decided_tool_args("astream_chat_with_tools", args)
+        return await super().astream_chat_with_tools(tools, **args)
 
     def _answered_by(self, response: ChatResponse) -> FunctionCallingLLM:
         tag = response.additional_kwargs.get(TAG_KEY) or {}
@@ -916,107 +746,80 @@ class RouteLLM(FunctionCallingLLM):
         return out.pop("messages"), out
 
     # ---- chat ---------------------------------------------------------------------------------
-    def _chat_decision(
-        self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
-    ) -> tuple[RouteDecision, _Prepared | None]:
-        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
-        if prepared is not None:
-            return prepared.decision, prepared
-        return self._decide(method, kwargs, messages), None
-
-    async def _achat_decision(
-        self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]
-    ) -> tuple[RouteDecision, _Prepared | None]:
-        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
-        if prepared is not None:
-            return prepared.decision, prepared
-        return await self._adecide(method, kwargs, messages), None
-
     @staticmethod
     def _messages_text(messages: Sequence[ChatMessage]) -> Callable[[], str]:
         return lambda: "\n".join(m.content or "" for m in messages)
 
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        decision, prepared = self._chat_decision("chat", messages, kwargs)
-
-        def run(route: Route) -> ChatResponse:
+    def _chat_fn(self, method: str, prepared: _Prepared | None, messages: Sequence[ChatMessage],
+                 kwargs: dict[str, Any]) -> Callable[[Route], Any]:
+        def fn(route: Route) -> Any:
             msgs, kw = self._tool_call(prepared, route, messages, kwargs)
-            return self.model(route).chat(msgs, **kw)
+            return getattr(self.model(route), method)(msgs, **kw)
+        return fn
 
-        decision, resp = self._call(decision, "chat", run)
-        return self._finish(decision, resp, self._messages_text(messages), run)
+    def _chat(self, method: str, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> Any:
+        # decided already when the call comes from _prepare_chat_with_tools
+        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
+        decision = prepared.decision if prepared else self._decide(method, kwargs, messages)
+        return self._delegate(method, decision, self._chat_fn(method, prepared, messages, kwargs),
+                              self._messages_text(messages))
+
+    async def _achat(self, method: str, messages: Sequence[ChatMessage],
+                     kwargs: dict[str, Any]) -> Any:
+        prepared: _Prepared | None = kwargs.pop(_PREPARED, None)
+        decision = (prepared.decision if prepared
+                    else await self._adecide(method, kwargs, messages))
+        return await self._adelegate(method, decision,
+                                     self._chat_fn(method, prepared, messages, kwargs),
+                                     self._messages_text(messages))
+
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat("chat", messages, kwargs)
 
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        decision, prepared = await self._achat_decision("achat", messages, kwargs)
-
-        async def run(route: Route) -> ChatResponse:
-            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
-            return await self.model(route).achat(msgs, **kw)
-
-        decision, resp = await self._acall(decision, "achat", run)
-        return await self._afinish(decision, resp, self._messages_text(messages), run)
+        return await self._achat("achat", messages, kwargs)
 
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        decision, prepared = self._chat_decision("stream_chat", messages, kwargs)
-
-        def start(route: Route) -> ChatResponseGen:
-            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
-            return self.model(route).stream_chat(msgs, **kw)
-
-        return self._stream(decision, "stream_chat", start, self._messages_text(messages))
+        return self._chat("stream_chat", messages, kwargs)
 
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        decision, prepared = await self._achat_decision("astream_chat", messages, kwargs)
-
-        async def start(route: Route) -> ChatResponseAsyncGen:
-            msgs, kw = self._tool_call(prepared, route, messages, kwargs)
-            return await self.model(route).astream_chat(msgs, **kw)
-
-        return await self._astream(decision, "astream_chat", start, self._messages_text(messages))
+        return await self._achat("astream_chat", messages, kwargs)
 
     # ---- completion ---------------------------------------------------------------------------
+    def _complete(self, method: str, prompt: str, formatted: bool, kwargs: dict[str, Any]) -> Any:
+        decision = self._decide(method, kwargs, prompt=prompt)
+        return self._delegate(
+            method, decision,
+            lambda r: getattr(self.model(r), method)(prompt, formatted=formatted, **kwargs),
+            lambda: prompt)
+
+    async def _acomplete(self, method: str, prompt: str, formatted: bool,
+                         kwargs: dict[str, Any]) -> Any:
+        decision = await self._adecide(method, kwargs, prompt=prompt)
+        return await self._adelegate(
+            method, decision,
+            lambda r: getattr(self.model(r), method)(prompt, formatted=formatted, **kwargs),
+            lambda: prompt)
+
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        decision = self._decide("complete", kwargs, prompt=prompt)
-
-        def run(route: Route) -> CompletionResponse:
-            return self.model(route).complete(prompt, formatted=formatted, **kwargs)
-
-        decision, resp = self._call(decision, "complete", run)
-        return self._finish(decision, resp, lambda: prompt, run)
+        return self._complete("complete", prompt, formatted, kwargs)
 
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
-        decision = await self._adecide("acomplete", kwargs, prompt=prompt)
-
-        async def run(route: Route) -> CompletionResponse:
-            return await self.model(route).acomplete(prompt, formatted=formatted, **kwargs)
-
-        decision, resp = await self._acall(decision, "acomplete", run)
-        return await self._afinish(decision, resp, lambda: prompt, run)
+        return await self._acomplete("acomplete", prompt, formatted, kwargs)
 
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        decision = self._decide("stream_complete", kwargs, prompt=prompt)
-        return self._stream(
-            decision,
-            "stream_complete",
-            lambda r: self.model(r).stream_complete(prompt, formatted=formatted, **kwargs),
-            lambda: prompt,
-        )
+        return self._complete("stream_complete", prompt, formatted, kwargs)
 
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        decision = await self._adecide("astream_complete", kwargs, prompt=prompt)
-
-        async def start(route: Route) -> CompletionResponseAsyncGen:
-            return await self.model(route).astream_complete(prompt, formatted=formatted, **kwargs)
-
-        return await self._astream(decision, "astream_complete", start, lambda: prompt)
+        return await self._acomplete("astream_complete", prompt, formatted, kwargs)
 
     # ---- RAG-aware routing: remember the question while a prompt template is sent ------------
     @contextmanager

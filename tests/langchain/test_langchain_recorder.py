@@ -72,10 +72,8 @@ def test_the_langchain_run_id_is_the_record_id(make_llm, tmp_path):
     assert r.run_id == str(rid) and r.outcome == 1.0 and r.kind == "thumbs"
 
 
-def test_unwritable_log_never_breaks_the_call(make_llm, tmp_path):
-    bad = tmp_path / "dir.jsonl"
-    bad.mkdir()
-    rec = TrafficRecorder(bad)
+def test_unwritable_log_never_breaks_the_call(make_llm, unwritable_recorder):
+    rec = unwritable_recorder
     llm = make_llm(recorder=rec)
     assert llm.invoke("hello").text
     assert "".join(c.text for c in llm.stream("hello"))

@@ -32,7 +32,9 @@ def _params() -> dict[str, Any]:
     }
 
 
-class TestRouteLLMChatUnit(ChatModelUnitTests):
+class _Setup:
+    """What every suite here shares: the wrapper, its parameters, the model an override names."""
+
     @property
     def chat_model_class(self) -> type[RouteLLMChat]:
         return RouteLLMChat
@@ -46,30 +48,18 @@ class TestRouteLLMChatUnit(ChatModelUnitTests):
         return "fake-weak"
 
 
-class TestRouteLLMChatIntegration(ChatModelIntegrationTests):
-    @property
-    def chat_model_class(self) -> type[RouteLLMChat]:
-        return RouteLLMChat
+class TestRouteLLMChatUnit(_Setup, ChatModelUnitTests):
+    pass
 
-    @property
-    def chat_model_params(self) -> dict[str, Any]:
-        return _params()
 
-    @property
-    def model_override_value(self) -> str:
-        return "fake-weak"
-
+class TestRouteLLMChatIntegration(_Setup, ChatModelIntegrationTests):
     @property
     def supports_json_mode(self) -> bool:
         return True  # the scripted fake's with_structured_output(method="json_mode")
 
 
-class TestRouteLLMChatIntegrationKeywordRouter(ChatModelIntegrationTests):
+class TestRouteLLMChatIntegrationKeywordRouter(TestRouteLLMChatIntegration):
     """The same suite with a content-based router (other prompts, other routes)."""
-
-    @property
-    def chat_model_class(self) -> type[RouteLLMChat]:
-        return RouteLLMChat
 
     @property
     def chat_model_params(self) -> dict[str, Any]:
@@ -79,7 +69,3 @@ class TestRouteLLMChatIntegrationKeywordRouter(ChatModelIntegrationTests):
     @property
     def model_override_value(self) -> str:
         return "fake-strong"
-
-    @property
-    def supports_json_mode(self) -> bool:
-        return True

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import routellm_test_replay_checks as checks
 from langchain_core.callbacks import get_usage_metadata_callback
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.output_parsers import StrOutputParser
@@ -16,35 +17,25 @@ from langchain_routellm.replay import ReplayChatModel
 from routellm_core.costs import count_tokens
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
-from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
-
-LONG = "Two plus two is four because adding two to two gives four; " * 3
+from routellm_core.evaluation.replay import ReplayLog
 
 
 @pytest.fixture
 def log() -> ReplayLog:
-    return ReplayLog(
-        [
-            ReplayRecord("What is 2+2?", "big", LONG.strip(), 1.0),
-            ReplayRecord("What is 2+2?", "small", "5", 0.0, input_tokens=11, output_tokens=2),
-            ReplayRecord("Name a prime.", "big", "7", 1.0),
-            ReplayRecord("Name a prime.", "small", "9", 0.0),
-        ],
-        name="toy",
-    )
+    return checks.toy_log((1.0, 0.0, 1.0, 0.0))
 
 
 def test_invoke_returns_the_recorded_answer_with_usage_and_name(log: ReplayLog) -> None:
     big = ReplayChatModel(log=log, model="big")
     msg = big.invoke("What is 2+2?")
     assert isinstance(msg, AIMessage)
-    assert msg.content == LONG.strip()
+    assert msg.content == checks.LONG.strip()
     assert msg.response_metadata["model_name"] == "big"
     assert msg.response_metadata["replay_outcome"] == 1.0
     assert msg.usage_metadata == {
         "input_tokens": count_tokens("What is 2+2?"),
-        "output_tokens": count_tokens(LONG.strip()),
-        "total_tokens": count_tokens("What is 2+2?") + count_tokens(LONG.strip()),
+        "output_tokens": count_tokens(checks.LONG.strip()),
+        "total_tokens": count_tokens("What is 2+2?") + count_tokens(checks.LONG.strip()),
     }
     small = ReplayChatModel(log=log, model="small")
     assert small.invoke("What is 2+2?").usage_metadata["input_tokens"] == 11  # recorded wins
@@ -85,20 +76,20 @@ def test_streaming_concatenates_to_the_answer_and_counts_usage_once(log: ReplayL
     big = ReplayChatModel(log=log, model="big", stream_chunk_words=3)
     chunks = list(big.stream("What is 2+2?"))
     assert len(chunks) > 3
-    assert "".join(c.content for c in chunks) == LONG.strip()
+    assert "".join(c.content for c in chunks) == checks.LONG.strip()
     assert sum(c.usage_metadata is not None for c in chunks) == 1
     merged = chunks[0]
     for c in chunks[1:]:
         merged = merged + c
     assert merged.response_metadata["model_name"] == "big"
-    assert merged.usage_metadata["output_tokens"] == count_tokens(LONG.strip())
+    assert merged.usage_metadata["output_tokens"] == count_tokens(checks.LONG.strip())
 
 
 async def test_async_invoke_and_stream(log: ReplayLog) -> None:
     big = ReplayChatModel(log=log, model="big")
     assert (await big.ainvoke("Name a prime.")).content == "7"
     text = "".join([c.content async for c in big.astream("What is 2+2?")])
-    assert text == LONG.strip()
+    assert text == checks.LONG.strip()
 
 
 def test_usage_callback_counts_each_model_once(log: ReplayLog) -> None:
@@ -123,7 +114,7 @@ def test_lcel_batch_keeps_order(log: ReplayLog) -> None:
 
 def test_a_saved_log_replays_the_same(log: ReplayLog, tmp_path: Path) -> None:
     loaded = ReplayLog.load(log.save(tmp_path / "traffic.csv"))
-    assert ReplayChatModel(log=loaded, model="big").invoke("What is 2+2?").content == LONG.strip()
+    assert ReplayChatModel(log=loaded, model="big").invoke("What is 2+2?").content == checks.LONG.strip()
 
 
 # ---- routing through the real chain equals the core evaluation ------------------------------------
@@ -146,7 +137,6 @@ def test_lcel_chain_routes_exactly_as_the_core_evaluation(
     from langchain_routellm.demo import replay_chain
     from routellm_core.costs import DEFAULT_PRICES
     from routellm_core.evaluation import metrics
-    from routellm_core.routers.random import RandomRouter
 
     log, prompts = gsm8k_subset
     llm = RouteLLMChat(
@@ -159,17 +149,7 @@ def test_lcel_chain_routes_exactly_as_the_core_evaluation(
     run = replay_chain(llm, prompts, max_concurrency=4)
 
     # the core's view: the same router's scores and the same threshold, in numpy
-    scores = RandomRouter().predict_win_rate(prompts)
-    t = threshold if threshold is not None else RandomRouter().threshold_for(strong_fraction)
-    assert run.threshold == t
-    core_strong = scores >= t
-    assert 0 < core_strong.sum() < len(prompts)  # both routes are exercised
-    np.testing.assert_array_equal(np.asarray(run.routes) == "strong", core_strong)
-    np.testing.assert_allclose(np.asarray(run.scores, dtype=float), scores)
-    assert run.models == [STRONG_MODEL if s else WEAK_MODEL for s in core_strong]
-
-    # the chain's output is the recorded answer of the model the core would pick
-    assert run.answers == [log.answer(m, p) for m, p in zip(run.models, prompts, strict=True)]
+    scores, t = checks.assert_routes_match_core(run, log, prompts, threshold, strong_fraction)
 
     strong_o, weak_o = log.outcomes(STRONG_MODEL, prompts), log.outcomes(WEAK_MODEL, prompts)
     chain_acc = np.mean([log.outcome(m, p) for m, p in zip(run.models, prompts, strict=True)])
@@ -188,17 +168,10 @@ def test_demo_part_runs_on_a_subset_and_reports_consistent_figures(
     from langchain_routellm.demo import run
 
     log, prompts = gsm8k_subset
-    summary = run(log=log.subset(prompts), router="random", progress=False)
-    out = capsys.readouterr().out
-    assert "strong_fraction=0.5" in out and "equals the core's numpy evaluation" in out
-    rows = summary["rows"]
+    rows = checks.demo_summary(run, log, prompts, capsys, "strong_fraction=0.5")["rows"]
     assert [r["setting"].split(" ")[0] for r in rows] == [
         "always", "strong_fraction=0.2", "strong_fraction=0.5", "strong_fraction=0.8", "always"
     ]
-    assert summary["routes_equal_core"] is True
-    weak_row, *routed, strong_row = rows
     # more GPT-4 calls cost more; everything lies between always-weak and always-strong
-    costs = [r["cost"] for r in routed]
-    assert costs == sorted(costs)
-    assert weak_row["cost"] < costs[0] and costs[-1] < strong_row["cost"]
+    weak_row, routed, strong_row = checks.demo_rows(rows)
     assert strong_row["accuracy"] == pytest.approx(np.mean(log.outcomes(STRONG_MODEL, prompts)))

@@ -6,19 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pytest
 from llama_index.core import Settings
+from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, ToolCallBlock
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.llms.mock import MockFunctionCallingLLM
+from llama_index.core.tools import FunctionTool
 from pytest_socket import disable_socket, enable_socket
 
-from routellm_core.routers.base import Router
-
-HARD_WORDS = ("prove", "derive", "theorem", "integral")
+# the wrapper tests import the shared toy routers from here
+from routellm_test_fake_routers import BrokenRouter, KeywordRouter  # noqa: F401
 
 #: arguments the scripted models pass when they call a tool, by tool name
 TOOL_ARGS: dict[str, dict[str, Any]] = {
@@ -27,37 +27,15 @@ TOOL_ARGS: dict[str, dict[str, Any]] = {
 }
 
 
-class KeywordRouter(Router):
-    """A zero-cost router: 0.9 when the text holds a 'hard' keyword, else 0.1. It keeps the
-    texts it scored, so tests can check *what* was routed."""
-
-    name = "li_keyword"
-    needs_fit = False
-
-    def __init__(self, strong_model: str = "s", weak_model: str = "w") -> None:
-        super().__init__(strong_model, weak_model)
-        self.seen: list[str] = []
-
-    def _fit(self, battles):  # pragma: no cover - needs_fit is False
-        pass
-
-    def _predict(self, prompts: list[str]) -> np.ndarray:
-        self.seen.extend(prompts)
-        return np.array(
-            [0.9 if any(w in p.lower() for w in HARD_WORDS) else 0.1 for p in prompts]
-        )
-
-    def threshold_for(self, strong_fraction: float) -> float:
-        return 0.5
+def multiply(a: int, b: int) -> int:
+    """Multiply two integers."""
+    return a * b
 
 
-class BrokenRouter(KeywordRouter):
-    """A router whose scoring always raises."""
-
-    name = "li_broken"
-
-    def _predict(self, prompts: list[str]) -> np.ndarray:
-        raise RuntimeError("scoring service down")
+def multiply_agent(llm: Any, streaming: bool) -> FunctionAgent:
+    """A FunctionAgent with the ``multiply`` tool on ``llm``."""
+    return FunctionAgent(tools=[FunctionTool.from_defaults(multiply)], llm=llm,
+                         streaming=streaming)
 
 
 def scripted(label: str, *, fail: bool = False, react: bool = False) -> MockFunctionCallingLLM:

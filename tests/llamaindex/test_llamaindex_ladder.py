@@ -5,25 +5,18 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from llama_index.core.agent.workflow import FunctionAgent
 from llama_index.core.base.llms.types import ChatMessage
-from llama_index.core.tools import FunctionTool
-from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
+from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter, ladder_settings
 
 from llamaindex_routellm import RouteLLM
 from llamaindex_routellm.ladder import RouteLLMLadder
 from routellm_core.errors import ConfigError, DataError, UnknownNameError
 
-from .conftest import scripted
+from .conftest import multiply_agent, scripted
 
 
 def PlantedRouter() -> PlantedQualityRouter:  # noqa: N802 - reads like the class it builds
     return PlantedQualityRouter(hard_words=("prove", "derive"), medium_words=("multiply", "explain"))
-
-
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    return a * b
 
 
 @pytest.fixture
@@ -34,10 +27,7 @@ def models():
 @pytest.fixture
 def make_ladder(models):
     def make(**kw):
-        kw.setdefault("router", PlantedRouter())
-        kw.setdefault("prices", PRICES)
-        kw.setdefault("tolerance", 0.05)
-        return RouteLLM(models=kw.pop("models", models), **kw)
+        return RouteLLM(models=kw.pop("models", models), **ladder_settings(PlantedRouter(), kw))
 
     return make
 
@@ -58,8 +48,7 @@ def test_models_builds_a_ladder(make_ladder):
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_function_agent_keeps_a_whole_run_on_one_model(make_ladder, models, streaming):
     llm = make_ladder()
-    agent = FunctionAgent(tools=[FunctionTool.from_defaults(multiply)], llm=llm,
-                          streaming=streaming)
+    agent = multiply_agent(llm, streaming)
     out = await agent.run(user_msg="Multiply 6 by 7 with the tool.")
     assert out.response.content.startswith("[mid] the tool said 42")
     assert [t.tool_name for t in out.tool_calls] == ["multiply"]

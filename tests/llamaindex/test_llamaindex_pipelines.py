@@ -10,7 +10,7 @@ from llama_index.core.prompts import PromptTemplate
 from llama_index.core.tools import FunctionTool
 from pydantic import BaseModel
 
-from .conftest import scripted
+from .conftest import multiply, multiply_agent, scripted
 
 # The retrieved context is full of "hard" keywords; the questions below are not.
 DOCS = [
@@ -111,16 +111,10 @@ def test_sticky_chat_engine_stays_on_the_first_route(index, make_llm):
 
 
 # ---- agents ----------------------------------------------------------------------------------
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers."""
-    return a * b
-
-
 @pytest.mark.parametrize("streaming", [False, True])
 async def test_function_agent_calls_the_tool_on_one_model(make_llm, events, streaming):
     llm = make_llm()
-    agent = FunctionAgent(tools=[FunctionTool.from_defaults(multiply)], llm=llm,
-                          streaming=streaming)
+    agent = multiply_agent(llm, streaming)
     out = await agent.run(user_msg="Derive 6 times 7 with the multiply tool.")
     assert out.response.content.startswith("[strong] the tool said 42")
     assert [t.tool_name for t in out.tool_calls] == ["multiply"]
@@ -132,7 +126,7 @@ async def test_function_agent_calls_the_tool_on_one_model(make_llm, events, stre
 
 async def test_function_agent_tool_call_falls_back_to_the_other_model(make_llm, events):
     llm = make_llm(strong=scripted("strong", fail=True), fallback=True)
-    agent = FunctionAgent(tools=[FunctionTool.from_defaults(multiply)], llm=llm, streaming=False)
+    agent = multiply_agent(llm, streaming=False)
     out = await agent.run(user_msg="Derive 6 times 7.")
     assert out.response.content.startswith("[weak] the tool said 42")
     assert ("weak", "fallback") in decisions(events)

@@ -49,10 +49,8 @@ async def test_every_call_kind_writes_one_record(make_llm, tmp_path):
     assert len(ReplayLog.load(path)) == 7
 
 
-def test_unwritable_log_never_breaks_the_call(make_llm, tmp_path):
-    bad = tmp_path / "dir.jsonl"
-    bad.mkdir()
-    rec = TrafficRecorder(bad)
+def test_unwritable_log_never_breaks_the_call(make_llm, unwritable_recorder):
+    rec = unwritable_recorder
     llm = make_llm(recorder=rec)
     assert llm.complete("hello").text
     assert "".join(c.delta or "" for c in llm.stream_complete("hello"))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import routellm_test_replay_checks as checks
 from llama_index.core.callbacks import CallbackManager, TokenCountingHandler
 from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.llms import ChatMessage
@@ -15,31 +16,21 @@ from llamaindex_routellm.replay import ReplayLLM
 from routellm_core.costs import count_tokens
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import DataError, UnknownNameError
-from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
-
-LONG = "Two plus two is four because adding two to two gives four; " * 3
+from routellm_core.evaluation.replay import ReplayLog
 
 
 @pytest.fixture
 def log() -> ReplayLog:
-    return ReplayLog(
-        [
-            ReplayRecord("What is 2+2?", "big", LONG.strip(), 9.0),
-            ReplayRecord("What is 2+2?", "small", "5", 2.0, input_tokens=11, output_tokens=2),
-            ReplayRecord("Name a prime.", "big", "7", 10.0),
-            ReplayRecord("Name a prime.", "small", "9", None),
-        ],
-        name="toy",
-    )
+    return checks.toy_log((9.0, 2.0, 10.0, None))
 
 
 def test_chat_returns_the_recorded_answer_with_usage(log: ReplayLog) -> None:
     big = ReplayLLM(log=log, model="big")
     r = big.chat([ChatMessage(role="user", content="What is 2+2?")])
-    assert r.message.content == LONG.strip()
+    assert r.message.content == checks.LONG.strip()
     assert r.raw["model"] == "big" and r.raw["replay_outcome"] == 9.0
     assert r.raw["usage"]["prompt_tokens"] == count_tokens("What is 2+2?")
-    assert r.raw["usage"]["completion_tokens"] == count_tokens(LONG.strip())
+    assert r.raw["usage"]["completion_tokens"] == count_tokens(checks.LONG.strip())
     assert big.complete("Name a prime.").text == "7"
     assert big.metadata.model_name == "big" and big.metadata.is_chat_model
 
@@ -76,9 +67,9 @@ def test_streaming_sync_and_async(log: ReplayLog) -> None:
     msgs = [ChatMessage(role="user", content="What is 2+2?")]
     chunks = list(big.stream_chat(msgs))
     assert len(chunks) > 3
-    assert "".join(c.delta for c in chunks) == LONG.strip() == chunks[-1].message.content
+    assert "".join(c.delta for c in chunks) == checks.LONG.strip() == chunks[-1].message.content
     assert sum("usage" in c.raw for c in chunks) == 1
-    assert "".join(c.delta for c in big.stream_complete("What is 2+2?")) == LONG.strip()
+    assert "".join(c.delta for c in big.stream_complete("What is 2+2?")) == checks.LONG.strip()
 
 
 async def test_async_chat_and_engine(log: ReplayLog) -> None:
@@ -87,7 +78,7 @@ async def test_async_chat_and_engine(log: ReplayLog) -> None:
     assert r.message.content == "7"
     gen = await big.astream_chat([ChatMessage(role="user", content="What is 2+2?")])
     text = "".join([c.delta async for c in gen])
-    assert text == LONG.strip()
+    assert text == checks.LONG.strip()
     engine = SimpleChatEngine.from_defaults(llm=big)
     assert (await engine.achat("Name a prime.")).response == "7"
 
@@ -111,7 +102,6 @@ def test_chat_engine_routes_exactly_as_the_core_evaluation(
     from llamaindex_routellm.demo import replay_chat_engine
     from routellm_core.costs import DEFAULT_PRICES
     from routellm_core.evaluation import metrics
-    from routellm_core.routers.random import RandomRouter
 
     log, prompts = arena_subset
     prices = {"strong": DEFAULT_PRICES.get(STRONG_MODEL), "weak": DEFAULT_PRICES.get(WEAK_MODEL)}
@@ -125,16 +115,7 @@ def test_chat_engine_routes_exactly_as_the_core_evaluation(
     )
     run = replay_chat_engine(llm, prompts)
 
-    scores = RandomRouter().predict_win_rate(prompts)
-    t = threshold if threshold is not None else RandomRouter().threshold_for(strong_fraction)
-    assert run.threshold == t
-    core_strong = scores >= t
-    assert 0 < core_strong.sum() < len(prompts)
-    np.testing.assert_array_equal(np.asarray(run.routes) == "strong", core_strong)
-    np.testing.assert_allclose(np.asarray(run.scores, dtype=float), scores)
-    assert run.models == [STRONG_MODEL if s else WEAK_MODEL for s in core_strong]
-    # the engine's reply is the recorded answer of the model the core would pick
-    assert run.answers == [log.answer(m, p) for m, p in zip(run.models, prompts, strict=True)]
+    scores, t = checks.assert_routes_match_core(run, log, prompts, threshold, strong_fraction)
 
     # mean judge grade through the engine equals the core's quality at this threshold
     s_o, w_o = log.outcomes(STRONG_MODEL, prompts), log.outcomes(WEAK_MODEL, prompts)
@@ -155,12 +136,7 @@ def test_demo_part_runs_on_a_subset_and_reports_consistent_figures(
     from llamaindex_routellm.demo import run
 
     log, prompts = arena_subset
-    summary = run(log=log.subset(prompts), router="random", progress=False)
-    out = capsys.readouterr().out
-    assert "strong_fraction=0.8" in out and "equals the core's numpy evaluation" in out
-    assert summary["routes_equal_core"] is True
-    weak_row, *routed, strong_row = summary["rows"]
-    costs = [r["cost"] for r in routed]
-    assert costs == sorted(costs)
-    assert weak_row["cost"] < costs[0] and costs[-1] < strong_row["cost"]
+    summary = checks.demo_summary(run, log, prompts, capsys, "strong_fraction=0.8")
+    # more GPT-4 calls cost more; everything lies between always-weak and always-strong
+    weak_row, routed, strong_row = checks.demo_rows(summary["rows"])
     assert weak_row["grade"] < strong_row["grade"]
