@@ -16,6 +16,8 @@ Example:
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,8 @@ __all__ = [
     "calibrate",
     "calibration_table",
     "threshold_from_table",
+    "TrafficThreshold",
+    "simulate_traffic_share",
 ]
 
 #: strong fractions stored in a checkpoint's calibration table: 5 %, 10 %, ..., 95 %
@@ -111,3 +115,89 @@ def threshold_from_table(table: Mapping[str, Any], strong_fraction: float) -> fl
                             f"{exc}") from None
     # thresholds fall as the fraction grows; np.interp needs increasing x, which fr is
     return float(np.interp(f, fr, th))
+
+
+class TrafficThreshold:
+    """A threshold that follows the traffic: the ``strong_fraction`` quantile of the last
+    ``window`` scores routed.
+
+    A calibration table describes the prompts it was fitted on; traffic that a router scores
+    higher or lower overall (exam questions, maths, chat) gets more or fewer strong calls than
+    asked. This keeps the share of strong calls at the request on any traffic: until
+    ``warmup`` scores have been seen the table's threshold (``initial``) is used, then the
+    threshold is recomputed from the window after every score. The ranking inside the window
+    is still the router's, so quality at that share is the router's; what is given up is the
+    table's absolute meaning (on traffic that is all easy, the share stays at the request).
+
+    Args:
+        strong_fraction: the share of calls to send strong, in (0, 1).
+        initial: the threshold to use before ``warmup`` scores (the calibration table's).
+        window: how many recent scores the threshold is computed from.
+        warmup: scores needed before the window replaces ``initial`` (at most ``window``).
+
+    Example:
+        >>> t = TrafficThreshold(0.3, initial=0.9, window=100, warmup=10)
+        >>> for i in range(100):
+        ...     t.observe(i / 100)
+        >>> round(t.threshold, 3)
+        0.695
+    """
+
+    def __init__(self, strong_fraction: float, initial: float, *, window: int = 500,
+                 warmup: int = 50) -> None:
+        self.strong_fraction = check_fraction(strong_fraction)
+        if int(window) < 10 or int(warmup) < 1:
+            raise DataError(f"calibration window must be at least 10 scores and warmup at least "
+                            f"1, got window={window}, warmup={warmup}")
+        self.initial = float(initial)
+        self.window = int(window)
+        self.warmup = min(int(warmup), self.window)
+        self._scores: deque[float] = deque(maxlen=self.window)
+        self._threshold = self.initial
+        self._lock = threading.Lock()
+
+    @property
+    def threshold(self) -> float:
+        """The threshold in force now."""
+        return self._threshold
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    @property
+    def seen(self) -> int:
+        """How many scores the window holds."""
+        return len(self._scores)
+
+    def observe(self, score: float) -> None:
+        """Add one routed score and update the threshold."""
+        if not np.isfinite(score):
+            return
+        with self._lock:
+            self._scores.append(float(score))
+            if len(self._scores) >= self.warmup:
+                self._threshold = threshold_for_fraction(np.fromiter(self._scores, np.float64),
+                                                         self.strong_fraction)
+
+
+def simulate_traffic_share(scores: Sequence[float] | np.ndarray, strong_fraction: float,
+                           initial: float, *, window: int = 500, warmup: int = 50,
+                           seed: int = 0) -> tuple[float, np.ndarray]:
+    """Route ``scores`` one by one, in a seeded random order, with a :class:`TrafficThreshold`.
+
+    Returns:
+        The share of strong calls and the boolean strong/weak decision of each score (in the
+        input's order).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    order = np.random.default_rng(seed).permutation(s.size)
+    t = TrafficThreshold(strong_fraction, initial, window=window, warmup=warmup)
+    strong = np.zeros(s.size, dtype=bool)
+    for i in order:
+        strong[i] = s[i] >= t.threshold
+        t.observe(s[i])
+    return float(strong.mean()) if s.size else float("nan"), strong

@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .calibration import check_fraction
+from .calibration import TrafficThreshold, check_fraction
 from .costs import Price, PriceTable, count_tokens
 from .errors import ConfigError, DataError, unknown_name
 from .recorder import RecorderStats, TrafficRecorder, check_recorder
@@ -47,6 +47,7 @@ from .settings import (
 )
 
 __all__ = [
+    "TRAFFIC_WARMUP",
     "Route",
     "RouterSpec",
     "OnRoute",
@@ -62,6 +63,10 @@ __all__ = [
     "ROUTING_TEXT_POLICIES",
     "routing_text",
 ]
+
+#: decisions routed on the calibration table's threshold before ``calibration_window`` takes
+#: over (a 30 % quantile of 20 scores already has six scores above it)
+TRAFFIC_WARMUP = 20
 
 logger = logging.getLogger("routellm")
 
@@ -373,6 +378,7 @@ class _Active:
     sticky: bool
     on_router_error: Route
     max_sticky: int
+    traffic: TrafficThreshold | None = None
 
 
 def _same_router_spec(a: Any, b: Any) -> bool:
@@ -411,6 +417,12 @@ class RoutingEngine:
         on_route: callables receiving each :class:`RouteDecision`, fallbacks included.
         prices: per-route prices for :class:`RoutingStats`.
         max_sticky_threads: how many conversations the sticky memory keeps (LRU).
+        calibration_window: keep the share of strong calls at ``strong_fraction`` on *this*
+            traffic: after :data:`TRAFFIC_WARMUP` decisions the threshold is the
+            ``strong_fraction`` quantile of the last ``calibration_window`` router scores
+            (:class:`~routellm_core.calibration.TrafficThreshold`; at least 10), instead of
+            the calibration table's threshold. Needs ``strong_fraction``; changing settings
+            later starts a new window.
         embedder: optional embedder for embedding routers (any object with ``embed``).
 
     Raises:
@@ -443,12 +455,13 @@ class RoutingEngine:
         on_route: OnRoute = None,
         prices: Mapping[str, Price | tuple[float, float]] | None = None,
         max_sticky_threads: int = 10_000,
+        calibration_window: int | None = None,
         embedder: Any = None,
         recorder: TrafficRecorder | None = None,
     ) -> None:
         settings = RoutingSettings(router, embedder, strong_fraction, threshold, strong_name,
                                    weak_name, routing_text, sticky, on_router_error, on_route,
-                                   prices, max_sticky_threads)
+                                   prices, max_sticky_threads, calibration_window)
         active, callbacks = self._resolve(settings, None)
         self._settings = settings
         self._active = active
@@ -484,8 +497,10 @@ class RoutingEngine:
 
     @property
     def threshold(self) -> float:
-        """The threshold in force (``score >= threshold`` routes strong)."""
-        return self._active.threshold
+        """The threshold in force (``score >= threshold`` routes strong); with
+        ``calibration_window``, the one the traffic has moved it to."""
+        a = self._active
+        return a.threshold if a.traffic is None else a.traffic.threshold
 
     @property
     def strong_fraction(self) -> float | None:
@@ -543,12 +558,23 @@ class RoutingEngine:
         if threshold is None:
             assert fraction is not None
             threshold = router.threshold_for(fraction)
+        traffic = None
+        if s.calibration_window is not None:
+            window = check_positive_int("calibration_window", s.calibration_window)
+            if s.threshold is not None or window < 10:
+                raise ConfigError(
+                    f"calibration_window={s.calibration_window!r}: following the traffic keeps "
+                    "a share of strong calls, so it needs strong_fraction (not a raw "
+                    "threshold) and a window of at least 10 scores (500 is a good start)")
+            assert fraction is not None
+            traffic = TrafficThreshold(fraction, float(threshold), window=window,
+                                       warmup=TRAFFIC_WARMUP)
         names: dict[Route, str] = {
             "strong": strong_name or router.strong_model,
             "weak": weak_name or router.weak_model,
         }
         active = _Active(router, float(threshold), fraction, names, policy, sticky, on_error,
-                         max_sticky)
+                         max_sticky, traffic)
         return active, callbacks
 
     def configure(self, **changes: Any) -> None:
@@ -773,9 +799,12 @@ class RoutingEngine:
                     raise DataError("no routing text")
                 with self._score_lock:
                     s = float(a.router.predict_win_rate([text])[0])
-                route: Route = "strong" if s >= a.threshold else "weak"
+                threshold = a.threshold if a.traffic is None else a.traffic.threshold
+                route: Route = "strong" if s >= threshold else "weak"
+                if a.traffic is not None:
+                    a.traffic.observe(s)
                 decision = self._make(a, route, s, "router", (time.perf_counter() - t0) * 1e3,
-                                      text)
+                                      text, threshold)
             except Exception as exc:  # the fail-safe: never lose a call to a router bug
                 logger.warning(
                     "router %r failed (%s: %s); sending the call to the %s model",
@@ -1004,9 +1033,10 @@ class RoutingEngine:
     # ------------------------------------------------------------------------------------------
     @staticmethod
     def _make(a: _Active, route: Route, score: float | None, reason: str, ms: float,
-              text: str | None = None) -> RouteDecision:
-        return RouteDecision(route, a.names[route], score, a.threshold, a.router.name, reason, ms,
-                             text)
+              text: str | None = None, threshold: float | None = None) -> RouteDecision:
+        return RouteDecision(route, a.names[route], score,
+                             a.threshold if threshold is None else threshold, a.router.name,
+                             reason, ms, text)
 
     def _sticky_get(self, thread_id: str) -> Route | None:
         with self._sticky_lock:

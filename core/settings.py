@@ -77,6 +77,9 @@ class RoutingSettings:
         on_route: callables receiving each decision.
         prices: per-route prices for the statistics.
         max_sticky_threads: how many conversations the sticky memory keeps.
+        calibration_window: follow the traffic: the threshold becomes the
+            ``strong_fraction`` quantile of the last this-many scores (``None``: the
+            calibration table's threshold, fixed).
 
     Example:
         >>> s = RoutingSettings(router="random", strong_fraction=0.3)
@@ -96,6 +99,7 @@ class RoutingSettings:
     on_route: OnRoute = None
     prices: Mapping[str, Price | tuple[float, float]] | None = None
     max_sticky_threads: int = 10_000
+    calibration_window: int | None = None
 
     def changed(self, **changes: Any) -> RoutingSettings:
         """These settings with ``changes``; a ``threshold`` replaces a ``strong_fraction``

@@ -113,7 +113,7 @@ ROUTE_EVENT = "routellm_route"
 #: fields whose value lives in the routing engine: assigning one reconfigures the engine
 _ENGINE_FIELDS = frozenset({
     "strong", "weak", "router", "strong_fraction", "threshold", "routing_text", "sticky",
-    "on_router_error", "on_route", "prices", "embeddings",
+    "on_router_error", "on_route", "prices", "embeddings", "calibration_window",
 })
 #: a threshold replaces a strong fraction, and the reverse (the one set last wins)
 _PARTNER = PARTNERS
@@ -451,6 +451,9 @@ class RouteLLMChat(BaseChatModel):
             ``strong``; the threshold is read from the router's calibration table.
         threshold: a raw score threshold instead (score >= threshold routes strong). Give one
             of ``strong_fraction`` and ``threshold``; with neither, half the calls go strong.
+        calibration_window: keep the share of strong calls at ``strong_fraction`` on your
+            traffic: after 20 calls the threshold follows the ``strong_fraction`` quantile of
+            the last this-many router scores (``None``: the calibration table's threshold).
         routing_text: which text is scored: ``"last_user"`` (default: a tool loop stays on
             one model), ``"first_user"``, ``"conversation"``, or a function receiving the
             list of ``BaseMessage`` and returning a string (e.g. the user's question in a RAG
@@ -509,6 +512,7 @@ class RouteLLMChat(BaseChatModel):
     router: SkipValidation[RouterSpec] = "default"
     strong_fraction: float | None = None
     threshold: float | None = None
+    calibration_window: int | None = None
     routing_text: SkipValidation[RoutingTextPolicy] = "last_user"
     sticky: bool = False
     on_router_error: Literal["strong", "weak"] = "strong"

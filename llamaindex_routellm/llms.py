@@ -273,6 +273,9 @@ class RouteLLM(FunctionCallingLLM):
         strong_fraction: share of calls (on the router's calibration prompts) that should go to
             the strong model. Give this or ``threshold``, not both; with neither, 0.5.
         threshold: a raw score threshold instead (``score >= threshold`` routes strong).
+        calibration_window: keep the share of strong calls at ``strong_fraction`` on your
+            traffic: after 20 calls the threshold follows the ``strong_fraction`` quantile of
+            the last this-many router scores (``None``: the calibration table's threshold).
         routing_text: which text the router scores: ``"question"`` (default: the user's
             question, ``query_str``, when a query engine or selector formats a prompt
             template; otherwise the last user message), ``"last_user"``, ``"first_user"``,
@@ -346,6 +349,7 @@ class RouteLLM(FunctionCallingLLM):
         router: RouterSpec = "default",
         strong_fraction: float | None = None,
         threshold: float | None = None,
+        calibration_window: int | None = None,
         routing_text: RoutingTextPolicy = "question",
         sticky: bool = False,
         on_router_error: Route = "strong",
@@ -367,6 +371,7 @@ class RouteLLM(FunctionCallingLLM):
             embedder=LlamaIndexEmbedder(embed_model) if embed_model is not None else None,
             strong_fraction=strong_fraction,
             threshold=threshold,
+            calibration_window=calibration_window,
             strong_name=_llm_name(strong),
             weak_name=_llm_name(weak),
             routing_text=routing_text,
@@ -884,7 +889,7 @@ class RouteLLM(FunctionCallingLLM):
 _LLM_FIELDS = frozenset(LLM.model_fields) - {"callback_manager", "strong", "weak", "fallback"}
 #: every keyword RouteLLM accepts, for the error on an unknown one
 _VALID_ARGUMENTS = (
-    "strong", "weak", "router", "strong_fraction", "threshold", "routing_text", "sticky",
-    "on_router_error", "fallback", "prices", "embed_model", "on_route", "callback_manager",
+    "strong", "weak", "router", "strong_fraction", "threshold", "calibration_window",
+    "routing_text", "sticky", "on_router_error", "fallback", "prices", "embed_model", "on_route", "callback_manager",
     *sorted(_LLM_FIELDS),
 )

@@ -58,3 +58,20 @@ class BrokenRouter(KeywordRouter):
 
     def _predict(self, prompts: list[str]) -> np.ndarray:
         raise RuntimeError("scoring service down")
+
+
+class NumberRouter(Router):
+    """Scores a prompt by the number it holds (``"0.73"`` scores 0.73); its calibration table
+    answers 0.95 for any fraction, as a table fitted on other traffic would."""
+
+    name = "number"
+    needs_fit = False
+
+    def _fit(self, battles: object) -> None:  # pragma: no cover - needs_fit is False
+        pass
+
+    def _predict(self, prompts: list[str]) -> np.ndarray:
+        return np.array([float(p) for p in prompts])
+
+    def threshold_for(self, strong_fraction: float) -> float:
+        return 0.95

@@ -23,7 +23,7 @@ from llama_index.core.base.llms.types import ChatMessage as LIMessage  # noqa: E
 from llama_index.core.base.llms.types import ChatResponse, TextBlock  # noqa: E402
 from llama_index.core.llms import MockLLM  # noqa: E402
 from pytest_socket import disable_socket, enable_socket  # noqa: E402
-from routellm_test_fake_routers import KeywordRouter  # noqa: E402
+from routellm_test_fake_routers import KeywordRouter, NumberRouter  # noqa: E402
 
 from langchain_routellm import RouteLLMChat, messages_to_turns  # noqa: E402
 from llamaindex_routellm import RouteLLM  # noqa: E402
@@ -216,3 +216,23 @@ def test_both_embedding_adapters_check_and_normalise_the_same_way() -> None:
         assert back.model_id == emb.model_id and back.embed(["hi"]).shape == (1, 8)
     with pytest.raises(DataError, match="dim must be a positive integer"):
         type(_adapters()[1])(_adapters()[1].embed_model, dim=0)
+
+
+def test_both_wrappers_pass_the_window_to_their_engine() -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from routellm_core.errors import ConfigError
+
+    lc = RouteLLMChat(strong=FakeListChatModel(responses=["s"]),
+                      weak=FakeListChatModel(responses=["w"]), router=NumberRouter(),
+                      strong_fraction=0.3, calibration_window=50)
+    li = RouteLLM(strong=MockLLM(), weak=MockLLM(), router=NumberRouter(), strong_fraction=0.3,
+                  calibration_window=50)
+    for engine in (lc.engine, li.engine):
+        assert engine.settings["calibration_window"] == 50
+        for i in range(60):
+            engine.decide(f"{0.5 + (i % 10) / 20:.3f}")
+        assert engine.threshold < 0.95
+    with pytest.raises(ConfigError, match="needs strong_fraction"):
+        RouteLLM(strong=MockLLM(), weak=MockLLM(), router=NumberRouter(), threshold=0.5,
+                 calibration_window=50)
