@@ -50,6 +50,16 @@ def planted_battles(n: int):  # noqa: ANN201
     )
 
 
+def fit_planted(router, n: int, out: Path) -> float:  # noqa: ANN001
+    """Fit ``router`` on ``n`` planted battles and save it to ``out``; the seconds the fit took."""
+    battles = planted_battles(n)
+    t = time.perf_counter()
+    router.fit(battles)
+    dt = time.perf_counter() - t
+    router.save(out)
+    return dt
+
+
 def measure(router, label: str, n_single: int, n_batch: int) -> None:  # noqa: ANN001
     singles = real_prompts(n_single, seed=2)
     router.predict_win_rate(singles[:3])  # warm-up
@@ -105,13 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         bert = Router.load(args.bert_ckpt)
         print(f"bert: loaded {args.bert_ckpt} ({dir_mb(args.bert_ckpt):.1f} MB)")
     else:
-        battles = planted_battles(256)
         bert = BertRouter(epochs=1, batch_size=32, max_length=args.max_length, val_fraction=0.0,
                           progress=False)
-        t = time.perf_counter()
-        bert.fit(battles)
-        dt = time.perf_counter() - t
-        bert.save(tmp / "bert")
+        dt = fit_planted(bert, 256, tmp / "bert")
         print(f"bert (MiniLM-L6): training 256 examples x 1 epoch, batch 32: {dt:.1f} s "
               f"({256 / dt:.1f} examples/s); checkpoint {dir_mb(tmp / 'bert'):.1f} MB")
     measure(bert, "bert (MiniLM-L6)", args.n_single, args.n_batch)
@@ -121,13 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         llm = Router.load(args.llm_ckpt)
         print(f"causal_llm: loaded {args.llm_ckpt} ({dir_mb(args.llm_ckpt):.1f} MB)")
     elif args.llm_dir:
-        battles = planted_battles(64)
         llm = CausalLLMRouter(model_dir=str(args.llm_dir), epochs=1, batch_size=8,
                               max_length=args.max_length, val_fraction=0.0, progress=False)
-        t = time.perf_counter()
-        llm.fit(battles)
-        dt = time.perf_counter() - t
-        llm.save(tmp / "llm")
+        dt = fit_planted(llm, 64, tmp / "llm")
         print(f"causal_llm ({args.llm_dir.name}): training 64 examples x 1 epoch, batch 8: "
               f"{dt:.1f} s ({64 / dt:.2f} examples/s); checkpoint {dir_mb(tmp / 'llm'):.1f} MB")
     if llm is not None:

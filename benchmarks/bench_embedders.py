@@ -42,6 +42,8 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from routellm_core.embeddings import EmbeddingCache, _CachingMixin  # noqa: E402
+
 CANDIDATES = ("minilm-torch", "minilm-onnx-fp32", "minilm-onnx-int8", "static")
 PROMPT = ("Explain how a binary search tree keeps its keys ordered, why inserting keys that are "
           "already sorted makes lookups slow, and which rotations let a red-black tree stay "
@@ -49,9 +51,10 @@ PROMPT = ("Explain how a binary search tree keeps its keys ordered, why insertin
 assert len(PROMPT.split()) == 30
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(_CachingMixin):
     """all-MiniLM-L6-v2 exported to ONNX, run with onnxruntime: the same tokens (package
-    tokenizer, head-and-tail rule), mean pooling and normalisation as ``LocalEmbedder``."""
+    tokenizer, head-and-tail rule), mean pooling, normalisation and embedding cache as
+    ``LocalEmbedder``."""
 
     def __init__(self, path: Path, model_id: str, *, threads: int = 1, batch_size: int = 16,
                  max_length: int = 256, head_tokens: int = 64, cache: bool = True) -> None:
@@ -61,8 +64,6 @@ class OnnxEmbedder:
         self._session: Any = None
         self._cache = None
         if cache:
-            from routellm_core.embeddings import EmbeddingCache
-
             self._cache = EmbeddingCache.shared(f"{model_id}@{max_length}h{head_tokens}", 384)
 
     def load(self) -> OnnxEmbedder:
@@ -80,7 +81,7 @@ class OnnxEmbedder:
             self._tok = WordPieceTokenizer(minilm_model_dir() / "vocab.txt")
         return self
 
-    def _run(self, texts: Sequence[str]) -> np.ndarray:
+    def _embed_uncached(self, texts: Sequence[str]) -> np.ndarray:
         from routellm_core.static_embedding import keep_head_and_tail
 
         self.load()
@@ -103,21 +104,6 @@ class OnnxEmbedder:
             m = mask[:, :, None].astype(np.float32)
             pooled = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
             out[idx] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        return out
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        texts = list(texts)
-        if self._cache is None or not texts:
-            return self._run(texts) if texts else np.zeros((0, self.dim), np.float32)
-        out, missing = self._cache.get(texts)
-        if missing:
-            todo = list(dict.fromkeys(texts[i] for i in missing))
-            vecs = self._run(todo)
-            pos = {t: j for j, t in enumerate(todo)}
-            for i in missing:
-                out[i] = vecs[pos[texts[i]]]
-            if len(todo) >= 16:
-                self._cache.put(todo, vecs)
         return out
 
 

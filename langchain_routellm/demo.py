@@ -31,11 +31,12 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.prompts import ChatPromptTemplate
 
-from routellm_core.costs import DEFAULT_PRICES, PriceTable
+from routellm_core.costs import PriceTable
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.errors import RouteLLMError
 from routellm_core.evaluation.replay import ReplayLog, gsm8k_log
-from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
+from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, demo_inputs, sweep
+from routellm_core.evaluation.replay_report import pick_router as pick_router  # re-exported
 from routellm_core.routers.base import Router
 
 from .chat_models import RouteLLMChat
@@ -177,15 +178,9 @@ def run(
         limit: use only the first ``limit`` prompts (for quick checks).
         log: a replay log to use instead of GSM8K's (must hold both models' answers).
     """
-    prices = prices if prices is not None else DEFAULT_PRICES
-    for m in (STRONG_MODEL, WEAK_MODEL):
-        prices.get(m)  # a missing price fails before any work
-    log = log if log is not None else gsm8k_log(data_dir)
-    prompts = log.prompts(STRONG_MODEL)
-    if limit is not None:
-        prompts = prompts[:limit]
-    r, note = pick_router(router)
-    print(note)
+    prices, log, prompts, r, note = demo_inputs(
+        prices=prices, log=log, default_log=lambda: gsm8k_log(data_dir), limit=limit,
+        router=router)
     print(f"chain: ChatPromptTemplate | RouteLLMChat(strong=ReplayChatModel({STRONG_MODEL!r}), "
           f"weak=ReplayChatModel({WEAK_MODEL!r})) | StrOutputParser; {len(prompts)} prompts")
     strong = ReplayChatModel(log=log, model=STRONG_MODEL)

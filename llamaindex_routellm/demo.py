@@ -28,12 +28,13 @@ import numpy as np
 from llama_index.core.chat_engine import SimpleChatEngine
 from llama_index.core.memory import ChatMemoryBuffer
 
-from routellm_core.costs import DEFAULT_PRICES, PriceTable
+from routellm_core.costs import PriceTable
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.engine import RouteDecision
 from routellm_core.errors import RouteLLMError
 from routellm_core.evaluation.replay import ReplayLog, arena_bench_log
-from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, pick_router, sweep
+from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, demo_inputs, sweep
+from routellm_core.evaluation.replay_report import pick_router as pick_router  # re-exported
 from routellm_core.routers.base import Router
 
 from .llms import RouteLLM
@@ -153,14 +154,11 @@ def run(
         limit: use only the first ``limit`` prompts (for quick checks).
         log: a replay log to use instead of arena-bench-v1's (with both models' answers).
     """
-    prices = prices if prices is not None else DEFAULT_PRICES
+    prices, log, prompts, r, note = demo_inputs(
+        prices=prices, log=log,
+        default_log=lambda: arena_bench_log(data_dir, models=[STRONG_MODEL, WEAK_MODEL]),
+        limit=limit, router=router)
     route_prices = {"strong": prices.get(STRONG_MODEL), "weak": prices.get(WEAK_MODEL)}
-    log = log if log is not None else arena_bench_log(data_dir, models=[STRONG_MODEL, WEAK_MODEL])
-    prompts = log.prompts(STRONG_MODEL)
-    if limit is not None:
-        prompts = prompts[:limit]
-    r, note = pick_router(router)
-    print(note)
     print(f"engine: SimpleChatEngine(llm=RouteLLM(strong=ReplayLLM({STRONG_MODEL!r}), "
           f"weak=ReplayLLM({WEAK_MODEL!r}))); {len(prompts)} prompts, one conversation each")
     strong = ReplayLLM(log=log, model=STRONG_MODEL)

@@ -52,10 +52,15 @@ def mmlu_pro_prompt(question: str, options: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def _arena_human(root: Path) -> Battles:
-    path = root / "arena-human" / "battles.jsonl"
+def _data_file(path: Path, what: str) -> Path:
+    """``path``, or a :class:`DataError` saying that ``what`` is not found there."""
     if not path.is_file():
-        raise DataError(f"arena-human battles not found at {str(path)!r}")
+        raise DataError(f"{what} not found at {str(path)!r}")
+    return path
+
+
+def _arena_human(root: Path) -> Battles:
+    path = _data_file(root / "arena-human" / "battles.jsonl", "arena-human battles")
     out = []
     for lineno, obj in read_jsonl(path):
         try:
@@ -83,9 +88,7 @@ def _arena_bench(root: Path, models: Sequence[str] | None) -> Battles:
 
 
 def _mmlu_pro_outcomes(root: Path) -> tuple[list[str], dict[str, list[float | None]]]:
-    path = root / "mmlu-pro" / "correctness.jsonl"
-    if not path.is_file():
-        raise DataError(f"mmlu-pro data not found at {str(path)!r}")
+    path = _data_file(root / "mmlu-pro" / "correctness.jsonl", "mmlu-pro data")
     prompts: list[str] = []
     rows: list[dict[str, Any]] = []
     for lineno, obj in read_jsonl(path):
@@ -106,9 +109,7 @@ def _mmlu_pro(root: Path, models: Sequence[str] | None) -> Battles:
 def _vicuna_bench(root: Path) -> Battles:
     """GPT-4-judged pairwise reviews of vicuna-bench (the gpt-3.5-turbo reviews are left out:
     a weaker judge than the one behind every other grade here)."""
-    path = root / "vicuna-bench" / "reviews.jsonl"
-    if not path.is_file():
-        raise DataError(f"vicuna-bench reviews not found at {str(path)!r}")
+    path = _data_file(root / "vicuna-bench" / "reviews.jsonl", "vicuna-bench reviews")
     out = []
     for lineno, obj in read_jsonl(path):
         try:

@@ -8,7 +8,8 @@ fraction, scores and prices each pass, checks that the framework routed every pr
 ``score >= threshold``, and prints the table against always-weak and always-strong.
 
 The framework part is a callable ``run_pass(strong_fraction, tick) -> RoutedPass``; ``tick``
-is a progress callback (or ``None``) to call once per finished call.
+is a progress callback (or ``None``) to call once per finished call. Both demos' ``run`` start
+with :func:`demo_inputs` (prices, replay log, prompts, router).
 
 Example:
     >>> import numpy as np
@@ -39,11 +40,11 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from ..costs import PriceTable
+from ..costs import DEFAULT_PRICES, PriceTable
 from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..routers import default_router_path, load_router
 from ..routers.base import Router
@@ -54,6 +55,8 @@ __all__ = [
     "RoutedPass",
     "ReplaySweep",
     "sweep",
+    "DemoInputs",
+    "demo_inputs",
     "pick_router",
     "progress_bar",
     "fmt_money",
@@ -249,6 +252,49 @@ def sweep(
         strong=strong,
         weak=weak,
     )
+
+
+class DemoInputs(NamedTuple):
+    """What a framework part of the demo starts from (see :func:`demo_inputs`).
+
+    Attributes:
+        prices: the price table, holding both models' prices.
+        log: the replay log.
+        prompts: the strong model's prompts in the log, in order.
+        router: the router to demo.
+        note: the line that names the router (already printed).
+    """
+
+    prices: PriceTable
+    log: ReplayLog
+    prompts: list[str]
+    router: Router
+    note: str
+
+
+def demo_inputs(
+    *,
+    prices: PriceTable | None,
+    log: ReplayLog | None,
+    default_log: Callable[[], ReplayLog],
+    limit: int | None,
+    router: str | Router | None,
+) -> DemoInputs:
+    """The common start of ``run`` in both framework demos, in this order: the prices
+    (default ``routellm_core.costs.DEFAULT_PRICES``; a missing price of either model fails
+    before any work), the log (``default_log()`` when ``log`` is ``None``), its strong model's
+    prompts (the first ``limit`` when given), and the router (:func:`pick_router`), whose note
+    is printed."""
+    prices = prices if prices is not None else DEFAULT_PRICES
+    for m in (STRONG_MODEL, WEAK_MODEL):
+        prices.get(m)
+    log = log if log is not None else default_log()
+    prompts = log.prompts(STRONG_MODEL)
+    if limit is not None:
+        prompts = prompts[:limit]
+    r, note = pick_router(router)
+    print(note)
+    return DemoInputs(prices, log, prompts, r, note)
 
 
 def pick_router(router: str | Router | None = None) -> tuple[Router, str]:

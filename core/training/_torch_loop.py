@@ -19,7 +19,7 @@ import logging
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -175,17 +175,9 @@ class TrainResult:
     n_val: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "epoch_train_losses": self.epoch_train_losses,
-            "val_losses": self.val_losses,
-            "best_val_loss": self.best_val_loss,
-            "best_epoch": self.best_epoch,
-            "stopped_early": self.stopped_early,
-            "steps": self.steps,
-            "seconds": self.seconds,
-            "n_train": self.n_train,
-            "n_val": self.n_val,
-        }
+        """Every field but the per-step losses, in declaration order: what a checkpoint's
+        metadata records."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "step_losses"}
 
 
 def train_classifier(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,13 +49,8 @@ class TrainingReport:
     strong_vs_weak: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "sources": self.sources,
-            "decontaminated": self.decontaminated,
-            "models": self.models,
-            "outcomes": self.outcomes,
-            "strong_vs_weak": self.strong_vs_weak,
-        }
+        """Every field by name, in declaration order (the values themselves, not copies)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def format(self) -> str:
         lines = ["source            loaded      kept   prompts  weight  decontaminated"]

@@ -95,6 +95,19 @@ def test_resolve_data_dir_errors(tmp_path, monkeypatch):
     assert resolve_data_dir() == tmp_path
 
 
+@pytest.mark.parametrize(("name", "what", "file"), [
+    ("arena-human", "arena-human battles", "arena-human/battles.jsonl"),
+    ("mmlu-pro", "mmlu-pro data", "mmlu-pro/correctness.jsonl"),
+    ("vicuna-bench", "vicuna-bench reviews", "vicuna-bench/reviews.jsonl"),
+])
+def test_missing_source_file_names_what_and_where(tmp_path, name, what, file):
+    from routellm_core.data.sources import load_source
+
+    with pytest.raises(DataError) as e:
+        load_source(name, tmp_path)
+    assert str(e.value) == f"{what} not found at {str(tmp_path / file)!r}"
+
+
 def test_unknown_benchmark():
     with pytest.raises(UnknownNameError, match="gsm8k"):
         load_benchmark("hellaswag")

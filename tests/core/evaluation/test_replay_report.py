@@ -8,9 +8,17 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from routellm_core.costs import PriceTable
+from routellm_core.costs import DEFAULT_PRICES, PriceTable
+from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
+from routellm_core.errors import UnknownNameError
 from routellm_core.evaluation.replay import ReplayLog, ReplayRecord
-from routellm_core.evaluation.replay_report import ReplaySweep, RoutedPass, fmt_money, sweep
+from routellm_core.evaluation.replay_report import (
+    ReplaySweep,
+    RoutedPass,
+    demo_inputs,
+    fmt_money,
+    sweep,
+)
 from routellm_core.routers.base import Router
 
 PROMPTS = ["p0", "p1", "p2", "p3"]
@@ -129,3 +137,31 @@ def test_fmt_money() -> None:
     assert fmt_money(6.3456) == "$6.35"
     assert fmt_money(12345.0) == "$12,345.00"
     assert fmt_money(0.14651) == "$0.1465"
+
+
+def test_demo_inputs_checks_prices_first_then_loads_cuts_and_names_the_router(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    recs = [ReplayRecord(p, m, "A", 1.0) for p in PROMPTS for m in (STRONG_MODEL, WEAK_MODEL)]
+    loaded: list[ReplayLog] = []
+
+    def default_log() -> ReplayLog:
+        loaded.append(ReplayLog(recs))
+        return loaded[-1]
+
+    with pytest.raises(UnknownNameError, match="priced model"):
+        demo_inputs(prices=PriceTable({STRONG_MODEL: (1.0, 1.0)}), log=None,
+                    default_log=default_log, limit=None, router="random")
+    assert loaded == []  # a missing price fails before the log is read
+
+    prices, log, prompts, router, note = demo_inputs(
+        prices=None, log=None, default_log=default_log, limit=3, router="random")
+    assert prices is DEFAULT_PRICES and log is loaded[0] and prompts == PROMPTS[:3]
+    assert router.name == "random" and note == "router: random"
+    assert capsys.readouterr().out == "router: random\n"
+
+    given = ReplayLog(recs[2:])
+    inputs = demo_inputs(prices=PRICES.with_overrides({STRONG_MODEL: (1.0, 1.0),
+                                                       WEAK_MODEL: (1.0, 1.0)}),
+                         log=given, default_log=default_log, limit=None, router="random")
+    assert inputs.log is given and inputs.prompts == PROMPTS[1:] and len(loaded) == 1

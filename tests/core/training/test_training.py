@@ -61,6 +61,24 @@ def test_mmlu_pro_prompt_format():
     assert mmlu_pro_prompt("Q?", ["x", "y"]) == "Q?\nA. x\nB. y\nAnswer:"
 
 
+def test_report_and_train_result_dicts_keep_their_keys_and_order():
+    from routellm_core.training._torch_loop import TrainResult
+    from routellm_core.training.sets import TrainingReport
+
+    report = TrainingReport(sources={"s": {"loaded": 2.0}}, outcomes={"tie": 1})
+    d = report.to_dict()
+    assert list(d) == ["sources", "decontaminated", "models", "outcomes", "strong_vs_weak"]
+    assert d["sources"] is report.sources and d["outcomes"] == {"tie": 1}
+    result = TrainResult(step_losses=[0.9, 0.5], epoch_train_losses=[0.7], val_losses=[0.6],
+                         best_val_loss=0.6, best_epoch=0, stopped_early=False, steps=2,
+                         seconds=1.5, n_train=8, n_val=2)
+    expected = {  # the step losses stay out
+        "epoch_train_losses": [0.7], "val_losses": [0.6], "best_val_loss": 0.6, "best_epoch": 0,
+        "stopped_early": False, "steps": 2, "seconds": 1.5, "n_train": 8, "n_val": 2,
+    }
+    assert list(result.to_dict().items()) == list(expected.items())
+
+
 def test_aliases_change_counts_and_report(data):
     src = {"arena-human": 1.0, "mmlu-pro": {"weight": 0.5, "models": [
         "gpt-4o-2024-05-13(early-set)", "Mixtral-8x7B-Instruct-v0.1", "Yi-6B"]}}
