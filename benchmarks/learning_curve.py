@@ -64,7 +64,7 @@ def initial_router(path: Path) -> Any:
     from routellm_core.training.runs import train_from_config
 
     if str(path) == "default":
-        return load_router("default")  # the shipped router (an irt router on the static table)
+        return load_router("default")  # the shipped router (irt + mf on the static table)
     if (path / "config.json").is_file():
         return Router.load(path)
     cfg = default_config("irt")
@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--anchor", type=float, default=1e-2)
     ap.add_argument("--weight", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep-frozen", action="store_true",
+                    help="ensembles: keep the members that cannot adapt in the blend")
     ap.add_argument("--json", default=None, type=Path)
     ap.add_argument("--plot", default=None, type=Path)
     args = ap.parse_args(argv)
@@ -127,7 +129,11 @@ def main(argv: list[str] | None = None) -> int:
 
     t_start = time.perf_counter()
     init = initial_router(args.init)
-    init.embedder = _Memo(init.get_embedder())
+    for member in getattr(init, "members_", [init]):  # the default is an ensemble
+        if hasattr(member, "get_embedder"):
+            member.embedder = _Memo(member.get_embedder())
+    # "in-domain only" trains an irt router like the initial one (its irt member)
+    irt = next(m for m in getattr(init, "members_", [init]) if isinstance(m, IRTRouter))
     labels = [int(x) for x in args.labels.split(",")]
     results: dict[str, Any] = {}
     for name, bench in benchmarks(args.mmlu_sample, args.seed).items():
@@ -147,12 +153,12 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 bs = battles_for(bench, draw[:n])
                 adapted = adapt_router(init, bs, steps=args.steps, anchor=args.anchor,
-                                       weight=args.weight)
+                                       weight=args.weight, keep_frozen=args.keep_frozen)
                 rows["adapted"].setdefault(n, []).append(evaluate(adapted, tb).apgr)
                 if n:
-                    alone = IRTRouter(bench.strong, bench.weak, init.embedder, dim=init.dim,
-                                      epochs=init.epochs, lr=init.lr, l2=init.l2,
-                                      model_l2=init.model_l2, seed=args.seed).fit(bs)
+                    alone = IRTRouter(bench.strong, bench.weak, irt.embedder, dim=irt.dim,
+                                      epochs=irt.epochs, lr=irt.lr, l2=irt.l2,
+                                      model_l2=irt.model_l2, seed=args.seed).fit(bs)
                     rows["in-domain only"].setdefault(n, []).append(evaluate(alone, tb).apgr)
             print(f"{name}: fold {f + 1}/{args.folds} done ({time.perf_counter() - t_start:.0f} s)",
                   file=sys.stderr)

@@ -95,6 +95,9 @@ def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
                    help="L2 pull toward the initial parameters for irt (0.01)")
     g.add_argument("--train-part", choices=("all", "models", "projection"), default="all",
                    help="which irt parameters move (all)")
+    g.add_argument("--keep-frozen", action="store_true",
+                   help="ensembles: keep the members that cannot adapt (mf) in the blend "
+                   "(default: their weight becomes 0 once the table is refitted)")
     g.add_argument("--calibrate-on", default=None, metavar="FILE",
                    help="prompts (.jsonl/.txt) to refit the calibration table on (default: "
                    "the battles' prompts)")
@@ -117,7 +120,8 @@ def run_adapt(args: argparse.Namespace) -> int:
     battles = Battles.from_jsonl(args.battles, source="user")
     cal = read_prompt_file(args.calibrate_on) if args.calibrate_on else None
     new = adapt_router(router, battles, weight=args.weight, steps=args.steps,
-                       anchor=args.anchor, train=args.train_part, calibration_prompts=cal)
+                       anchor=args.anchor, train=args.train_part, calibration_prompts=cal,
+                       keep_frozen=args.keep_frozen)
     out = new.save(args.out)
     summary: dict[str, Any] = getattr(new, "adaptation_", {})
     if args.report:

@@ -15,8 +15,10 @@ adaptation time); what adaptation means depends on the router type:
 * ``knn``: the user's labelled prompts are added as neighbours, each with the user weight
   (a neighbour's similarity is multiplied by its weight); ``k`` is kept.
 * ``ensemble`` (the shipped default): each member that can be adapted (``irt``, ``knn``) is
-  adapted as above; the others (``mf`` in the default) keep their scores, and the blend
-  weights and standardisation stay as trained.
+  adapted as above. The others (``mf`` in the default) cannot learn from your labels: once
+  the calibration table is refitted on your prompts (:data:`MIN_CALIBRATION_PROMPTS` on),
+  their blend weight becomes 0 (``keep_frozen=True`` keeps them); with fewer prompts the
+  blend stays as trained.
 * other router types (``sw_ranking``, ``mf``, the classifiers) are not adapted in this
   release: :func:`adapt_router` says so and names the fix (retrain with the battles added).
 
@@ -76,6 +78,7 @@ def adapt_router(
     anchor: float = 1e-2,
     train: str = "all",
     calibration_prompts: list[str] | None = None,
+    keep_frozen: bool = False,
 ) -> Router:
     """A copy of ``router`` adapted to the user's battles (the input is not changed).
 
@@ -90,6 +93,10 @@ def adapt_router(
         train: which irt parameters move: ``"all"``, ``"models"`` or ``"projection"``.
         calibration_prompts: prompts to refit the calibration table on (default: the user's
             prompts; refitted only from :data:`MIN_CALIBRATION_PROMPTS` prompts on).
+        keep_frozen: ensembles only: keep the members that cannot adapt (``mf`` in the
+            default) in the blend. By default, once the calibration table is refitted on your
+            prompts, their weight becomes 0, so the router is the one your labels moved; with
+            fewer prompts the blend is kept as trained.
 
     Returns:
         The adapted router; ``adaptation_`` holds a summary (battles, prompts, settings,
@@ -135,6 +142,13 @@ def adapt_router(
             _adapt_knn(member, td.battles, weight=weight)
     cal = calibration_prompts if calibration_prompts is not None else prompts
     refit = len(cal) >= MIN_CALIBRATION_PROMPTS
+    dropped: list[str] = []
+    if router.name == "ensemble" and refit and not keep_frozen:
+        # a member that cannot learn from the labels would keep pulling the score back to its
+        # general-data ranking; the table is refitted below, so the blend can change
+        new.weights = [w if m in adaptable else 0.0 for m, w in zip(members, new.weights,
+                                                                     strict=True)]
+        dropped = [m.name for m in members if m not in adaptable]
     if refit:
         from ..calibration import calibration_table
 
@@ -143,6 +157,8 @@ def adapt_router(
         logger.warning("kept the initial calibration table: %d user prompts are fewer than %d",
                        len(cal), MIN_CALIBRATION_PROMPTS)
     new.adaptation_ = _summary(td, weight, steps, anchor, train, refit=refit)
+    if router.name == "ensemble":
+        new.adaptation_["members_dropped"] = dropped
     return new
 
 

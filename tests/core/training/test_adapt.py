@@ -86,7 +86,7 @@ def test_irt_anchor_and_train_part(irt):
     assert not np.array_equal(models_only.model_vectors_, irt.model_vectors_)
 
 
-def test_ensemble_adapts_its_irt_member_and_keeps_the_others():
+def test_ensemble_adapts_its_irt_member_and_drops_the_frozen_ones():
     from routellm_core.routers.ensemble import EnsembleRouter
 
     prompts = EASY + HARD
@@ -106,6 +106,15 @@ def test_ensemble_adapts_its_irt_member_and_keeps_the_others():
     assert not np.array_equal(irt_new.projection_, irt_old.projection_)
     assert np.array_equal(mf_new.predict_win_rate(PROBE), mf_old.predict_win_rate(PROBE))
     assert np.array_equal(ens.members_[0].projection_, irt_old.projection_)  # input untouched
+    # 60 user prompts refit the table, so the frozen mf member leaves the blend ...
+    assert new.weights == [0.6, 0.0] and new.adaptation_["members_dropped"] == ["mf"]
+    assert ens.weights == [0.6, 0.4]
+    # ... unless kept; and with too few prompts to refit the table the blend stays as trained
+    kept = adapt_router(ens, user_battles(), steps=150, keep_frozen=True)
+    assert kept.weights == [0.6, 0.4] and kept.adaptation_["members_dropped"] == []
+    np.testing.assert_allclose(kept.members_[0].projection_, irt_new.projection_)
+    few = adapt_router(ens, Battles(list(user_battles())[:5]), steps=10)
+    assert few.weights == [0.6, 0.4] and not few.adaptation_["calibration_refitted"]
     only_mf = EnsembleRouter("big", "small", members=[
         {"router": "mf", "embedder": "hashing-64", "params": {"epochs": 2}}],
         weights=[1.0]).fit(TrainingData(tables=[table]))
