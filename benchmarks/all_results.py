@@ -60,7 +60,7 @@ def main() -> None:
 
         root = resolve_data_dir(args.data_dir)
         base = load_config(HERE.parent / "configs" / "default.json")
-        other = {"default (irt)": pairs.run(base, root, "default"),
+        other = {"default": pairs.run(base, root, "default"),
                  "mf (+ pair models)": pairs.run(pairs._mf_config(base), root, "mf")}
         keys = list(next(iter(other.values())))
         print("| pair | " + " | ".join(other) + " |")

@@ -110,7 +110,7 @@ def main() -> None:
     args = ap.parse_args()
     data_dir = resolve_data_dir(args.data_dir)
     base = load_config(args.config)
-    results = {"default (irt)" if base["router"] == "irt" else base["router"]: run(base, data_dir, "default")}
+    results = {f"default ({base['router']})": run(base, data_dir, "default")}
     if args.mf:
         results["mf (+ pair models)"] = run(_mf_config(base), data_dir, "mf")
     names = list(results)
