@@ -144,6 +144,19 @@ def train_from_config(
     return router
 
 
+def _packaged_inputs_tag(cfg: TrainingConfig) -> str:
+    """A cache-key suffix for training inputs shipped in the package: the everyday prior can
+    change between releases while the config stays the same, and a router cached from the old
+    prior must not be reused (``""`` when the config does not read it)."""
+    import hashlib
+
+    from ..data.sources import anchors_path
+
+    if "everyday-anchors" not in cfg.source_specs():
+        return ""
+    return "-prior" + hashlib.sha256(anchors_path().read_bytes()).hexdigest()[:8]
+
+
 def get_or_train(
     name: str,
     data_dir: str | os.PathLike[str] | None = None,
@@ -154,8 +167,9 @@ def get_or_train(
 ) -> Router:
     """Load the router trained with ``name``'s default config from the cache, or train it.
 
-    The checkpoint lives in ``<cache>/routers/<name>-<config hash>``, so a second call (or
-    ``routellm eval --router mf`` run twice) loads instead of training.
+    The checkpoint lives in ``<cache>/routers/<name>-<config hash>`` (plus a hash of the
+    shipped everyday prior when the config reads it), so a second call (or ``routellm eval
+    --router mf`` run twice) loads instead of training, and a new release's prior retrains.
 
     Args:
         name: one of :data:`TRAINABLE_ROUTERS` (``bert`` trains for minutes on CPU;
@@ -172,7 +186,7 @@ def get_or_train(
     if cfg.router != name:
         raise DataError(f"config trains {cfg.router!r}, not {name!r}")
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = root / "routers" / f"{name}-{config_hash(cfg)}"
+    path = root / "routers" / f"{name}-{config_hash(cfg)}{_packaged_inputs_tag(cfg)}"
     if (path / "config.json").is_file():
         try:
             return Router.load(path)

@@ -169,6 +169,28 @@ def test_get_or_train_caches(data, tmp_path, monkeypatch):
         get_or_train("mf", data, config=cfg, cache_dir=tmp_path)
 
 
+def test_get_or_train_retrains_when_the_shipped_prior_changes(data, tmp_path, monkeypatch):
+    import routellm_core.data.sources as src
+    import routellm_core.training.runs as tr
+
+    cfg = hashing_cfg("knn", decontaminate=None, sources={"arena-bench-v1": 1,
+                                                          "everyday-anchors": 1})
+    calls = []
+    real = tr.train_from_config
+    monkeypatch.setattr(tr, "train_from_config",
+                        lambda c, d=None, **k: calls.append(1) or real(c, d, **k))
+    get_or_train("knn", data, config=cfg, cache_dir=tmp_path)
+    get_or_train("knn", data, config=cfg, cache_dir=tmp_path)
+    assert len(calls) == 1
+    prior = tmp_path / "prior.jsonl"
+    lines = src.anchors_path().read_text().splitlines()
+    prior.write_text("\n".join(lines[:-1]) + "\n")  # a release that drops one prompt
+    monkeypatch.setattr(src, "anchors_path", lambda: prior)
+    get_or_train("knn", data, config=cfg, cache_dir=tmp_path)
+    assert len(calls) == 2
+    assert len(list((tmp_path / "routers").glob("knn-*-prior*"))) == 2
+
+
 
 
 def test_classifier_routers_train_from_config(data, tmp_path, bert_helpers):
