@@ -19,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from ..calibration import simulate_traffic_share
 from ..data.benchmarks import BenchmarkSet
+from ..engine import TRAFFIC_WARMUP
 from ..errors import DataError
 from ..routers.base import Router
 from . import metrics
@@ -41,6 +43,9 @@ RANDOM_SEEDS = 10
 
 #: the strong fraction at which tables report the realised share of strong calls
 CHECK_FRACTION = 0.3
+#: ``calibration_window`` for the ``traffic@`` column, and how many stream orders it averages
+TRAFFIC_WINDOW = 500
+TRAFFIC_ORDERS = 3
 
 
 @dataclass
@@ -58,6 +63,9 @@ class RouterResult:
         scores: the router's score per prompt (not serialised).
         share_at: realised share of prompts sent strong at the router's calibrated threshold
             for :data:`CHECK_FRACTION` (``None`` when the router has no calibration table).
+        share_traffic: the same with a threshold that follows the traffic
+            (``calibration_window`` = :data:`TRAFFIC_WINDOW`), the benchmark streamed one
+            prompt at a time in :data:`TRAFFIC_ORDERS` seeded orders (mean).
         auc: for benchmarks with easy/hard labels (the difficulty check), the probability that
             a hard prompt scores above an easy one.
         share_hard, share_easy: the share of hard / easy prompts sent strong at that threshold.
@@ -73,13 +81,14 @@ class RouterResult:
     pgr: np.ndarray
     scores: np.ndarray | None = field(default=None, repr=False)
     share_at: float | None = None
+    share_traffic: float | None = None
     auc: float | None = None
     share_hard: float | None = None
     share_easy: float | None = None
 
     def summary(self) -> dict[str, float]:
         out = {"apgr": self.apgr, "cpt20": self.cpt20, "cpt50": self.cpt50, "cpt80": self.cpt80}
-        for key in ("share_at", "auc", "share_hard", "share_easy"):
+        for key in ("share_at", "share_traffic", "auc", "share_hard", "share_easy"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -155,8 +164,13 @@ def evaluate(
         hard = np.asarray([lab == "hard" for lab in labels], dtype=bool)
         result.auc = metrics.auc(scores, hard)
     if isinstance(router_or_scores, Router) and getattr(router_or_scores, "calibration_", None):
-        strong = scores >= router_or_scores.threshold_for(CHECK_FRACTION)
+        threshold = router_or_scores.threshold_for(CHECK_FRACTION)
+        strong = scores >= threshold
         result.share_at = float(strong.mean())
+        result.share_traffic = float(np.mean([
+            simulate_traffic_share(scores, CHECK_FRACTION, threshold, window=TRAFFIC_WINDOW,
+                                   warmup=TRAFFIC_WARMUP, seed=k)[0]
+            for k in range(TRAFFIC_ORDERS)]))
         if labels is not None:
             result.share_hard = float(strong[hard].mean())
             result.share_easy = float(strong[~hard].mean())
@@ -174,7 +188,7 @@ def random_baseline(benchmark: BenchmarkSet, seeds: Iterable[int] = range(RANDOM
                                                 benchmark.weak_outcomes, f))
     result = _result_from_curve(name, np.mean(rng_curves, axis=0), benchmark, None, f)
     # in expectation a random router sends every group strong at the requested rate
-    result.share_at = CHECK_FRACTION
+    result.share_at = result.share_traffic = CHECK_FRACTION
     if "label" in benchmark.extra:
         result.auc = 0.5
         result.share_hard = result.share_easy = CHECK_FRACTION
@@ -253,24 +267,25 @@ def format_table(results: Mapping[str, BenchmarkResult], *, markdown: bool = Fal
                 f"strong {r.strong_score:{fmt}}{unit}")
         labelled = any(rr.auc is not None for rr in r.routers.values())
         at = f"strong@{CHECK_FRACTION:g}"
+        tr = f"traffic@{CHECK_FRACTION:g}"
         if markdown:
             extra_head = " AUC | hard strong | easy strong |" if labelled else ""
             lines += [f"**{head}**", "",
-                      f"| router | APGR | CPT(50 %) | CPT(80 %) | {at} |{extra_head}",
-                      "|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if labelled else "")]
+                      f"| router | APGR | CPT(50 %) | CPT(80 %) | {at} | {tr} |{extra_head}",
+                      "|---|---:|---:|---:|---:|---:|" + ("---:|---:|---:|" if labelled else "")]
             for k, rr in r.routers.items():
                 row = (f"| {k} | {rr.apgr:.3f} | {rr.cpt50:.1f} % | {rr.cpt80:.1f} % | "
-                       f"{_pct(rr.share_at)} |")
+                       f"{_pct(rr.share_at)} | {_pct(rr.share_traffic)} |")
                 if labelled:
                     row += f" {_num(rr.auc)} | {_pct(rr.share_hard)} | {_pct(rr.share_easy)} |"
                 lines.append(row)
         else:
             extra_head = f"{'AUC':>8}{'hard':>8}{'easy':>8}" if labelled else ""
             lines += [head, f"  {'router':<22}{'APGR':>8}{'CPT(50%)':>11}{'CPT(80%)':>11}"
-                            f"{at:>12}{extra_head}"]
+                            f"{at:>12}{tr:>12}{extra_head}"]
             for k, rr in r.routers.items():
                 row = (f"  {k:<22}{rr.apgr:>8.3f}{rr.cpt50:>10.1f}%{rr.cpt80:>10.1f}%"
-                       f"{_pct(rr.share_at):>12}")
+                       f"{_pct(rr.share_at):>12}{_pct(rr.share_traffic):>12}")
                 if labelled:
                     row += f"{_num(rr.auc):>8}{_pct(rr.share_hard):>8}{_pct(rr.share_easy):>8}"
                 lines.append(row)
@@ -278,6 +293,9 @@ def format_table(results: Mapping[str, BenchmarkResult], *, markdown: bool = Fal
             lines.append(f"  (AUC: a hard prompt scores above an easy one; hard/easy: share of "
                          f"each group sent strong at the calibrated strong_fraction="
                          f"{CHECK_FRACTION:g})")
+        lines.append(f"  ({at}: share sent strong with the calibration table; {tr}: with "
+                     f"calibration_window={TRAFFIC_WINDOW}, the prompts streamed in "
+                     f"{TRAFFIC_ORDERS} random orders)")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -24,7 +24,7 @@ def test_eval_random_json_reproduces_readme_figures(capsys, data_dir):
     for name, bench in b.items():
         r = bench["routers"]["random"]
         assert {"apgr", "cpt20", "cpt50", "cpt80"} <= set(r)
-        assert r["share_at"] == 0.3
+        assert r["share_at"] == r["share_traffic"] == 0.3
         assert abs(r["apgr"] - 0.5) <= 0.03, name
         assert abs(r["cpt50"] - 50) <= 5, name
 

@@ -69,7 +69,15 @@ def test_difficulty_evaluation_reports_auc_and_group_shares(tmp_path) -> None:
     table = format_table({"difficulty": type("R", (), {
         "name": "difficulty", "n": len(bench), "weak_score": 50.0, "strong_score": 100.0,
         "metric": "accuracy", "routers": {"irt": res, "random": coin}})()})
-    assert "AUC" in table and "strong@0.3" in table
+    assert "AUC" in table and "strong@0.3" in table and "traffic@0.3" in table
+    # a table fitted on other prompts misses the request; the traffic threshold holds it
+    r.calibration_ = calibration_table(r, ["a b"] * 5 + ["c d"] * 5, "other")
+    shifted = evaluate(r, bench)
+    assert abs(shifted.share_at - 0.3) > 0.1
+    # (the first 20 prompts still use the table, and a 5-epoch router has tied scores)
+    assert shifted.share_traffic == pytest.approx(0.3, abs=0.06)
+    assert abs(shifted.share_traffic - 0.3) < abs(shifted.share_at - 0.3) - 0.05
+    assert shifted.summary()["share_traffic"] == shifted.share_traffic
 
 
 def test_bad_difficulty_files_name_file_and_line(tmp_path) -> None:
