@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from routellm_core.data.battles import OutcomeTable
 from routellm_core.data.benchmarks import BenchmarkSet, load_difficulty
 from routellm_core.data.sources import load_table
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
@@ -89,13 +90,24 @@ def _apgr(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray, metric: str)
     return evaluate(scores[ok], bench).apgr
 
 
-def validate(config: dict[str, Any], folds: int = 5) -> dict[str, float]:
-    aliases = ALIAS_PRESETS["gpt4-mixtral"]
+#: the validation sets with both routed models' outcomes, and how each is scored
+VALIDATION_METRICS = {"mmlu-pro": "accuracy", "mmlu-train": "accuracy", "arena-bench-v1": "grade"}
+
+
+def validation_tables() -> dict[str, OutcomeTable]:
+    """MMLU-Pro, the MMLU training split and arena-bench-v1, with the GPT-4 / Mixtral spellings
+    mapped onto the routed pair (also used by validate_alternatives.py and
+    validate_transfer.py)."""
     tables = {}
-    for name in ("mmlu-pro", "mmlu-train", "arena-bench-v1"):
+    for name in VALIDATION_METRICS:
         t = load_table(name)
         assert t is not None
-        tables[name] = t.map_models(aliases)
+        tables[name] = t.map_models(ALIAS_PRESETS["gpt4-mixtral"])
+    return tables
+
+
+def validate(config: dict[str, Any], folds: int = 5) -> dict[str, float]:
+    tables = validation_tables()
     prompts = sorted({p for t in tables.values() for p in t.prompts})
     fold_of = dict(zip(prompts, np.random.default_rng(0).integers(0, folds, len(prompts)),
                        strict=True))
@@ -125,12 +137,8 @@ def validate(config: dict[str, Any], folds: int = 5) -> dict[str, float]:
 
 def noise(seeds: int = 50) -> None:
     """The spread of a random router's score on each validation set (50 seeds)."""
-    aliases = ALIAS_PRESETS["gpt4-mixtral"]
-    for name, metric in (("mmlu-pro", "accuracy"), ("mmlu-train", "accuracy"),
-                         ("arena-bench-v1", "grade")):
-        t = load_table(name)
-        assert t is not None
-        t = t.map_models(aliases)
+    for name, t in validation_tables().items():
+        metric = VALIDATION_METRICS[name]
         s, w = t.outcomes[STRONG_MODEL], t.outcomes[WEAK_MODEL]
         vals = [_apgr(np.random.default_rng(i).random(len(t)), s, w, metric)
                 for i in range(seeds)]
@@ -144,12 +152,8 @@ def length_only() -> None:
     """Prompt length alone as the score: how much the surface shortcut gets on each set."""
     from routellm_core.data.benchmarks import load_gsm8k
 
-    aliases = ALIAS_PRESETS["gpt4-mixtral"]
-    for name, metric in (("mmlu-pro", "accuracy"), ("mmlu-train", "accuracy"),
-                         ("arena-bench-v1", "grade")):
-        t = load_table(name)
-        assert t is not None
-        t = t.map_models(aliases)
+    for name, t in validation_tables().items():
+        metric = VALIDATION_METRICS[name]
         score = np.asarray([len(p) for p in t.prompts], dtype=np.float64)
         print(f"length as the score, {name}: APGR "
               f"{_apgr(score, t.outcomes[STRONG_MODEL], t.outcomes[WEAK_MODEL], metric):.3f}")
@@ -181,12 +185,17 @@ def main() -> None:
         rows[name] = validate(copy.deepcopy(CANDIDATES[name]))
         print(f"[{time.perf_counter() - t0:.0f} s] {name}: "
               + json.dumps({k: round(v, 3) for k, v in rows[name].items()}), flush=True)
-    cols = list(next(iter(rows.values())))
     if args.markdown:
-        print("| candidate | " + " | ".join(cols) + " |")
-        print("|---|" + "---:|" * len(cols))
-        for n, r in rows.items():
-            print(f"| {n} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |")
+        print(candidate_table(rows))
+
+
+def candidate_table(rows: dict[str, dict[str, float]]) -> str:
+    """A markdown table: one row per candidate, one column per validation figure."""
+    cols = list(next(iter(rows.values())))
+    lines = ["| candidate | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
+    lines += [f"| {n} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |"
+              for n, r in rows.items()]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

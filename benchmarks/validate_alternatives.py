@@ -24,7 +24,6 @@ import numpy as np
 
 from routellm_core.data.benchmarks import load_difficulty
 from routellm_core.data.files import read_jsonl, resolve_data_dir
-from routellm_core.data.sources import load_table
 from routellm_core.defaults import STRONG_MODEL as S
 from routellm_core.defaults import WEAK_MODEL as W
 from routellm_core.evaluation.metrics import auc
@@ -48,12 +47,7 @@ def configs() -> dict[str, dict]:
 
 
 def part1() -> None:
-    aliases = ALIAS_PRESETS["gpt4-mixtral"]
-    tables = {}
-    for n in ("mmlu-pro", "mmlu-train", "arena-bench-v1"):
-        t = load_table(n)
-        assert t is not None
-        tables[n] = t.map_models(aliases)
+    tables = _sel.validation_tables()
     prompts = sorted({p for t in tables.values() for p in t.prompts})
     fold_of = dict(zip(prompts, np.random.default_rng(0).integers(0, 5, len(prompts)),
                        strict=True))

@@ -34,14 +34,15 @@ from collections import defaultdict
 from typing import Any
 
 import numpy as np
+from select_default import candidate_table, validation_tables  # benchmarks/ is on sys.path
 
 from routellm_core.data.benchmarks import BenchmarkSet, load_difficulty
 from routellm_core.data.files import read_jsonl, resolve_data_dir
-from routellm_core.data.sources import load_table, mmlu_pro_prompt
+from routellm_core.data.sources import mmlu_pro_prompt
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
 from routellm_core.evaluation.evaluate import evaluate
 from routellm_core.evaluation.metrics import auc
-from routellm_core.training.config import ALIAS_PRESETS, default_config
+from routellm_core.training.config import default_config
 from routellm_core.training.runs import train_from_config
 
 CATEGORIES = ("math", "physics", "chemistry", "business", "biology")
@@ -74,12 +75,7 @@ class Sets:
     """The held-out parts and their labels."""
 
     def __init__(self) -> None:
-        aliases = ALIAS_PRESETS["gpt4-mixtral"]
-        tables = {}
-        for name in ("mmlu-pro", "mmlu-train", "arena-bench-v1"):
-            t = load_table(name)
-            assert t is not None
-            tables[name] = t.map_models(aliases)
+        tables = validation_tables()
         self.pro, self.mmlu, self.arena = (tables[n] for n in ("mmlu-pro", "mmlu-train",
                                                                  "arena-bench-v1"))
         cat_of = {mmlu_pro_prompt(o["question"], o["options"]): o["category"]
@@ -173,11 +169,7 @@ def main() -> None:
         rows[name] = sets.report(run(cfg, sets))
         print(f"[{time.perf_counter() - t0:.0f} s] {name}: "
               + json.dumps({k: round(v, 3) for k, v in rows[name].items()}), flush=True)
-    cols = list(next(iter(rows.values())))
-    print("| candidate | " + " | ".join(cols) + " |")
-    print("|---|" + "---:|" * len(cols))
-    for n, r in rows.items():
-        print(f"| {n} | " + " | ".join(f"{r[c]:.3f}" for c in cols) + " |")
+    print(candidate_table(rows))
 
 
 if __name__ == "__main__":
