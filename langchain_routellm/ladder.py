@@ -83,7 +83,7 @@ class RouteLLMLadderChat(RouteLLMChat):
     Raises:
         pydantic.ValidationError: an empty or one-model ladder, a model without a price, a
             model the router does not know (the known ones are listed), ``strong``/``weak`` or
-            ``strong_fraction``/``threshold`` given with ``models``.
+            ``strong_fraction``/``threshold``/``calibration_window`` given with ``models``.
     """
 
     models: dict[str, BaseChatModel]
@@ -106,7 +106,7 @@ class RouteLLMLadderChat(RouteLLMChat):
             if data.get(key) is not None:
                 raise ValueError(f"give models={{...}} or strong=/weak=, not both ({key}= was given "
                                  "with models=)")
-        for key in ("strong_fraction", "threshold"):
+        for key in ("strong_fraction", "threshold", "calibration_window"):
             if data.get(key) is not None:
                 raise ValueError(f"{key}= applies to strong=/weak=; a ladder's knob is tolerance=, "
                                  "cost_weight= or target_cost=")

@@ -106,6 +106,8 @@ def test_clear_errors(make_ladder, models):
         make_ladder(strong=models["top"])
     with pytest.raises(ConfigError, match="tolerance="):
         make_ladder(threshold=0.5)
+    with pytest.raises(UnknownNameError, match="unknown RouteLLM argument 'calibration_window'"):
+        make_ladder(calibration_window=500)  # the ladder's knob is not a share of calls
     with pytest.raises(TypeError, match="models\\['x'\\]"):
         make_ladder(models={**models, "x": "gpt-4o"}, prices={**PRICES, "x": 1.0})
     llm = make_ladder(models={"top": models["top"], "mine": models["low"]},
