@@ -638,22 +638,30 @@ class RoutingEngine:
         when the router setting is unchanged."""
         return self._derive(changes, share=False)
 
-    def _derive(self, changes: Mapping[str, Any], *, share: bool) -> RoutingEngine:
-        settings = self._settings.changed(**changes)
-        active, callbacks = self._resolve(settings, (self._settings, self.router))
-        new = RoutingEngine.__new__(RoutingEngine)
-        new._settings = settings
-        new._active = active
+    def _hand_over(self, new: RoutingEngine, changes: Mapping[str, Any],
+                   callbacks: Sequence[Callable[..., Any]], *, share: bool,
+                   fresh_stats: Callable[[], Any]) -> None:
+        """Give a derived engine its callbacks, statistics and sticky memory: this engine's
+        (a per-call variant) or new ones (a copy); its own variant cache either way."""
         if share:
             new.on_route = self.on_route if "on_route" not in changes else list(callbacks)
             new.stats = self.stats
             new._sticky, new._sticky_lock = self._sticky, self._sticky_lock
         else:
             new.on_route = list(callbacks) if "on_route" in changes else list(self.on_route)
-            new.stats = RoutingStats(settings.prices)
+            new.stats = fresh_stats()
             new._sticky, new._sticky_lock = OrderedDict(), threading.Lock()
-        new._score_lock = self._score_lock if active.router is self.router else threading.Lock()
         new._variants, new._variants_lock = OrderedDict(), threading.Lock()
+
+    def _derive(self, changes: Mapping[str, Any], *, share: bool) -> RoutingEngine:
+        settings = self._settings.changed(**changes)
+        active, callbacks = self._resolve(settings, (self._settings, self.router))
+        new = RoutingEngine.__new__(RoutingEngine)
+        new._settings = settings
+        new._active = active
+        self._hand_over(new, changes, callbacks, share=share,
+                        fresh_stats=lambda: RoutingStats(settings.prices))
+        new._score_lock = self._score_lock if active.router is self.router else threading.Lock()
         new.recorder = self.recorder  # one log file: variants and copies record to it too
         return new
 

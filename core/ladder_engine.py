@@ -296,16 +296,9 @@ class LadderEngine(RoutingEngine):
         new = LadderEngine.__new__(LadderEngine)
         new._settings = settings  # type: ignore[assignment]
         new._active = active  # type: ignore[assignment]
-        if share:
-            new.on_route = self.on_route if "on_route" not in changes else list(callbacks)
-            new.stats = self.stats
-            new._sticky, new._sticky_lock = self._sticky, self._sticky_lock
-        else:
-            new.on_route = list(callbacks) if "on_route" in changes else list(self.on_route)
-            new.stats = LadderStats(active.ladder.models, PriceTable(active.ladder.prices))
-            new._sticky, new._sticky_lock = OrderedDict(), threading.Lock()
+        self._hand_over(new, changes, callbacks, share=share, fresh_stats=lambda: LadderStats(
+            active.ladder.models, PriceTable(active.ladder.prices)))
         new._score_lock = self._score_lock
-        new._variants, new._variants_lock = OrderedDict(), threading.Lock()
         return new
 
     def __setstate__(self, state: dict[str, Any]) -> None:

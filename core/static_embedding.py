@@ -61,6 +61,8 @@ VOCAB_FILE = "vocab.txt"
 DEFAULT_MAX_TOKENS = 256
 #: tokens kept from the start of a long text; the rest of the budget goes to its end
 DEFAULT_HEAD_TOKENS = 64
+#: calls of up to this many texts are remembered (the last one only): a routed request
+MEMO_TEXTS = 64
 
 T = TypeVar("T")
 #: tokens that carry no vector (special tokens and the unknown token)
@@ -356,6 +358,7 @@ class StaticEmbedder:
         self._table: np.ndarray | None = None
         self.metadata: dict[str, str] = {}
         self._skip: frozenset[int] = frozenset()
+        self._last: tuple[tuple[str, ...], np.ndarray] | None = None
 
     @property
     def dim(self) -> int:
@@ -419,11 +422,19 @@ class StaticEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Embed ``texts``: a float32 array ``(len(texts), dim)`` with unit-norm rows (zeros for
-        a text without a known token)."""
+        a text without a known token).
+
+        The last small call (up to :data:`MEMO_TEXTS` texts) is remembered, so routers that
+        share this embedder (the members of an ensemble) tokenise a routed prompt once.
+        """
         self.load()
         assert self._table is not None
         table = self._table
         texts = list(texts)
+        key = tuple(texts) if len(texts) <= MEMO_TEXTS else None
+        last = self._last  # one read: another thread may replace it
+        if key is not None and last is not None and last[0] == key:
+            return last[1].copy()
         out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
         for i, text in enumerate(texts):
             ids = self.token_ids(text)
@@ -432,6 +443,8 @@ class StaticEmbedder:
                 norm = float(np.sqrt(v @ v))
                 if norm > 0:
                     out[i] = v / norm
+        if key is not None:
+            self._last = (key, out.copy())
         return out
 
     def __repr__(self) -> str:

@@ -123,11 +123,24 @@ class EnsembleRouter(Router):
                 member.fit(Battles([*data.battles, *extra]))
             fitted.append(member)
         self.members_ = fitted
+        self._share_embedders()
         prompts = data.prompts()
         raw = np.vstack([m.predict_win_rate(prompts) for m in fitted])
         self.score_mean_ = raw.mean(axis=1)
         std = raw.std(axis=1)
         self.score_scale_ = np.where(std > 1e-12, std, 1.0)
+
+    def _share_embedders(self) -> None:
+        """Members on the same embedder use one instance, so a prompt is embedded once per
+        request (the static embedder remembers its last small call)."""
+        shared: dict[tuple[Any, ...], Any] = {}
+        for m in self.members_:
+            emb = getattr(m, "embedder", None)
+            if emb is None or not getattr(emb, "model_id", None):
+                continue
+            key = (type(emb), emb.model_id, getattr(emb, "max_tokens", None),
+                   getattr(emb, "head_tokens", None))
+            m.embedder = shared.setdefault(key, emb)  # type: ignore[attr-defined]
 
     def _predict(self, prompts: list[str]) -> np.ndarray:
         raw = np.vstack([m.predict_win_rate(prompts) for m in self.members_])
@@ -181,5 +194,6 @@ class EnsembleRouter(Router):
                 raise CheckpointError(f"{sub} is missing: the ensemble checkpoint is incomplete")
             loaded.append(Router.load(sub))
         self.members_ = loaded
+        self._share_embedders()
         self.score_mean_ = np.asarray(tensors["score_mean"], dtype=np.float64)
         self.score_scale_ = np.asarray(tensors["score_scale"], dtype=np.float64)

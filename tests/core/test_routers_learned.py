@@ -207,6 +207,7 @@ def test_shipped_default_router_loads_offline_and_is_small():
     irt, mf = r.members_
     assert isinstance(irt, IRTRouter) and irt.score == "gain"
     assert isinstance(mf, MatrixFactorizationRouter)
+    assert irt.get_embedder() is mf.get_embedder()  # one embedding per routed prompt
     for i, member in enumerate(r.members_):
         assert isinstance(member.get_embedder(), StaticEmbedder)
         cfg = json.loads((path / "members" / str(i) / "config.json").read_text())

@@ -244,3 +244,17 @@ def test_long_texts_keep_the_final_question(static: StaticEmbedder) -> None:
     router: Router = KNNRouter("s", "w", StaticEmbedder(), k=len(BATTLES)).fit(BATTLES)
     s = router.predict_win_rate(texts)
     assert s[0] != s[1]
+
+
+def test_the_last_small_call_is_remembered_and_not_shared_by_reference(
+        static: StaticEmbedder) -> None:
+    a = static.embed(["Prove that there are infinitely many primes."])
+    b = static.embed(["Prove that there are infinitely many primes."])
+    np.testing.assert_array_equal(a, b)
+    b[:] = 0  # a caller changing its result does not change what the next call gets
+    np.testing.assert_array_equal(static.embed(["Prove that there are infinitely many primes."]), a)
+    other = static.embed(["hi"])
+    assert not np.array_equal(other, a)
+    big = [f"prompt {i}" for i in range(100)]  # a batch is not remembered
+    static.embed(big)
+    assert static._last is not None and static._last[0] == ("hi",)
