@@ -679,6 +679,11 @@ class RoutingEngine:
         settings: RoutingSettings = state["settings"]
         # a router given by name or directory is loaded again, not unpickled
         active, _ = self._resolve(settings, None)
+        self._restore(settings, active, state)
+        self.recorder = state.get("recorder")
+
+    def _restore(self, settings: Any, active: Any, state: dict[str, Any]) -> None:
+        """The unpickled state, with new locks and an empty variant cache (engine and ladder)."""
         self._settings = settings
         self._active = active
         self.on_route = list(state["on_route"])
@@ -687,7 +692,6 @@ class RoutingEngine:
         self._sticky_lock = threading.Lock()
         self._score_lock = threading.Lock()
         self._variants, self._variants_lock = OrderedDict(), threading.Lock()
-        self.recorder = state.get("recorder")
 
     # ------------------------------------------------------------------------------------------
     def resolve_force(self, force: str | None) -> Route | None:

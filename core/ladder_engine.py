@@ -304,14 +304,7 @@ class LadderEngine(RoutingEngine):
     def __setstate__(self, state: dict[str, Any]) -> None:
         settings: _LadderSettings = state["settings"]
         active, _ = self._resolve_ladder(settings, None)
-        self._settings = settings  # type: ignore[assignment]
-        self._active = active  # type: ignore[assignment]
-        self.on_route = list(state["on_route"])
-        self.stats = state["stats"]
-        self._sticky = OrderedDict(state["sticky"])
-        self._sticky_lock = threading.Lock()
-        self._score_lock = threading.Lock()
-        self._variants, self._variants_lock = OrderedDict(), threading.Lock()
+        self._restore(settings, active, state)
 
     # ---- decisions ----------------------------------------------------------------------------
     def resolve_force(self, force: str | None) -> str | None:  # type: ignore[override]
