@@ -166,6 +166,14 @@ class IRTRouter(EmbeddingRouter):
         l2: L2 penalty on the text-to-profile weights (the main regulariser).
         model_l2: L2 penalty on model vectors and abilities.
         text_features: append the surface features of :mod:`routellm_core.text_features`.
+        linear_features: with ``hidden`` > 0, surface features that skip the hidden layer and
+            move the profile linearly (``z = P relu(H [e, f_h] + c) + L f_l + p``): ``True`` for
+            all of them, or a list of names from
+            ``routellm_core.text_features.FEATURE_NAMES``. A linear feature shifts every
+            model's expected quality in the same direction whatever the prompt's topic (a
+            word problem with more numbers is harder, however it is worded); through the
+            hidden layer a feature's effect can flip sign between regions of embedding space,
+            and a new kind of traffic lands wherever the layer happens to extrapolate.
         score: ``"gain"`` or ``"weak-failure"`` (see the module docstring).
         seed: seeds the initialisation.
     """
@@ -186,6 +194,7 @@ class IRTRouter(EmbeddingRouter):
         l2: float = 1e-2,
         model_l2: float = 1e-4,
         text_features: bool = True,
+        linear_features: bool | Sequence[str] = False,
         score: str = "gain",
         seed: int = 0,
     ) -> None:
@@ -197,6 +206,8 @@ class IRTRouter(EmbeddingRouter):
         self.l2 = l2
         self.model_l2 = model_l2
         self.text_features = text_features
+        self.linear_features = (list(linear_features) if not isinstance(linear_features, bool)
+                                else linear_features)
         self.score = score
         self.seed = seed
 
@@ -204,6 +215,13 @@ class IRTRouter(EmbeddingRouter):
     def _check_params(self) -> None:
         if int(self.hidden) < 0:
             raise DataError(f"irt: hidden must be 0 (linear) or a positive width, got {self.hidden}")
+        if self.linear_features and not (self.hidden and self.text_features):
+            raise DataError("irt: linear_features needs a hidden layer (hidden > 0) and "
+                            "text_features=True; without a hidden layer every input is linear")
+        if not isinstance(self.linear_features, bool):
+            for name in self.linear_features:
+                if name not in FEATURE_NAMES:
+                    raise unknown_name("irt linear feature", str(name), FEATURE_NAMES)
         if self.score not in _SCORES:
             raise unknown_name("irt score", str(self.score), _SCORES)
         if int(self.dim) < 1 or int(self.epochs) < 1:
@@ -262,7 +280,11 @@ class IRTRouter(EmbeddingRouter):
         torch.set_num_threads(1)  # same summation order everywhere: reproducible weights
         try:
             g = torch.Generator().manual_seed(int(self.seed))
-            k, d, width = int(self.dim), x.shape[1], int(self.hidden)
+            k, width = int(self.dim), int(self.hidden)
+            lin_cols = self._linear_columns(x.shape[1])
+            n_lin = len(lin_cols)
+            hid_cols = np.setdiff1d(np.arange(x.shape[1]), lin_cols)
+            d = len(hid_cols)
             hid = torch.nn.Parameter(
                 torch.randn(max(width, 1), d, generator=g, dtype=torch.float64) / d**0.5)
             hid_b = torch.nn.Parameter(torch.zeros(max(width, 1), dtype=torch.float64))
@@ -272,9 +294,12 @@ class IRTRouter(EmbeddingRouter):
             vec = torch.nn.Parameter(torch.randn(n_models, k, generator=g, dtype=torch.float64) * 0.1)
             ability = torch.nn.Parameter(torch.zeros(n_models, dtype=torch.float64))
             offset = torch.nn.Parameter(torch.zeros(max(n_sources, 1), dtype=torch.float64))
-            params = [proj, proj_b, vec, ability, offset] + ([hid, hid_b] if width else [])
+            lin = torch.nn.Parameter(torch.zeros(k, max(n_lin, 1), dtype=torch.float64))
+            params = ([proj, proj_b, vec, ability, offset] + ([hid, hid_b] if width else [])
+                      + ([lin] if n_lin else []))
             opt = torch.optim.Adam(params, lr=float(self.lr))
-            xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+            xt = torch.from_numpy(np.ascontiguousarray(x[:, hid_cols], dtype=np.float64))
+            ft = torch.from_numpy(np.ascontiguousarray(x[:, lin_cols], dtype=np.float64))
             t_pi, t_mi, t_si = (torch.from_numpy(a.astype(np.int64)) for a in (pi, mi, si))
             t_y, t_w = torch.from_numpy(y.astype(np.float64)), torch.from_numpy(w.astype(np.float64))
             t_qi, t_ai, t_bi = (torch.from_numpy(a.astype(np.int64)) for a in (qi, ai, bi))
@@ -283,7 +308,7 @@ class IRTRouter(EmbeddingRouter):
             bce = torch.nn.functional.binary_cross_entropy_with_logits
             for _ in range(int(self.epochs)):
                 h = torch.relu(xt @ hid.T + hid_b) if width else xt
-                z = h @ proj.T + proj_b
+                z = h @ proj.T + proj_b + (ft @ lin.T if n_lin else 0.0)
                 loss = torch.zeros((), dtype=torch.float64)
                 if len(y):
                     centred = offset - offset.mean()
@@ -292,7 +317,8 @@ class IRTRouter(EmbeddingRouter):
                 if len(y2):
                     diff = ability[t_ai] - ability[t_bi] + ((vec[t_ai] - vec[t_bi]) * z[t_qi]).sum(1)
                     loss = loss + bce(diff, t_y2, weight=t_w2, reduction="sum")
-                penalty = (proj ** 2).sum() + ((hid ** 2).sum() if width else 0.0)
+                penalty = ((proj ** 2).sum() + ((hid ** 2).sum() if width else 0.0)
+                           + ((lin ** 2).sum() if n_lin else 0.0))
                 loss = (loss / total + float(self.l2) * penalty
                         + float(self.model_l2) * ((vec ** 2).sum() + (ability ** 2).sum()))
                 opt.zero_grad()
@@ -303,6 +329,8 @@ class IRTRouter(EmbeddingRouter):
                 self.hidden_weight_ = hid.detach().numpy().copy()
                 self.hidden_bias_ = hid_b.detach().numpy().copy()
             self.projection_bias_ = proj_b.detach().numpy().copy()
+            if n_lin:
+                self.feature_projection_ = lin.detach().numpy().copy()
             self.model_vectors_ = vec.detach().numpy().copy()
             self.model_bias_ = ability.detach().numpy().copy()
             off = offset.detach().numpy()
@@ -318,16 +346,40 @@ class IRTRouter(EmbeddingRouter):
                 raise unknown_name("model", m, self.models_)
         return [idx[m] for m in names]
 
+    @property
+    def _split_features(self) -> bool:
+        """Whether some surface features bypass the hidden layer (``linear_features``)."""
+        return bool(self.linear_features and self.hidden and self.text_features)
+
+    def _linear_columns(self, width: int) -> np.ndarray:
+        """Columns of the input (embedding, then surface features) that act linearly."""
+        if not self._split_features:
+            return np.zeros(0, dtype=np.int64)
+        chosen = FEATURE_NAMES if isinstance(self.linear_features, bool) else self.linear_features
+        names = [n for n in FEATURE_NAMES if n in set(chosen)]
+        start = width - len(FEATURE_NAMES)
+        return np.asarray([start + FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
+
     def _logits(self, x: np.ndarray, names: Sequence[str]) -> np.ndarray:
         j = self._model_index(names)
+        lin = 0.0
+        if self._split_features:
+            cols = self._linear_columns(x.shape[1])
+            lin = x[:, cols] @ self.feature_projection_.T
+            x = np.delete(x, cols, axis=1)
         if self.hidden:
             x = np.maximum(x @ self.hidden_weight_.T + self.hidden_bias_, 0.0)
-        z = x @ self.projection_.T + self.projection_bias_
+        z = x @ self.projection_.T + self.projection_bias_ + lin
         return self.model_bias_[j] + z @ self.model_vectors_[j].T
 
     def _prompt_features(self, prompts: list[str]) -> np.ndarray:
         x = self._features(prompts)
         want = (self.hidden_weight_ if self.hidden else self.projection_).shape[1]
+        if self._split_features:
+            want += self.feature_projection_.shape[1]
+            if self.feature_projection_.shape[1] != len(self._linear_columns(x.shape[1])):
+                raise DataError("irt router: its linear_features do not match its "
+                                "feature_projection tensor; retrain it (routellm train)")
         if x.shape[1] != want:
             raise DataError(f"irt router expects {want} input features, got {x.shape[1]}: "
                             "use the embedder it was trained with")
@@ -390,6 +442,8 @@ class IRTRouter(EmbeddingRouter):
         if self.text_features:
             tensors["feature_mean"] = self.feature_mean_
             tensors["feature_scale"] = self.feature_scale_
+        if self._split_features:
+            tensors["feature_projection"] = self.feature_projection_
         return meta, tensors
 
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, np.ndarray], path: Path) -> None:
@@ -411,6 +465,8 @@ class IRTRouter(EmbeddingRouter):
         if self.text_features:
             self.feature_mean_ = np.asarray(tensors["feature_mean"], dtype=np.float64)
             self.feature_scale_ = np.asarray(tensors["feature_scale"], dtype=np.float64)
+        if self._split_features:
+            self.feature_projection_ = np.asarray(tensors["feature_projection"], dtype=np.float64)
         if self.model_vectors_.shape[0] != len(self.models_):
             raise CheckpointError(f"{path}: {self.model_vectors_.shape[0]} model vectors for "
                                   f"{len(self.models_)} models")

@@ -15,6 +15,7 @@ from routellm_core.routers import load_router
 from routellm_core.routers.base import CONFIG_FILE, Router
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.routers.mf import MatrixFactorizationRouter
+from routellm_core.text_features import FEATURE_NAMES
 
 MATH = "integral derivative equation solve algebra matrix proof theorem calculus prime".split()
 CHAT = "hello thanks weather lunch friend movie weekend coffee music holiday".split()
@@ -79,6 +80,34 @@ def test_irt_weak_failure_score_still_routes_prompts_beyond_both_models() -> Non
                                1 - fail.predict_quality(maths, ["weak"])[:, 0])
 
 
+def _numbers(rng: random.Random, vocab: list[str], hard: bool) -> str:
+    words = [rng.choice(vocab) for _ in range(8)]
+    if hard:  # a multi-step problem: many quantities
+        words += [str(rng.randint(10, 999)) for _ in range(6)]
+    return " ".join(words)
+
+
+def test_irt_linear_features_carry_a_surface_signal_to_an_unseen_topic(tmp_path) -> None:
+    """Difficulty planted in the surface (many numbers) on maths prompts only; with the
+    features outside the hidden layer it carries over to chat prompts never seen in training."""
+    rng = random.Random(3)
+    hard = [i % 2 == 0 for i in range(120)]
+    prompts = [_numbers(rng, MATH, h) for h in hard]
+    y = 1 - np.asarray(hard, dtype=float)
+    data = TrainingData(tables=[OutcomeTable(prompts, {"strong": np.ones(120), "weak": y,
+                                                       "low": y}, source="toy")])
+    r = make(hidden=16, linear_features=True).fit(data)
+    many = [_numbers(rng, CHAT, True) for _ in range(15)]
+    few = [_numbers(rng, CHAT, False) for _ in range(15)]
+    assert r.predict_win_rate(many).min() > r.predict_win_rate(few).max()
+    assert r.feature_projection_.shape == (4, len(FEATURE_NAMES))
+    r.save(tmp_path / "irt")
+    back = load_router(tmp_path / "irt", embedder=HashingEmbedder(dim=128))
+    assert isinstance(back, IRTRouter) and back.linear_features
+    np.testing.assert_array_equal(back.predict_win_rate(many + few),
+                                  r.predict_win_rate(many + few))
+
+
 def test_irt_predicts_every_known_models_quality_and_other_pairs() -> None:
     r = make().fit(planted())
     hard, easy = heldout()
@@ -127,6 +156,12 @@ def test_irt_bad_input_is_a_clear_error() -> None:
         make(lr=float("nan")).fit(data)
     with pytest.raises(DataError, match="hidden"):
         make(hidden=-1).fit(data)
+    with pytest.raises(DataError, match="linear_features needs a hidden layer"):
+        make(hidden=0, linear_features=True).fit(data)
+    with pytest.raises(DataError, match="linear_features needs a hidden layer"):
+        make(hidden=8, text_features=False, linear_features=True).fit(data)
+    with pytest.raises(UnknownNameError, match="log_numbers"):
+        make(hidden=8, linear_features=["length"]).fit(data)
     with pytest.raises(UnknownNameError, match="gain, weak-failure"):
         make(score="loss").fit(data)
     r = make().fit(data)
