@@ -139,11 +139,22 @@ def _mf_static() -> dict[str, Any]:
     return cfg
 
 
-def _ensemble(score: str, irt_weight: float) -> dict[str, Any]:
+def _ensemble(score: str, irt_weight: float, linear: bool | list[str] = False) -> dict[str, Any]:
     cfg = default_config("ensemble")
-    cfg["params"]["members"][0]["params"]["score"] = score
+    cfg["params"]["members"][0]["params"].update(score=score, linear_features=linear)
     cfg["params"]["weights"] = [irt_weight, round(1 - irt_weight, 6)]
     return cfg
+
+
+#: surface features outside the IRT member's hidden layer (``IRTRouter(linear_features=...)``)
+LINEAR = {
+    "all": True,
+    "log_words": ["log_words"],
+    "log_numbers": ["log_numbers"],
+    "numbers and symbols": ["log_numbers", "digit_share", "log_math_symbols"],
+    "numbers, question marks, lines, code": ["log_numbers", "log_question_marks", "log_lines",
+                                             "code"],
+}
 
 
 CANDIDATES: dict[str, Any] = {
@@ -153,6 +164,9 @@ CANDIDATES: dict[str, Any] = {
     **{f"ensemble irt({score}) {w} + mf {round(1 - w, 2)}": (
         lambda score=score, w=w: _ensemble(score, w))
        for score in ("gain", "weak-failure") for w in (0.75, 0.6, 0.5)},
+    **{f"ensemble irt(gain; linear {k}) 0.6 + mf 0.4": (lambda v=v: _ensemble("gain", 0.6, v))
+       for k, v in LINEAR.items()},
+    "irt, gain score; linear all": lambda: _irt(score="gain", linear_features=True),
 }
 
 
