@@ -82,8 +82,9 @@ class RouteLLMLadderChat(RouteLLMChat):
 
     Raises:
         pydantic.ValidationError: an empty or one-model ladder, a model without a price, a
-            model the router does not know (the known ones are listed), ``strong``/``weak`` or
-            ``strong_fraction``/``threshold``/``calibration_window`` given with ``models``.
+            model the router does not know (the known ones are listed), ``strong``/``weak``,
+            ``strong_fraction``/``threshold``/``calibration_window`` or ``recorder`` given with
+            ``models``.
     """
 
     models: dict[str, BaseChatModel]
@@ -110,6 +111,10 @@ class RouteLLMLadderChat(RouteLLMChat):
             if data.get(key) is not None:
                 raise ValueError(f"{key}= applies to strong=/weak=; a ladder's knob is tolerance=, "
                                  "cost_weight= or target_cost=")
+        if data.get("recorder") is not None:
+            # LadderEngine keeps no traffic log; accepting the argument would drop every record
+            raise ValueError("recorder= records two-model routing (strong=/weak=) only; a ladder "
+                             "does not record its traffic, so leave recorder= out here")
         models = data.get("models")
         if not isinstance(models, Mapping):
             raise ValueError("models must be a dict {name: chat model}, e.g. "

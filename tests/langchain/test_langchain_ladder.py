@@ -148,6 +148,7 @@ def test_target_cost_calibrates_the_knob(make_ladder):
     ({"prices": {"top": 1.0, "mid": 1.0}}, "no price for 'low'"),
     ({"strong_fraction": 0.3}, "tolerance=, cost_weight= or target_cost="),
     ({"calibration_window": 500}, "calibration_window= applies to strong=/weak="),
+    ({"recorder": "traffic.jsonl"}, "a ladder does not record its traffic"),
     ({"target_cost": 1e-3, "tolerance": None}, "calibration_prompts"),
 ])
 def test_clear_errors(make_ladder, kw, match):
