@@ -360,13 +360,18 @@ class IRTRouter(EmbeddingRouter):
         start = width - len(FEATURE_NAMES)
         return np.asarray([start + FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
 
+    def split_input(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The input rows split into the hidden layer's columns and the linear features'
+        (an empty second block without ``linear_features``)."""
+        cols = self._linear_columns(x.shape[1])
+        return np.delete(x, cols, axis=1), x[:, cols]
+
     def _logits(self, x: np.ndarray, names: Sequence[str]) -> np.ndarray:
         j = self._model_index(names)
         lin = 0.0
         if self._split_features:
-            cols = self._linear_columns(x.shape[1])
-            lin = x[:, cols] @ self.feature_projection_.T
-            x = np.delete(x, cols, axis=1)
+            x, f = self.split_input(x)
+            lin = f @ self.feature_projection_.T
         if self.hidden:
             x = np.maximum(x @ self.hidden_weight_.T + self.hidden_bias_, 0.0)
         z = x @ self.projection_.T + self.projection_bias_ + lin

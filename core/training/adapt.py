@@ -220,7 +220,9 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
     torch.set_num_threads(1)  # reproducible sums, as in training
     try:
         hidden = ("hidden_weight_", "hidden_bias_") if getattr(router, "hidden", 0) else ()
-        pnames = (*hidden, "projection_", "projection_bias_", "model_vectors_", "model_bias_")
+        linear = ("feature_projection_",) if router._split_features else ()
+        pnames = (*hidden, *linear, "projection_", "projection_bias_", "model_vectors_",
+                  "model_bias_")
         init = {n: torch.from_numpy(np.array(getattr(router, n), dtype=np.float64)) for n in pnames}
         # "projection" moves everything between the text and the latent profile
         moving: tuple[str, ...] = {"all": pnames, "models": pnames[-2:],
@@ -228,7 +230,9 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
         params = {n: (torch.nn.Parameter(init[n].clone()) if n in moving else init[n])
                   for n in pnames}
         opt = torch.optim.Adam([params[n] for n in moving], lr=lr)
-        xt = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64))
+        x_hidden, x_linear = router.split_input(x)
+        xt = torch.from_numpy(np.ascontiguousarray(x_hidden, dtype=np.float64))
+        ft = torch.from_numpy(np.ascontiguousarray(x_linear, dtype=np.float64))
         t_pi, t_mi, t_qi, t_ai, t_bi = (torch.from_numpy(a) for a in (pi, mi, qi, ai, bi))
         t_y, t_w, t_y2, t_w2 = (torch.from_numpy(a) for a in (y, w, y2, w2))
         bce = torch.nn.functional.binary_cross_entropy_with_logits
@@ -236,9 +240,10 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
         vec, ability = params["model_vectors_"], params["model_bias_"]
         hid = params["hidden_weight_"] if hidden else None
         hid_b = params["hidden_bias_"] if hidden else None
+        lin = params["feature_projection_"] if linear else None
         for _ in range(steps):
             h = torch.relu(xt @ hid.T + hid_b) if hid is not None and hid_b is not None else xt
-            z = h @ proj.T + proj_b
+            z = h @ proj.T + proj_b + (ft @ lin.T if lin is not None else 0.0)
             loss = torch.zeros((), dtype=torch.float64)
             if len(y):  # user tables: the average source level (offset 0)
                 logit = ability[t_mi] + (vec[t_mi] * z[t_pi]).sum(1)

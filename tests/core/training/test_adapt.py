@@ -227,12 +227,15 @@ def test_train_init_needs_battles(tmp_path, capsys):
     assert "--init needs --battles" in capsys.readouterr().err
 
 
-def test_irt_with_a_hidden_layer_adapts_and_reproduces_without_battles():
-    """The shipped default has a hidden layer: adaptation moves it too (and only with data)."""
+@pytest.mark.parametrize("linear", [False, True])
+def test_irt_with_a_hidden_layer_adapts_and_reproduces_without_battles(linear):
+    """The shipped default has a hidden layer: adaptation moves it too (and only with data);
+    with linear_features the linear path is adapted as well."""
     prompts = EASY + HARD
     half = [float(i % 2) for i in range(60)]
     table = OutcomeTable(prompts, {"big": half, "small": half[::-1]}, source="general")
-    r = IRTRouter("big", "small", HashingEmbedder(64), epochs=60, hidden=16)
+    r = IRTRouter("big", "small", HashingEmbedder(64), epochs=60, hidden=16,
+                  linear_features=linear)
     r.fit(TrainingData(tables=[table]))
     r.calibration_ = {"prompt_set": "x", "n": 1, "fractions": [0.5], "thresholds": [0.5]}
     same = adapt_router(r, Battles([]))
@@ -242,3 +245,5 @@ def test_irt_with_a_hidden_layer_adapts_and_reproduces_without_battles():
     after = new.predict_win_rate(PROBE)
     assert after[0] - after[1] > before[0] - before[1] + 0.05
     assert not np.array_equal(new.hidden_weight_, r.hidden_weight_)
+    if linear:
+        assert not np.array_equal(new.feature_projection_, r.feature_projection_)
