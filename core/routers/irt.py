@@ -471,6 +471,9 @@ class IRTRouter(EmbeddingRouter):
             self.feature_mean_ = np.asarray(tensors["feature_mean"], dtype=np.float64)
             self.feature_scale_ = np.asarray(tensors["feature_scale"], dtype=np.float64)
         if self._split_features:
+            if "feature_projection" not in tensors:
+                raise CheckpointError(f"{path}: linear_features is set but the checkpoint has no "
+                                      "feature_projection tensor; retrain it (routellm train)")
             self.feature_projection_ = np.asarray(tensors["feature_projection"], dtype=np.float64)
         if self.model_vectors_.shape[0] != len(self.models_):
             raise CheckpointError(f"{path}: {self.model_vectors_.shape[0]} model vectors for "

@@ -142,6 +142,13 @@ def test_irt_checkpoint_with_other_text_features_is_refused(tmp_path) -> None:
     cfg_path.write_text(json.dumps(cfg))
     with pytest.raises(CheckpointError, match="text features"):
         load_router(tmp_path / "irt", embedder=HashingEmbedder(dim=128))
+    # a checkpoint that claims linear features without their tensor
+    make(hidden=8).fit(planted()).save(tmp_path / "irt")
+    cfg = json.loads(cfg_path.read_text())
+    cfg["params"]["linear_features"] = True
+    cfg_path.write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="no feature_projection tensor"):
+        load_router(tmp_path / "irt", embedder=HashingEmbedder(dim=128))
 
 
 def test_irt_bad_input_is_a_clear_error() -> None:
