@@ -9,6 +9,7 @@ other by the weak model; the routers' test settings. Importable as
 from __future__ import annotations
 
 import random
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,16 +64,18 @@ def one_torch_thread() -> Iterator[None]:
 
 def build_bert_dir(root: Path) -> Path:
     import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 
-    corpus = [" ".join(TOPIC_A + TOPIC_B + FILLER)] * 4 + ["zzz long words 12345"]
-    tk = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    # A fixed vocabulary rather than a trained one: the WordPiece trainer breaks ties in an
+    # order that changes from run to run, and the tests should see the same ids every time.
+    words = sorted(set(TOPIC_A + TOPIC_B + FILLER + "zzz long words 12345".split()))
+    chars = sorted({c for w in words for c in w} | set(string.ascii_letters + string.digits))
+    tokens = (["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + words + chars
+              + [f"##{c}" for c in chars] + list(string.punctuation))
+    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    tk = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
     tk.pre_tokenizer = pre_tokenizers.Whitespace()
-    trainer = trainers.WordPieceTrainer(
-        vocab_size=200, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    )
-    tk.train_from_iterator(corpus, trainer)
     tk.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
         special_tokens=[("[CLS]", tk.token_to_id("[CLS]")), ("[SEP]", tk.token_to_id("[SEP]"))],
