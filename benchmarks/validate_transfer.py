@@ -82,6 +82,7 @@ class Sets:
                   for _, o in read_jsonl(resolve_data_dir(None) / "mmlu-pro" / "correctness.jsonl")}
         self.category = np.asarray([cat_of.get(p) for p in self.pro.prompts])
         self.vicuna_prompts, self.vicuna_pairs = _vicuna()
+        self.by_category: dict[str, float] = {}  # the last report's MMLU-Pro categories
         self.parts: dict[str, list[str]] = {
             "arena-bench-v1": list(self.arena.prompts),
             "mmlu-train": list(self.mmlu.prompts),
@@ -108,6 +109,7 @@ class Sets:
             cats.append(_apgr(scores[f"mmlu-pro {c}"], self.pro.outcomes[STRONG_MODEL][m],
                               self.pro.outcomes[WEAK_MODEL][m], "accuracy"))
         out["MMLU-Pro categories (mean of 5)"] = float(np.mean(cats))
+        self.by_category = dict(zip(CATEGORIES, cats, strict=True))
         out["transfer mean"] = float(np.mean(list(out.values())))
         check = load_difficulty()
         out["difficulty AUC"] = auc(scores["difficulty"],
@@ -183,6 +185,8 @@ def main() -> None:
         rows[name] = sets.report(run(cfg, sets))
         print(f"[{time.perf_counter() - t0:.0f} s] {name}: "
               + json.dumps({k: round(v, 3) for k, v in rows[name].items()}), flush=True)
+        print("  MMLU-Pro by category: " + ", ".join(
+            f"{c} {v:.3f}" for c, v in sets.by_category.items()), flush=True)
     print(candidate_table(rows))
 
 
