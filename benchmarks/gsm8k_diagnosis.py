@@ -1,7 +1,7 @@
 """Why the default ranks GSM8K below random: how its score moves with prompt length.
 
-Reads GSM8K *prompts* only (no correctness labels), MMLU-Pro (training data) and the difficulty
-check. Prints, for a router:
+Uses GSM8K *prompts* only (the loader reads the file, the correctness columns are never
+used), MMLU-Pro (training data) and the difficulty check. Prints, for a router:
 
 * inside GSM8K, the Pearson correlation of the routing score, and of the IRT member's
   predicted quality of each model of the pair, with the word count (``log_words``);
@@ -73,7 +73,7 @@ def main() -> None:
 
     gsm = load_gsm8k().prompts
     words = text_features(gsm)[:, WORDS]
-    print(f"GSM8K ({len(gsm)} prompts, no labels read): r(score, word count) = "
+    print(f"GSM8K ({len(gsm)} prompts, labels not used): r(score, word count) = "
           f"{_r(router.predict_win_rate(gsm), words):+.2f}")
     irt = _irt_member(router)
     if irt is not None:

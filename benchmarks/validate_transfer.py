@@ -82,7 +82,6 @@ class Sets:
                   for _, o in read_jsonl(resolve_data_dir(None) / "mmlu-pro" / "correctness.jsonl")}
         self.category = np.asarray([cat_of.get(p) for p in self.pro.prompts])
         self.vicuna_prompts, self.vicuna_pairs = _vicuna()
-        self.by_category: dict[str, float] = {}  # the last report's MMLU-Pro categories
         self.parts: dict[str, list[str]] = {
             "arena-bench-v1": list(self.arena.prompts),
             "mmlu-train": list(self.mmlu.prompts),
@@ -90,6 +89,15 @@ class Sets:
             **{f"mmlu-pro {c}": [p for p, k in zip(self.pro.prompts, self.category, strict=True)
                                  if k == c] for c in CATEGORIES},
         }
+
+    def by_category(self, scores: dict[str, np.ndarray]) -> dict[str, float]:
+        """APGR of GPT-4o vs Mixtral inside each MMLU-Pro category, scored when left out."""
+        out = {}
+        for c in CATEGORIES:
+            m = self.category == c
+            out[c] = _apgr(scores[f"mmlu-pro {c}"], self.pro.outcomes[STRONG_MODEL][m],
+                           self.pro.outcomes[WEAK_MODEL][m], "accuracy")
+        return out
 
     def report(self, scores: dict[str, np.ndarray]) -> dict[str, float]:
         s = self.arena.outcomes[STRONG_MODEL]
@@ -103,13 +111,8 @@ class Sets:
             "vicuna-bench (gpt-3.5 vs Vicuna, mean)": float(np.mean(
                 [_apgr(scores["vicuna-bench"], a, b, "grade") for a, b in self.vicuna_pairs])),
         }
-        cats = []
-        for c in CATEGORIES:
-            m = self.category == c
-            cats.append(_apgr(scores[f"mmlu-pro {c}"], self.pro.outcomes[STRONG_MODEL][m],
-                              self.pro.outcomes[WEAK_MODEL][m], "accuracy"))
-        out["MMLU-Pro categories (mean of 5)"] = float(np.mean(cats))
-        self.by_category = dict(zip(CATEGORIES, cats, strict=True))
+        out["MMLU-Pro categories (mean of 5)"] = float(np.mean(list(
+            self.by_category(scores).values())))
         out["transfer mean"] = float(np.mean(list(out.values())))
         check = load_difficulty()
         out["difficulty AUC"] = auc(scores["difficulty"],
@@ -182,11 +185,12 @@ def main() -> None:
         cfg = CANDIDATES[name]()
         cfg["calibration"] = None
         t0 = time.perf_counter()
-        rows[name] = sets.report(run(cfg, sets))
+        scores = run(cfg, sets)
+        rows[name] = sets.report(scores)
         print(f"[{time.perf_counter() - t0:.0f} s] {name}: "
               + json.dumps({k: round(v, 3) for k, v in rows[name].items()}), flush=True)
         print("  MMLU-Pro by category: " + ", ".join(
-            f"{c} {v:.3f}" for c, v in sets.by_category.items()), flush=True)
+            f"{c} {v:.3f}" for c, v in sets.by_category(scores).items()), flush=True)
     print(candidate_table(rows))
 
 
