@@ -30,8 +30,9 @@ if TYPE_CHECKING:
     from ..embeddings import Embedder
     from ..progress import Progress
     from ..routers.base import Router
+    from .sets import TrainingReport
 
-__all__ = ["build_router", "train_from_config", "get_or_train"]
+__all__ = ["build_router", "train_from_config", "train_holdouts", "get_or_train"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,31 +101,9 @@ def train_from_config(
     cfg = TrainingConfig.from_config(config)
     data_dir = data_dir if data_dir is not None else cfg.data_dir
     router = build_router(cfg, embedder)
-    if progress is not None:
-        progress.stage("building the training set (loading and decontaminating the sources)")
-    # classifier routers embed nothing themselves; decontamination still needs embeddings
-    get_emb = getattr(router, "get_embedder", None)
-    emb = get_emb() if get_emb is not None else (embedder or make_embedder(cfg.embedder))
-    dec = cfg.decontaminate
-    if dec not in (None, False):
-        emb = decontamination_embedder(cfg.decontaminate_embedder, emb)
-    build = build_training_data if router.uses_tables else build_training_set
-    data, report = build(
-        cfg.source_specs(),
-        data_dir=data_dir,
-        aliases=cfg.aliases,
-        embedder=emb,
-        decontaminate_threshold=None if dec in (None, False) else float(dec),
-        strong_model=cfg.strong_model,
-        weak_model=cfg.weak_model,
-    )
+    data, report = _training_data(cfg, router, data_dir, embedder, progress)
     if holdout:
-        drop = set(holdout)
-        if isinstance(data, TrainingData):
-            data = TrainingData(data.battles.filter(lambda b: b.prompt not in drop),
-                                [t.subset(lambda p: p not in drop) for t in data.tables])
-        else:
-            data = data.filter(lambda b: b.prompt not in drop)
+        data = _without(data, holdout)
     if verbose:
         print(report.format())
     t0 = time.perf_counter()
@@ -142,6 +121,88 @@ def train_from_config(
         router.calibration_ = calibration_table(router, prompts, cfg.calibration)
     router.training_report_ = report.to_dict()
     return router
+
+
+def _training_data(cfg: TrainingConfig, router: Router, data_dir: str | os.PathLike[str] | None,
+                   embedder: Embedder | None, progress: Progress | None,
+                   ) -> tuple[Battles | TrainingData, TrainingReport]:
+    """The config's training set (sources read, aliased, decontaminated) and its report."""
+    if progress is not None:
+        progress.stage("building the training set (loading and decontaminating the sources)")
+    # classifier routers embed nothing themselves; decontamination still needs embeddings
+    get_emb = getattr(router, "get_embedder", None)
+    emb = get_emb() if get_emb is not None else (embedder or make_embedder(cfg.embedder))
+    dec = cfg.decontaminate
+    if dec not in (None, False):
+        emb = decontamination_embedder(cfg.decontaminate_embedder, emb)
+    build = build_training_data if router.uses_tables else build_training_set
+    return build(
+        cfg.source_specs(),
+        data_dir=data_dir,
+        aliases=cfg.aliases,
+        embedder=emb,
+        decontaminate_threshold=None if dec in (None, False) else float(dec),
+        strong_model=cfg.strong_model,
+        weak_model=cfg.weak_model,
+    )
+
+
+def _without(data: Battles | TrainingData, holdout: Collection[str]) -> Battles | TrainingData:
+    """``data`` with every battle and outcome row of the ``holdout`` prompts dropped."""
+    drop = set(holdout)
+    if isinstance(data, TrainingData):
+        return TrainingData(data.battles.filter(lambda b: b.prompt not in drop),
+                            [t.subset(lambda p: p not in drop) for t in data.tables])
+    return data.filter(lambda b: b.prompt not in drop)
+
+
+def train_holdouts(
+    config: Mapping[str, Any] | TrainingConfig,
+    holdouts: Mapping[str, Collection[str]],
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    embedder: Embedder | None = None,
+) -> dict[str, Router]:
+    """One router per hold-out, each trained on the config's training set less those prompts.
+
+    The training set is built once (reading and decontaminating the sources is most of a
+    short training's time), so a validation that leaves many parts out in turn costs one build
+    and one fit per part. A hold-out that shares no prompt with the training set gets the
+    router fitted on everything (one fit, shared). No calibration table is computed.
+
+    Args:
+        config: a training config (see :func:`train_from_config`).
+        holdouts: ``{name: prompts to leave out}``; the name ``""`` or an empty collection
+            means "leave nothing out".
+        data_dir: overrides ``config["data_dir"]``.
+        embedder: overrides ``config["embedder"]``.
+
+    Returns:
+        ``{name: fitted router}``, in the order of ``holdouts``.
+    """
+    cfg = TrainingConfig.from_config(config)
+    data_dir = data_dir if data_dir is not None else cfg.data_dir
+    unused: Router | None = build_router(cfg, embedder)
+    assert unused is not None
+    data, report = _training_data(cfg, unused, data_dir, embedder, None)
+    trained = set(data.prompts())
+    full: Router | None = None
+    out: dict[str, Router] = {}
+    for name, held in holdouts.items():
+        drop = set(held) & trained
+        if not drop and full is not None:
+            out[name] = full
+            continue
+        # the first router is reused; later ones are new (a router's fit may keep state)
+        router, unused = (unused, None) if unused is not None else (build_router(cfg, embedder), None)
+        t0 = time.perf_counter()
+        router.fit(_without(data, drop) if drop else data)
+        router.fit_seconds_ = time.perf_counter() - t0
+        router.training_report_ = report.to_dict()
+        if not drop:
+            full = router
+        out[name] = router
+    return out
 
 
 def _packaged_inputs_tag(cfg: TrainingConfig) -> str:

@@ -17,7 +17,7 @@ from routellm_core.training.config import (
     load_config,
     validate_config,
 )
-from routellm_core.training.runs import get_or_train, train_from_config
+from routellm_core.training.runs import get_or_train, train_from_config, train_holdouts
 from routellm_core.training.sets import build_training_set
 
 S, W = "gpt-4-1106-preview", "mistralai/Mixtral-8x7B-Instruct-v0.1"
@@ -150,6 +150,23 @@ def test_train_from_config_learns_and_calibrates(data, router, tiny):
     s = r.predict_win_rate([" ".join(MATH[:6]), " ".join(POEM[:6])])
     assert s[0] > s[1]
     assert r.training_report_["sources"]["arena-bench-v1"]["kept"] > 0
+
+
+def test_train_holdouts_matches_train_from_config_and_shares_the_full_fit(data):
+    """Each hold-out's router is the one train_from_config(holdout=...) trains; hold-outs that
+    touch no training prompt share the full fit."""
+    cfg = hashing_cfg("mf", decontaminate=None, calibration=None)
+    held = sorted(load_source("arena-bench-v1", data).prompts())[:10]
+    probe = [" ".join(held), "hello there", held[0]]
+    routers = train_holdouts(cfg, {"full": (), "part": held, "none": ["not a training prompt"]},
+                             data)
+    assert routers["none"] is routers["full"] and routers["part"] is not routers["full"]
+    for name, holdout in (("full", ()), ("part", held)):
+        alone = train_from_config(cfg, data, holdout=holdout)
+        np.testing.assert_allclose(routers[name].predict_win_rate(probe),
+                                   alone.predict_win_rate(probe), rtol=1e-6)
+    assert not np.allclose(routers["part"].predict_win_rate(probe),
+                           routers["full"].predict_win_rate(probe))
 
 
 def test_get_or_train_caches(data, tmp_path, monkeypatch):
