@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..data.files import read_prompt_file
 from ..errors import DataError
+from ..long_text import EMPTY_PROMPT
 
 __all__ = ["register"]
 
@@ -136,8 +137,7 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 def _route(args: argparse.Namespace) -> int:
     if not args.prompt.strip():
-        raise DataError('the prompt is empty: pass the text to route, e.g. '
-                        'routellm route "What is the capital of France?"')
+        raise DataError(EMPTY_PROMPT)  # the wrappers' message
     print(f"loading router {args.router!r} ...", file=sys.stderr, flush=True)
     from ..engine import RoutingEngine
 
