@@ -21,6 +21,8 @@ from ..errors import DataError, RouteLLMError
 __all__ = ["register", "run_demo", "parse_price"]
 
 DEMO_GROUP = "routellm.demo"
+#: the demo's parts, in the order they run
+PARTS = ("eval", "langchain", "llamaindex")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,6 +30,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "demo",
         help="the main job: evaluation table, GSM8K through a LangChain chain, Arena prompts "
         "through a LlamaIndex chat engine (offline, real recorded answers)",
+        description="Run the main job offline on real recorded data, no API key: the parts "
+        "named by --parts, in order. eval: the routers' quality on MT-Bench, held-out MMLU and "
+        "GSM8K (APGR, CPT) and the curves as a PNG in --out; langchain: GSM8K through a "
+        "LangChain LCEL chain with RouteLLMChat over replayed GPT-4 / Mixtral answers; "
+        "llamaindex: Arena prompts through a LlamaIndex chat engine with RouteLLM over replayed "
+        "answers. Needs the data directory (--data-dir).",
     )
     p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
                    "or ../shared/data next to the checkout)")
@@ -39,8 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--out", default="out", help="folder for the plot (default: ./out)")
     p.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
                    help="override a price (USD per million input,output tokens); repeatable")
-    p.add_argument("--parts", default="eval,langchain,llamaindex",
-                   help="which parts to run (comma-separated)")
+    p.add_argument("--parts", default=",".join(PARTS), metavar="PART[,PART...]",
+                   help=f"which parts to run, comma-separated, of: {', '.join(PARTS)} "
+                   "(default: all three)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_main)
 
@@ -127,10 +136,9 @@ def _main(args: argparse.Namespace) -> int:
     overrides = dict(parse_price(s) for s in args.price)
     prices = DEFAULT_PRICES.with_overrides(overrides) if overrides else DEFAULT_PRICES
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
-    valid = {"eval", "langchain", "llamaindex"}
-    bad = [p for p in parts if p not in valid]
+    bad = [p for p in parts if p not in PARTS]
     if bad:
-        raise RouteLLMError(f"unknown demo part(s) {bad}; valid parts: {', '.join(sorted(valid))}")
+        raise RouteLLMError(f"unknown demo part(s) {bad}; valid parts: {', '.join(PARTS)}")
     run_demo(data_dir=args.data_dir, routers=args.routers, out=args.out, prices=prices,
              parts=parts, progress=not args.no_progress, mmlu_sample=args.mmlu_sample)
     return 0
