@@ -86,11 +86,9 @@ def final_part(text: str) -> str:
     end = text[-4 * FINAL_CHARS:].rstrip()
     window = end[-FINAL_CHARS:]
     for pattern in (_BLANK_LINE, _LINE_BREAK, _SENTENCE_END):
-        last = None
-        for last in pattern.finditer(window):
-            pass
-        if last is not None and window[last.end():].strip():
-            return window[last.end():].strip()
+        starts = [m.end() for m in pattern.finditer(window)]
+        if starts and window[starts[-1]:].strip():
+            return window[starts[-1]:].strip()
     if len(end) > FINAL_CHARS:  # the window starts inside a word: drop that part word
         cut = re.search(r"\s", window)
         window = window[cut.end():] if cut else window

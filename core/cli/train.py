@@ -160,7 +160,6 @@ def _route(args: argparse.Namespace) -> int:
         raise DataError(EMPTY_PROMPT)  # the wrappers' message
     print(f"loading router {args.router!r} ...", file=sys.stderr, flush=True)
     from ..engine import RoutingEngine
-
     from ..routers import load_router
 
     t0 = time.perf_counter()  # load: the router, its embedder and their weights
