@@ -270,3 +270,16 @@ def test_an_image_without_text_is_not_an_empty_prompt_in_either() -> None:
     li = llamaindex().chat([LIMessage(role="user", blocks=[ImageBlock(url=image)])])
     assert lc.response_metadata["routellm"]["reason"] == "router"
     assert li.additional_kwargs["routellm"]["reason"] == "router"
+
+
+def test_both_wrappers_score_a_long_prompt_by_the_core_long_text_rule() -> None:
+    from routellm_core.long_text import MAX_SCORED_CHARS, routing_views
+
+    text = "Hello, nice to meet you. " * 4_000 + "\n\nProve the theorem."
+    lc, li = langchain(), llamaindex()
+    a = lc.invoke(text).response_metadata["routellm"]
+    b = li.complete(text).additional_kwargs["routellm"]
+    assert a["route"] == b["route"] == "strong"  # the hard word is only in the last line
+    for llm in (lc, li):
+        seen = llm.engine.router.seen
+        assert seen == routing_views(text) and sum(map(len, seen)) <= MAX_SCORED_CHARS

@@ -112,3 +112,14 @@ def test_demo_help_describes_the_demo_and_lists_its_parts(capsys):
     text = " ".join(help_text(capsys, "demo").split())
     assert "offline on real recorded data" in text
     assert "of: eval, langchain, llamaindex" in text
+
+
+def test_route_scores_a_long_prompt_as_its_final_question(capsys):
+    question = "Prove that there are infinitely many primes."
+    long = "Hi! How are you today? The weather is lovely here. " * 400 + "\n\n" + question
+    decisions = []
+    for text in (question, long):
+        assert main(["route", text, "--strong-fraction", "0.3", "--json"]) == 0
+        decisions.append(json.loads(capsys.readouterr().out))
+    assert decisions[0]["route"] == decisions[1]["route"] == "strong"
+    assert decisions[1]["score"] >= decisions[0]["score"]
