@@ -89,11 +89,10 @@ def final_part(text: str) -> str:
         starts = [m.end() for m in pattern.finditer(window)]
         if starts and window[starts[-1]:].strip():
             return window[starts[-1]:].strip()
-    if len(end) > FINAL_CHARS:  # the window starts inside a word: drop that part word
+    if len(end) > FINAL_CHARS:  # the window starts inside a word: drop the partial word
         cut = re.search(r"\s", window)
         window = window[cut.end():] if cut else window
     return window.strip()
-
 
 
 def routing_views(text: str) -> list[str]:
