@@ -1,8 +1,10 @@
 """The training sources in the data directory, read as battles or outcome tables.
 
 * :data:`SOURCES`: Arena human votes, arena-bench-v1 GPT-4 grades, MMLU-Pro and the MMLU
-  training split (golden labels), the GPT-4-judged vicuna-bench reviews and the everyday prior
-  shipped in the package (``priors/``).
+  training split (golden labels), the GPT-4-judged vicuna-bench reviews, the everyday prior
+  shipped in the package (``priors/``) and the six newer extracts
+  (``NEW_SOURCES`` of :mod:`routellm_core.data.extracts`: llmrouter, theoremqa, qlora-oa,
+  arena-hard-v0.1, simpleqa, routerarena; read by :mod:`routellm_core.data.extracts`).
 * :func:`load_source`: one source as battles; :func:`load_table`: one source as a dense
   outcome table (for the sources that grade several models per prompt).
 * :func:`calibration_prompts`: the named prompt sets that calibration tables are computed on.
@@ -24,10 +26,18 @@ from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..errors import DataError, unknown_name
 from .battles import Battle, Battles, OutcomeTable, battles_from_outcomes
 from .benchmarks import BenchmarkSet, arena_bench_grades, arena_bench_questions, load_mmlu
+from .extracts import (
+    BATTLE_EXTRACTS,
+    NEW_SOURCES,
+    TABLE_EXTRACTS,
+    multiple_choice_prompt,
+    read_extract,
+)
 from .files import read_jsonl, resolve_data_dir
 
 __all__ = [
     "SOURCES",
+    "ORIGINAL_SOURCES",
     "load_source",
     "load_table",
     "mmlu_pro_prompt",
@@ -38,18 +48,18 @@ __all__ = [
 ]
 
 
-#: training sources in the data directory
-SOURCES = ("arena-human", "arena-bench-v1", "mmlu-pro", "mmlu-train", "vicuna-bench",
-           "everyday-anchors")
+#: the training sources of the shipped default's recipe (the ``"mix"`` calibration set draws
+#: from these, so that adding sources does not change what the default is calibrated on)
+ORIGINAL_SOURCES = ("arena-human", "arena-bench-v1", "mmlu-pro", "mmlu-train", "vicuna-bench",
+                    "everyday-anchors")
+
+#: training sources: the original ones and the six newer extracts
+SOURCES = (*ORIGINAL_SOURCES, *NEW_SOURCES)
 
 
 def mmlu_pro_prompt(question: str, options: Sequence[str]) -> str:
     """Build an MMLU-style prompt: the question, lettered options, then ``Answer:``."""
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    lines = [question.strip()]
-    lines += [f"{letters[i]}. {str(o).strip()}" for i, o in enumerate(options)]
-    lines.append("Answer:")
-    return "\n".join(lines)
+    return multiple_choice_prompt(question, options)
 
 
 def _data_file(path: Path, what: str) -> Path:
@@ -182,16 +192,24 @@ def load_table(
     weak_model: str = WEAK_MODEL,
 ) -> OutcomeTable | None:
     """The per-model outcomes of a source, on a 0-1 scale, or ``None`` for the sources that
-    hold only pairwise votes (``arena-human``, ``vicuna-bench``).
+    hold only pairwise votes (``arena-human``, ``vicuna-bench``, ``qlora-oa``,
+    ``arena-hard-v0.1``).
 
     MMLU-Pro and the MMLU training split give correctness (0/1), arena-bench-v1 GPT-4 grades
     (1-10, stored as ``(g - 1) / 9``), the everyday prior 1/0 for ``strong_model`` and
-    ``weak_model``. Arguments as for :func:`load_source`.
+    ``weak_model``; the newer extracts as read by
+    :func:`~routellm_core.data.extracts.read_extract` (``llmrouter``: correctness, a coverage
+    fraction for commongen; ``theoremqa``, ``simpleqa``: correctness; ``routerarena``: the
+    published 0-1 score). A prompt that occurs on several rows is one row with the mean
+    outcome. Arguments as for :func:`load_source`.
     """
     if name not in SOURCES:
         raise unknown_name("training source", name, SOURCES)
-    if name in ("arena-human", "vicuna-bench"):
+    if name in ("arena-human", "vicuna-bench", *BATTLE_EXTRACTS):
         return None
+    if name in TABLE_EXTRACTS:
+        rows = read_extract(name, resolve_data_dir(data_dir))
+        return _table(rows.prompts, rows.outcomes, name, models)
     if name == "everyday-anchors":
         prompts, out = _anchor_outcomes(strong_model, weak_model)
         return _table(prompts, out, name)
@@ -220,10 +238,14 @@ def load_source(
         name: one of :data:`SOURCES`: ``"arena-human"`` (human votes; ``tie (bothbad)`` is a
             tie), ``"arena-bench-v1"`` (GPT-4 grades; every model pair per prompt, higher grade
             wins), ``"mmlu-pro"`` (golden labels; every model pair per question, correct beats
-            wrong) or ``"mmlu-train"`` (the MMLU golden training split, GPT-4 vs Mixtral).
+            wrong), ``"mmlu-train"`` (the MMLU golden training split, GPT-4 vs Mixtral),
+            ``"vicuna-bench"``, ``"everyday-anchors"``, or one of the newer extracts
+            (:func:`~routellm_core.data.extracts.read_extract`): ``"llmrouter"``,
+            ``"theoremqa"``, ``"simpleqa"``, ``"routerarena"`` (outcome tables, every model
+            pair per prompt) and ``"qlora-oa"``, ``"arena-hard-v0.1"`` (judged battles).
         data_dir: the data directory (see :func:`~routellm_core.data.files.resolve_data_dir`).
-        models: for the all-pairs sources, build battles among these models only (default:
-            all). MMLU-Pro with all 31 models gives 2.4 million battles.
+        models: build battles among these models only (default: all; names as spelled in the
+            source). MMLU-Pro with all 31 models gives 2.4 million battles.
         exclude_domains: for ``"mmlu-train"``, MMLU domains to leave out (for example
             ``high_school_mathematics``, where the recorded GPT-4 answers were cut to one token
             and marked wrong on 97 % of rows: it teaches "math goes to the weak model").
@@ -244,6 +266,18 @@ def load_source(
     if name == "everyday-anchors":
         prompts, out = _anchor_outcomes(STRONG_MODEL, WEAK_MODEL)
         return battles_from_outcomes(prompts, out, source=name)
+    if name in TABLE_EXTRACTS:
+        rows = read_extract(name, root)
+        return battles_from_outcomes(rows.prompts, rows.outcomes, source=name, models=models)
+    if name in BATTLE_EXTRACTS:
+        bs = read_extract(name, root).battles
+        if models is not None:
+            known = bs.models()
+            for m in models:
+                if m not in known:
+                    raise unknown_name(f"{name} model", m, known)
+            bs = bs.filter(models=models)
+        return bs
     return _mmlu_train(root, exclude_domains).to_battles(source="mmlu-train")
 
 
@@ -272,8 +306,9 @@ def calibration_prompts(name: str, data_dir: str | os.PathLike[str] | None = Non
     """Prompts of a named calibration set.
 
     * ``"mix"``: a seeded sample of up to :data:`MIX_PER_SOURCE` distinct prompts from every
-      training source (Arena human votes, arena-bench-v1, MMLU-Pro, the MMLU training split,
-      vicuna-bench, the everyday prior), so that no one kind of traffic sets the thresholds.
+      original training source (:data:`ORIGINAL_SOURCES`: Arena human votes, arena-bench-v1,
+      MMLU-Pro, the MMLU training split, vicuna-bench, the everyday prior), so that no one
+      kind of traffic sets the thresholds.
     * ``"arena-bench-v1"``: its 300 Arena prompts; ``"arena-human"``: its 895 Arena prompts.
     """
     root = resolve_data_dir(data_dir)
@@ -285,7 +320,7 @@ def calibration_prompts(name: str, data_dir: str | os.PathLike[str] | None = Non
         import random
 
         out: list[str] = []
-        for source in SOURCES:
+        for source in ORIGINAL_SOURCES:
             table = load_table(source, root)
             prompts = (table.prompts if table is not None
                        else load_source(source, root).prompts())

@@ -48,6 +48,7 @@ __all__ = [
     "SourceConfig",
     "TRAINABLE_ROUTERS",
     "ALIAS_PRESETS",
+    "GPT35_MODEL",
     "MMLU_PRO_MODELS",
     "resolve_aliases",
     "normalise_sources",
@@ -63,16 +64,43 @@ __all__ = [
 TRAINABLE_ROUTERS = ("sw_ranking", "mf", "knn", "irt", "ensemble", "bert", "causal_llm")
 
 
-#: Named alias tables. ``"gpt4-mixtral"`` treats every GPT-4 spelling (including GPT-4o in
-#: MMLU-Pro) as the strong model and the Mixtral-8x7B-Instruct spelling of MMLU-Pro as the weak
-#: model; ``"none"`` keeps every name distinct.
+_GPT4_MIXTRAL: dict[str, str] = {
+    "gpt-4": STRONG_MODEL,
+    "gpt-4-0314": STRONG_MODEL,
+    "gpt-4o-2024-05-13(early-set)": STRONG_MODEL,
+    "Mixtral-8x7B-Instruct-v0.1": WEAK_MODEL,
+}
+
+#: the canonical GPT-3.5 name of ``"gpt4-mixtral-all"`` (as arena-human and arena-bench-v1
+#: spell it)
+GPT35_MODEL = "gpt-3.5-turbo"
+
+#: Named alias tables.
+#:
+#: * ``"gpt4-mixtral"`` (the shipped default's): every GPT-4 spelling of the original sources
+#:   (including GPT-4o in MMLU-Pro) is the strong model, MMLU-Pro's Mixtral-8x7B-Instruct
+#:   spelling the weak model.
+#: * ``"gpt4-mixtral-all"``: the same, plus the spellings of the newer extracts: GPT-4-class
+#:   models (theoremqa ``GPT4_CoT``, qlora-oa ``gpt-4``, arena-hard ``gpt-4-0314``,
+#:   ``gpt-4-0613``, ``gpt-4o``, ``gpt-4o-2024-08-06``, simpleqa ``gpt-4o``) become the strong
+#:   model, and GPT-3.5-Turbo (theoremqa ``ChatGPT_CoT``, qlora-oa ``gpt-3.5``, arena-hard
+#:   ``gpt-3.5-turbo-0125``) becomes ``gpt-3.5-turbo``. None of these names occurs in an
+#:   original source, so on those it does what ``"gpt4-mixtral"`` does. Left distinct on
+#:   purpose: ``gpt-4o-mini`` (a small model), the ``_guided`` decoding variants, theoremqa's
+#:   ``GPT3.5_CoT`` (text-davinci-003, not GPT-3.5-Turbo), and every other model.
+#: * ``"none"`` keeps every name distinct.
 ALIAS_PRESETS: dict[str, dict[str, str]] = {
     "none": {},
-    "gpt4-mixtral": {
-        "gpt-4": STRONG_MODEL,
-        "gpt-4-0314": STRONG_MODEL,
-        "gpt-4o-2024-05-13(early-set)": STRONG_MODEL,
-        "Mixtral-8x7B-Instruct-v0.1": WEAK_MODEL,
+    "gpt4-mixtral": dict(_GPT4_MIXTRAL),
+    "gpt4-mixtral-all": {
+        **_GPT4_MIXTRAL,
+        "GPT4_CoT": STRONG_MODEL,
+        "gpt-4-0613": STRONG_MODEL,
+        "gpt-4o": STRONG_MODEL,
+        "gpt-4o-2024-08-06": STRONG_MODEL,
+        "ChatGPT_CoT": GPT35_MODEL,
+        "gpt-3.5": GPT35_MODEL,
+        "gpt-3.5-turbo-0125": GPT35_MODEL,
     },
 }
 

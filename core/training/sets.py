@@ -3,14 +3,21 @@
 * :func:`build_training_set`: the sources as battles (what most routers learn from).
 * :func:`build_training_data`: the sources that grade several models per prompt stay dense
   outcome tables (what the IRT router learns from).
-* :class:`TrainingReport`: counts per source, model and outcome, and the prompts dropped.
+* :class:`TrainingReport`: counts per source (prompts, models, battles, wins and ties), model
+  and outcome, and the prompts dropped.
+
+Both builders load each source (:mod:`routellm_core.data.sources`), drop the prompts a newer
+source shares with an older one in the same set
+(:func:`~routellm_core.data.overlap.cross_source_duplicates`: TheoremQA's MMLU-Pro questions,
+for example), apply the alias table and the source weights, and drop prompts too close to an
+evaluation prompt.
 """
 
 from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +25,7 @@ import numpy as np
 
 from ..data.battles import Battles, OutcomeTable, TrainingData
 from ..data.benchmarks import evaluation_prompts
+from ..data.overlap import cross_source_duplicates
 from ..data.sources import load_source, load_table
 from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..errors import DataError
@@ -35,11 +43,16 @@ class TrainingReport:
     """What went into a training set.
 
     Attributes:
-        sources: per source: battles loaded, battles kept, distinct prompts kept, weight.
+        sources: per source: ``loaded`` and ``kept`` (battles, or table rows), ``prompts``
+            (distinct prompts kept), ``weight``, ``models`` (models with an outcome, after
+            aliases), ``battles`` (battles kept; for a table, the all-pairs battles its
+            outcomes make), ``wins`` and ``ties`` (those battles with a winner, and tied).
         decontaminated: distinct prompts dropped per source for being near an evaluation prompt.
-        models: battles per model (after aliases).
+        models: battles per model (after aliases; for tables, outcomes per model).
         outcomes: battles per outcome.
         strong_vs_weak: outcomes of direct strong-vs-weak battles, from the strong side.
+        deduplicated: distinct prompts dropped per source because an older source in the set
+            asks the same question (``OVERLAPS`` in :mod:`routellm_core.data.overlap`).
     """
 
     sources: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -47,17 +60,21 @@ class TrainingReport:
     models: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     strong_vs_weak: dict[str, int] = field(default_factory=dict)
+    deduplicated: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field by name, in declaration order (the values themselves, not copies)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def format(self) -> str:
-        lines = ["source            loaded      kept   prompts  weight  decontaminated"]
+        lines = ["source            prompts  models    battles       wins     ties  weight  "
+                 "decontaminated  deduplicated"]
         for s, d in self.sources.items():
             lines.append(
-                f"{s:<16} {int(d['loaded']):>7} {int(d['kept']):>9} {int(d['prompts']):>9} "
-                f"{d['weight']:>7g} {self.decontaminated.get(s, 0):>15}"
+                f"{s:<16} {int(d.get('prompts', 0)):>8} {int(d.get('models', 0)):>7} "
+                f"{int(d.get('battles', 0)):>10} {int(d.get('wins', 0)):>10} "
+                f"{int(d.get('ties', 0)):>8} {d.get('weight', 1.0):>7g} "
+                f"{self.decontaminated.get(s, 0):>15} {self.deduplicated.get(s, 0):>13}"
             )
         lines.append("outcomes: " + ", ".join(f"{k}={v}" for k, v in sorted(self.outcomes.items())))
         lines.append(
@@ -66,6 +83,35 @@ class TrainingReport:
         top = sorted(self.models.items(), key=lambda kv: -kv[1])[:12]
         lines.append("models (top 12 by battles): " + ", ".join(f"{m}={n}" for m, n in top))
         return "\n".join(lines)
+
+
+def _battle_stats(battles: Battles) -> dict[str, float]:
+    """Models, battles, wins and ties of one source's battles."""
+    ties = sum(b.winner == "tie" for b in battles)
+    return {"models": len(battles.models()), "battles": len(battles),
+            "wins": len(battles) - ties, "ties": ties}
+
+
+def _table_stats(table: OutcomeTable) -> dict[str, float]:
+    """Models with an outcome, and the all-pairs battles a table's outcomes make: per prompt,
+    every two models that both have an outcome; equal outcomes tie."""
+    cols = [v for v in table.outcomes.values() if (~np.isnan(v)).any()]
+    battles = ties = 0
+    for i, a in enumerate(cols):
+        for b in cols[i + 1:]:
+            both = ~(np.isnan(a) | np.isnan(b))
+            battles += int(both.sum())
+            ties += int((a[both] == b[both]).sum())
+    return {"models": len(cols), "battles": battles, "wins": battles - ties, "ties": ties}
+
+
+def _kept_unless_in(drop: set[str]) -> Callable[[str], bool]:
+    return lambda prompt: prompt not in drop
+
+
+def _duplicates(spec: Mapping[str, Any], data_dir: str | os.PathLike[str] | None
+                ) -> dict[str, set[str]]:
+    return cross_source_duplicates(list(spec), data_dir)
 
 
 def build_training_set(
@@ -98,10 +144,15 @@ def build_training_set(
     spec = normalise_sources(sources)
     table = resolve_aliases(aliases)
     report = TrainingReport()
+    dups = _duplicates(spec, data_dir)
     parts: list[Battles] = []
     for name, s in spec.items():
         loaded = load_source(name, data_dir, models=s.models,
                              exclude_domains=s.exclude_domains)
+        if name in dups:
+            drop = dups[name]
+            report.deduplicated[name] = len({b.prompt for b in loaded if b.prompt in drop})
+            loaded = Battles([b for b in loaded if b.prompt not in drop])
         mapped = loaded.map_models(table) if table else loaded
         if s.weight != 1.0:
             mapped = mapped.with_weight(s.weight)
@@ -115,9 +166,11 @@ def build_training_set(
         battles, dropped = decontaminate(battles, ev, embedder, threshold=decontaminate_threshold)
         report.decontaminated = {n: dropped.get(n, 0) for n in spec}
     for name in spec:
-        sub = [b for b in battles if b.source == name]
+        sub = Battles([b for b in battles if b.source == name])
         report.sources[name]["kept"] = len(sub)
-        report.sources[name]["prompts"] = len({b.prompt for b in sub})
+        report.sources[name]["prompts"] = len(sub.prompts())
+        report.sources[name].update(_battle_stats(sub))
+    report.deduplicated = {n: report.deduplicated.get(n, 0) for n in spec}
     c = battles.counts()
     report.models = dict(c["model"])
     report.outcomes = dict(c["outcome"])
@@ -153,19 +206,27 @@ def build_training_data(
     spec = normalise_sources(sources)
     table = resolve_aliases(aliases)
     report = TrainingReport()
+    dups = _duplicates(spec, data_dir)
     tables: list[OutcomeTable] = []
     battle_parts: list[Battles] = []
     for name, s in spec.items():
         t = load_table(name, data_dir, models=s.models, exclude_domains=s.exclude_domains,
                        strong_model=strong_model, weak_model=weak_model)
+        drop = dups.get(name, set())
         if t is None:
             loaded = load_source(name, data_dir, models=s.models)
+            if drop:
+                report.deduplicated[name] = len({b.prompt for b in loaded if b.prompt in drop})
+                loaded = Battles([b for b in loaded if b.prompt not in drop])
             bs = loaded.map_models(table) if table else loaded
             if s.weight != 1.0:
                 bs = bs.with_weight(s.weight)
             battle_parts.append(bs)
             report.sources[name] = {"loaded": len(loaded), "kept": len(bs), "weight": s.weight}
         else:
+            if drop:
+                report.deduplicated[name] = sum(p in drop for p in t.prompts)
+                t = t.subset(_kept_unless_in(drop))
             t = t.map_models(table) if table else t
             t.weight = s.weight
             tables.append(t)
@@ -188,11 +249,14 @@ def build_training_data(
     for t in tables:
         report.sources[t.source]["kept"] = len(t)
         report.sources[t.source]["prompts"] = len(t)
+        report.sources[t.source].update(_table_stats(t))
     for name in spec:
         if name not in {t.source for t in tables}:
-            sub = [b for b in battles if b.source == name]
+            sub = Battles([b for b in battles if b.source == name])
             report.sources[name]["kept"] = len(sub)
-            report.sources[name]["prompts"] = len({b.prompt for b in sub})
+            report.sources[name]["prompts"] = len(sub.prompts())
+            report.sources[name].update(_battle_stats(sub))
+    report.deduplicated = {n: report.deduplicated.get(n, 0) for n in spec}
     data = TrainingData(battles, tables)
     models: Counter[str] = Counter(battles.counts()["model"])
     for t in tables:

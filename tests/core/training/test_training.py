@@ -67,7 +67,8 @@ def test_report_and_train_result_dicts_keep_their_keys_and_order():
 
     report = TrainingReport(sources={"s": {"loaded": 2.0}}, outcomes={"tie": 1})
     d = report.to_dict()
-    assert list(d) == ["sources", "decontaminated", "models", "outcomes", "strong_vs_weak"]
+    assert list(d) == ["sources", "decontaminated", "models", "outcomes", "strong_vs_weak",
+                       "deduplicated"]
     assert d["sources"] is report.sources and d["outcomes"] == {"tie": 1}
     result = TrainResult(step_losses=[0.9, 0.5], epoch_train_losses=[0.7], val_losses=[0.6],
                          best_val_loss=0.6, best_epoch=0, stopped_early=False, steps=2,
