@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from routellm_core.cli.main import main
-from routellm_core.engine import RoutingEngine
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.evaluation.judge import PairRequest, judge_log, parse_verdict
 from routellm_core.evaluation.replay_judge import (
@@ -21,6 +20,8 @@ from routellm_core.evaluation.replay_judge import (
 from routellm_core.evaluation.traffic import load_traffic
 from routellm_core.recorder import TrafficRecorder, feedback_path
 from routellm_core.training.adapt import battles_from_traffic
+
+from .test_judge import write_run
 
 
 def write(path: Path, rows: list[dict]) -> None:
@@ -124,16 +125,12 @@ def test_bad_lines_name_file_and_line(tiny):
         replay_judge("mt-bench", tiny)
 
 
-def record_pairs(path: Path, prompts: list[str], strong: str, weak: str,
-                 answer=lambda m, p: f"{m} on {p[:20]}") -> None:
-    rec = TrafficRecorder(path, shadow_rate=1.0, seed=0)
+def record_pairs(path: Path, prompts: list[str], strong: str, weak: str) -> None:
+    rec = TrafficRecorder(path)
+    names = {"strong": strong, "weak": weak}
     for i, p in enumerate(prompts):
-        e = RoutingEngine("random", threshold=0.0 if i % 2 else 1.0, strong_name=strong,
-                          weak_name=weak, recorder=rec)
-        d = e.decide(p)
-        names = {"strong": strong, "weak": weak}
-        e.record_call(d, answer(names[d.route], p), run_id=f"r{i}",
-                      shadow=lambda route, p=p: (answer(names[route], p), None, None))
+        write_run(rec, p, f"r{i}", "strong" if i % 2 else "weak",
+                  {r: f"{m} on {p[:20]}" for r, m in names.items()}, names)
 
 
 def test_judge_log_with_a_replay_judge_end_to_end(tiny, tmp_path, capsys):
