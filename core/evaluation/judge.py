@@ -210,16 +210,14 @@ class PromptJudge:
 
 def as_pair_judge(judge: Any, *, name: str | None = None) -> PairJudge:
     """``judge`` as a :class:`PairJudge`: a pair judge as it is, a callable wrapped in a
-    :class:`PromptJudge`.
+    :class:`PromptJudge` named ``name``.
 
     Raises:
         ConfigError: a LangChain or LlamaIndex model given directly (the message names the
             adapter), or anything else that is not callable.
     """
     if hasattr(judge, "judge_pair"):
-        if name:
-            judge.name = name
-        return judge  # type: ignore[no-any-return]
+        return judge  # type: ignore[no-any-return]  # (judge_log labels it with name=)
     framework = {"invoke": "langchain_routellm", "complete": "llamaindex_routellm"}
     for method, package in framework.items():
         if hasattr(judge, method) and not isinstance(judge, PromptJudge):
