@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import inspect
+import os
 import sys
 from typing import Any
 
@@ -81,7 +82,8 @@ def _parse_map(items: list[str]) -> dict[str, str]:
 def resolve_judge(spec: str, *, data_dir: str | None = None,
                   models: dict[str, str] | None = None) -> Any:
     """The judge a ``--judge`` text names: ``replay:NAME`` or ``module:attr`` (a factory
-    called with no arguments, or the judge itself).
+    called with no arguments, or the judge itself; the working directory is searched for the
+    module too).
 
     Raises:
         ConfigError: a text of another form, a module or attribute that cannot be found.
@@ -97,6 +99,11 @@ def resolve_judge(spec: str, *, data_dir: str | None = None,
         return replay_judge(rest, data_dir, models=models)
     if models:
         raise ConfigError("--map is for replay judges only")
+    cwd = os.getcwd()
+    if "" not in sys.path and cwd not in sys.path:
+        # the console script does not put the working directory on the path; a judge module
+        # written next to the log should import as it does with python -m
+        sys.path.insert(0, cwd)
     try:
         module = importlib.import_module(kind)
     except ImportError as exc:

@@ -261,3 +261,15 @@ def test_cli_bad_judge_names_the_fix(tmp_path, capsys, spec, msg):
     record(path, 1)
     assert main(["judge", "--log", str(path), "--judge", spec]) == 2
     assert msg in capsys.readouterr().err
+
+
+def test_cli_finds_a_judge_module_in_the_working_directory(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "traffic.jsonl"
+    record(path, 2)
+    (tmp_path / "judges_here.py").write_text(
+        "def make():\n    return lambda prompt: 'VERDICT: TIE'\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    monkeypatch.delitem(sys.modules, "judges_here", raising=False)
+    assert main(["judge", "--log", str(path), "--judge", "judges_here:make"]) == 0
+    assert "2 pairs judged" in capsys.readouterr().out
