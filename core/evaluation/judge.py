@@ -453,6 +453,12 @@ def _write_verdict(fb: Path, pair: _Pair, name: str, side: Side, orders: list[Si
         fh.flush()
 
 
+def _example(report: JudgeReport, run_id: str, what: str) -> None:
+    """Keep up to 5 different problems (with the first run that had each) for the summary."""
+    if len(report.examples) < 5 and not any(e.endswith(": " + what) for e in report.examples):
+        report.examples.append(f"run {run_id}: {what}")
+
+
 def judge_log(
     log: str | os.PathLike[str],
     judge: Any,
@@ -544,8 +550,7 @@ def judge_log(
             except Exception as exc:  # a judge failure costs this pair, not the run
                 report.errors += 1
                 in_a_row += 1
-                if len(report.examples) < 5:
-                    report.examples.append(f"run {pair.run_id}: {type(exc).__name__}: {exc}")
+                _example(report, pair.run_id, f"{type(exc).__name__}: {exc}")
                 sides.append(None)
                 continue
             in_a_row = 0
@@ -560,9 +565,7 @@ def judge_log(
             verdict = parse_verdict(reply.text)
             if verdict is None:
                 report.unparseable += 1
-                if len(report.examples) < 5:
-                    report.examples.append(f"run {pair.run_id}: unparseable reply "
-                                           f"{reply.text[-120:]!r}")
+                _example(report, pair.run_id, f"unparseable reply {reply.text[-120:]!r}")
                 sides.append(None)
                 continue
             sides.append(_side(verdict, first_route))
