@@ -20,8 +20,8 @@ The judge is anything that answers a text prompt with a text:
   as the replay judges of :mod:`routellm_core.evaluation.replay_judge` (recorded verdicts).
 
 A reply is parsed by :func:`parse_verdict`; one it cannot read is counted, never guessed, and
-a judge call that raises is counted too; the pair then gets no verdict (a rerun asks again)
-and the run goes on. Pairs this judge already judged (by its name, in the feedback file) are
+a judge call that raises is counted too; the pair then gets no verdict (its other order is
+not asked; a rerun asks again) and the run goes on. Pairs this judge already judged (by its name, in the feedback file) are
 skipped, so a rerun continues where the last one stopped. ``max_pairs`` and ``max_cost`` cap
 the spend; :func:`estimate_cost` prices a run before it starts. The judge's calls, tokens and
 cost are counted in the :class:`JudgeReport`, apart from the routed traffic (whose shadow
@@ -545,6 +545,8 @@ def judge_log(
         sides: list[Side | None] = []
         ptin = ptout = 0
         for req, first_route in zip(_requests(pair), ("strong", "weak"), strict=True):
+            if None in sides:
+                break  # the pair cannot get a verdict: do not pay for its other order
             try:
                 reply = pj.judge_pair(req)
             except Exception as exc:  # a judge failure costs this pair, not the run

@@ -44,7 +44,7 @@ def test_an_unparseable_chat_model_is_counted(tmp_path):
     path = recorded(tmp_path, 1)
     judge = as_judge(FakeListChatModel(responses=["I cannot decide."]))
     report = judge_log(path, judge)
-    assert report.unparseable == 2 and report.judged == 0
+    assert report.unparseable == 1 and report.judged == 0
     assert report.input_tokens > 0  # estimated when the model reports no usage
 
 

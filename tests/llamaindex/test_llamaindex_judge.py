@@ -67,7 +67,7 @@ def test_mock_llm_echo_is_not_a_verdict(tmp_path):
                    strong_fraction=0.5, recorder=rec)
     llm.complete("q")
     report = judge_log(path, as_judge(MockLLM()))  # MockLLM echoes the prompt back
-    assert report.unparseable == 2 and report.judged == 0
+    assert report.unparseable == 1 and report.judged == 0
 
 
 def test_as_judge_refuses_what_is_not_an_llm():
