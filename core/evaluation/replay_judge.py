@@ -23,8 +23,10 @@ give (``VERDICT: A``), so they go through the same parsing as a live judge's. A 
 holds no verdict for raises :class:`~routellm_core.errors.DataError` (counted by
 :func:`~.judge.judge_log`, which goes on).
 
-The readers are small and self-contained; a bad line raises a ``DataError`` naming the file
-and line.
+A bad line raises a ``DataError`` naming the file and line. Arena-Hard is read by the shared
+reader (:func:`~routellm_core.data.extracts.read_extract`); ``qlora-oa`` by a reader of its
+own here, because the shared one combines the two orders of a review into one battle and a
+replay judge needs each order's verdict.
 
 Example (needs the shared data):
     >>> judge = QloraOAJudge()                               # doctest: +SKIP
@@ -287,37 +289,28 @@ class ArenaHardJudge(_ReplayJudge):
                  name: str = "replay:arena-hard") -> None:
         self.name = name
         self.models = _check_mapping(models)
-        q_path = _file(data_dir, "arena-hard-v0.1", "question.jsonl")
-        b_path = _file(data_dir, "arena-hard-v0.1", "battles.jsonl")
+        from ..data.extracts import read_extract
+
+        # the shared reader (file:line errors, the repeated strong verdicts collapsed into
+        # games, at most two games a judgment): one battle per judged game
+        rows = read_extract("arena-hard-v0.1", resolve_data_dir(data_dir))
         self._by_key = {}
-        for line, obj in read_jsonl(q_path):
-            qid = _field(obj, "question_id", q_path, line)
-            text = _field(obj, "prompt", q_path, line)
-            self._by_key.setdefault(prompt_key(text), []).append(_Recorded(text, qid))
+        id_of: dict[str, str] = {}
+        for info in rows.info:
+            self._by_key.setdefault(prompt_key(info.prompt), []).append(
+                _Recorded(info.prompt, info.id))
+            id_of[info.prompt] = info.id
         # (question_id, other model, judge) -> the games' verdicts for the baseline: "A"
         # (baseline better), "B" (other better), "tie"
         games: dict[tuple[str, str, str], list[str]] = {}
         judges: set[str] = set()
-        for line, obj in read_jsonl(b_path):
-            qid = _field(obj, "question_id", b_path, line)
-            base = _field(obj, "model_a", b_path, line)
-            other = _field(obj, "model_b", b_path, line)
-            winner = _field(obj, "winner", b_path, line, ("model_a", "model_b", "tie"))
-            jname = _field(obj, "judge", b_path, line)
-            count = obj.get("count", 1)
-            if base != ARENA_BASELINE:
-                raise DataError(f"{b_path}:{line}: model_a must be {ARENA_BASELINE!r}, got {base!r}")
-            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise DataError(f"{b_path}:{line}: count must be a positive integer, got {count!r}")
-            # upstream writes a decisive game (A>>B) three times and a close one once
-            n_games = count if winner == "tie" else count // 3 + count % 3
-            v = {"model_a": "A", "model_b": "B", "tie": "tie"}[winner]
-            games.setdefault((qid, other, jname), []).extend([v] * n_games)
+        for battle, jname in zip(rows.battles, rows.judges, strict=True):
+            if battle.model_a != ARENA_BASELINE:
+                raise DataError(f"arena-hard-v0.1/battles.jsonl: model_a must be "
+                                f"{ARENA_BASELINE!r}, got {battle.model_a!r}")
+            v = {"model_a": "A", "model_b": "B", "tie": "tie"}[battle.winner]
+            games.setdefault((id_of[battle.prompt], battle.model_b, jname), []).append(v)
             judges.add(jname)
-        for (qid, other, jname), vs in games.items():
-            if len(vs) > 2:
-                raise DataError(f"{b_path}: {len(vs)} games of {other} on {qid} by {jname}; "
-                                "a judgment has two")
         if judge is not None and judge not in judges:
             raise unknown_name("arena-hard judge", judge, sorted(judges))
         self.judge = judge
