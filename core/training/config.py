@@ -258,9 +258,9 @@ class SourceConfig(BaseModel):
 
     weight: Weight = Field(1.0, description="multiplies the weight of every battle (or table "
                            "row) of the source; must be positive")
-    models: list[str] | None = Field(default=None, description="for the all-pairs sources (MMLU-Pro, "
-                                     "arena-bench-v1), the models to keep, as spelled in the "
-                                     "source (before aliases); null: all")
+    models: list[str] | None = Field(default=None, description="the models to keep (for example "
+                                     "of the all-pairs sources MMLU-Pro and arena-bench-v1), as "
+                                     "spelled in the source (before aliases); null: all")
     exclude_domains: list[str] = Field(default_factory=list, description="mmlu-train only: MMLU "
                                        "domains to leave out")
 
