@@ -98,6 +98,9 @@ class Source:
     files: tuple[UpstreamFile, ...]
     builder: Callable[[Source, Path, Path], list[str]] | None = field(default=None, repr=False)
     note: str = ""
+    #: sources whose upstream files this one's builder also reads (the evaluation data, for
+    #: decontamination); fetch downloads them too
+    needs: tuple[str, ...] = ()
 
 
 def sha256_file(path: Path) -> str:
@@ -217,7 +220,12 @@ def fetch(sources: Sequence[str] | None = None, dest: str | os.PathLike[str] | N
     """
     root = Path(dest) if dest is not None else upstream_dir()
     out: dict[str, list[Path]] = {}
-    for src in _pick(sources):
+    picked = _pick(sources)
+    names = {s.name for s in picked}
+    picked = [UPSTREAM[n] for s in picked for n in s.needs if n not in names] + picked
+    for src in picked:
+        if src.name in out:
+            continue
         log(f"{src.name}: {len(src.files)} file(s) from "
             + ", ".join(sorted({f'{f.repo}@{f.commit}' for f in src.files})))
         paths = []
@@ -313,7 +321,7 @@ def build(sources: Sequence[str] | None = None, upstream: str | os.PathLike[str]
         if src.builder is None:
             raise DataError(f"no builder for {src.name!r} yet ({src.note}); build the others "
                             f"with --source, or get {src.name}/ from a checkout's ../shared/data")
-        for f in src.files:
+        for f in (*src.files, *(g for n in src.needs for g in UPSTREAM[n].files)):
             if not f.local(up).is_file():
                 raise DataError(f"{src.name}: upstream file {str(f.local(up))!r} is missing; "
                                 f"run `routellm data fetch --source {src.name}` first")
@@ -329,11 +337,13 @@ def build(sources: Sequence[str] | None = None, upstream: str | os.PathLike[str]
     return written
 
 
-def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]], *, ascii_only: bool = True) -> None:
+    """One JSON object per line, as the reference extracts were written: the older ones with
+    non-ASCII characters escaped (``ascii_only``), the six newer ones in plain UTF-8."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row) + "\n")
+            fh.write(json.dumps(row, ensure_ascii=ascii_only) + "\n")
 
 
 def _copy_as_published(src: Source, up: Path, out: Path, strip: str) -> list[str]:
@@ -392,11 +402,19 @@ def _build_arena_human(src: Source, up: Path, out: Path) -> list[str]:
     return ["battles.jsonl"]
 
 
+def _simpleqa_model(path: str) -> str:
+    """``simple_qa_250_<model>_results.jsonl`` (one run is ``simple_qa_250-<model>_...``)."""
+    return Path(path).name[len("simple_qa_250_"):-len("_results.jsonl")]
+
+
 def _build_simpleqa(src: Source, up: Path, out: Path) -> list[str]:
+    import ast
+
     inputs, *results = src.files
     grades: dict[str, dict[str, str]] = {}
-    for f in results:
-        model = Path(f.path).name[len("simple_qa_250_"):-len("_results.jsonl")]
+    # the runs in file-name order, as the reference extract lists them
+    for f in sorted(results, key=lambda f: Path(f.path).name):
+        model = _simpleqa_model(f.path)
         path = f.local(up)
         for lineno, obj in read_jsonl(path):
             try:
@@ -408,13 +426,86 @@ def _build_simpleqa(src: Source, up: Path, out: Path) -> list[str]:
     for lineno, obj in read_jsonl(path):
         try:
             qid = str(obj["question_id"])
-            rows.append({"question_id": qid, "question": obj["question"], "answer": obj["answer"],
-                         "topic": obj["topic"], "answer_type": obj["answer_type"],
+            # upstream stores the metadata as a Python literal inside a string
+            meta = ast.literal_eval(obj["metadata"])
+            rows.append({"question_id": qid, "question": obj["prompt"], "answer": obj["label"],
+                         "topic": meta["topic"], "answer_type": meta["answer_type"],
                          "grade": grades.get(qid, {})})
-        except KeyError as exc:
-            raise DataError(f"{path}:{lineno}: missing field {exc}") from None
-    _write_jsonl(out / "grades.jsonl", rows)
+        except (KeyError, ValueError, SyntaxError) as exc:
+            raise DataError(f"{path}:{lineno}: cannot read the question ({exc})") from None
+    _write_jsonl(out / "grades.jsonl", rows, ascii_only=False)
     return ["grades.jsonl"]
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+class _Decontaminator:
+    """The data README's overlap rule against the evaluation data: texts are normalised
+    (lowercase, whitespace collapsed) and match when their first 80 characters are equal, or
+    when one text of over 40 characters is contained in the other. Evaluation texts: the GSM8K
+    prompts, the question part of every MMLU prompt (before the choices) and every MT-Bench
+    turn, read from the fetched routellm-evals files."""
+
+    def __init__(self, up: Path) -> None:
+        import csv
+
+        texts: list[str] = []
+        for f in UPSTREAM["routellm-evals"].files:
+            path = f.local(up)
+            if path.name == "gsm8k_responses.csv" or "/responses/mmlu_" in f.path:
+                with path.open(encoding="utf-8", newline="") as fh:
+                    for row in csv.DictReader(fh):
+                        prompt = row.get("prompt") or ""
+                        if "/responses/mmlu_" in f.path:
+                            prompt = prompt.split("\nA. ", 1)[0]
+                        texts.append(prompt)
+            elif f.path.endswith("mt_bench/question.jsonl"):
+                for _, obj in read_jsonl(path):
+                    texts.extend(str(t) for t in obj.get("turns", []))
+        self._texts = [t for t in {_normalise(t) for t in texts} if t]
+        self._heads = {t[:80] for t in self._texts}
+        self._long = [t for t in self._texts if len(t) > 40]
+        self._joined = "\x00".join(self._texts)
+
+    def hit(self, text: str) -> bool:
+        t = _normalise(text)
+        if not t:
+            return False
+        if t[:80] in self._heads:
+            return True
+        if len(t) > 40 and t in self._joined:
+            return True
+        return any(e in t for e in self._long)
+
+
+def _build_routerarena(src: Source, up: Path, out: Path) -> list[str]:
+    decon = _Decontaminator(up)
+    runs = []
+    for f in src.files:
+        model = Path(f.path).stem
+        path = f.local(up)
+        rows = {}
+        for lineno, obj in read_jsonl(path):
+            try:
+                ev = obj["evaluation_result"]
+                rows[str(obj["global_index"])] = (obj["question"], ev["metric"], ev["score"],
+                                                  ev["inference_cost"])
+            except (KeyError, TypeError) as exc:
+                raise DataError(f"{path}:{lineno}: missing field {exc}") from None
+        runs.append((model, rows))
+    first_model, first = runs[0]
+    out_rows = []
+    for gid, (prompt, metric, _, _) in first.items():
+        if not all(gid in rows for _, rows in runs) or decon.hit(prompt):
+            continue
+        out_rows.append({"global_index": gid, "task": gid.rsplit("_", 1)[0], "prompt": prompt,
+                         "metric": metric,
+                         "score": {m: rows[gid][2] for m, rows in runs},
+                         "cost": {m: rows[gid][3] for m, rows in runs}})
+    _write_jsonl(out / "scores.jsonl", out_rows, ascii_only=False)
+    return ["scores.jsonl"]
 
 
 # ---- the catalogue ----------------------------------------------------------------------------
@@ -484,8 +575,8 @@ def _catalogue() -> dict[str, Source]:
                _build_arena_human),
         Source("simpleqa", "Apache-2.0 (SimpleQA questions: MIT)",
                (UpstreamFile(*fastchat_pr, "evaluation/eval_inputs/simple_qa_250.jsonl"),
-                *(UpstreamFile(*fastchat_pr,
-                               f"evaluation/eval_results/simple_qa_250_{m}_results.jsonl")
+                *(UpstreamFile(*fastchat_pr, "evaluation/eval_results/simple_qa_250"
+                               f"{'-' if m.endswith('-ablation') else '_'}{m}_results.jsonl")
                   for m in _SIMPLEQA_RUNS)),
                _build_simpleqa),
         Source("arena-hard-v0.1", "Apache-2.0",
@@ -509,7 +600,7 @@ def _catalogue() -> dict[str, Source]:
         Source("routerarena", "Apache-2.0",
                tuple(UpstreamFile("RouteWorks/RouterArena", "4714a9ad", f"cached_results/{m}.jsonl")
                      for m in ("claude-3-haiku-20240307", "gemini-2.0-flash-001")),
-               note="the decontamination is not written as a builder yet"),
+               _build_routerarena, needs=("routellm-evals",)),
         Source("theoremqa", "MIT",
                (UpstreamFile("wenhuchen/TheoremQA", "0f6bbb06", "theoremqa_test.json"),),
                note="the 16 run files of outputs/ are not enumerated yet"),

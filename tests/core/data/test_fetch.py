@@ -295,3 +295,60 @@ def test_the_reference_folder_matches_the_shipped_manifest(data_dir):
     assert report.passed, report.lines()
     assert len(report.ok) == len(fetch_mod.load_manifest())
 
+
+
+def _stage_evals(data_dir: Path, up: Path) -> None:
+    """The routellm-evals upstream files, which the data folder keeps exactly as published."""
+    for f in UPSTREAM["routellm-evals"].files:
+        p = f.local(up)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes((data_dir / "routellm-evals" / f.path[len("routellm/evals/"):]).read_bytes())
+
+
+def test_routerarena_builder_reproduces_the_pinned_extract_and_drops_eval_prompts(
+        data_dir, tmp_path):
+    up = tmp_path / "up"
+    _stage_evals(data_dir, up)
+    rows = [r for _, r in fetch_mod.read_jsonl(data_dir / "routerarena" / "scores.jsonl")]
+    gsm8k = data_dir / "routellm-evals" / "gsm8k" / "gsm8k_responses.csv"
+    import csv
+
+    with gsm8k.open(newline="") as fh:
+        leaked = next(csv.DictReader(fh))["prompt"]
+    for f in UPSTREAM["routerarena"].files:
+        model = Path(f.path).stem
+        p = f.local(up)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with p.open("w") as fh:
+            for r in rows[:3] + [{**rows[0], "global_index": "GSM8K_1",
+                                  "prompt": f"Please solve.\n\nQuestion: {leaked}"}] + rows[3:]:
+                fh.write(json.dumps({
+                    "global_index": r["global_index"], "question": r["prompt"],
+                    "llm_selected": model, "generated_answer": "...",
+                    "evaluation_result": {"score": r["score"][model], "metric": r["metric"],
+                                          "inference_cost": r["cost"][model]}}) + "\n")
+    build(["routerarena"], up, tmp_path / "out", log=lambda s: None)
+    report = verify(tmp_path / "out", ["routerarena"])
+    assert report.passed, report.lines()  # the GSM8K question was dropped, nothing else
+
+
+def test_simpleqa_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
+    up = tmp_path / "up"
+    rows = [r for _, r in fetch_mod.read_jsonl(data_dir / "simpleqa" / "grades.jsonl")]
+    inputs, *results = UPSTREAM["simpleqa"].files
+    p = inputs.local(up)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("".join(json.dumps({
+        "question_id": r["question_id"], "prompt": r["question"], "label": r["answer"],
+        "metadata": repr({"topic": r["topic"], "answer_type": r["answer_type"], "urls": []}),
+    }) + "\n" for r in rows))
+    for f in results:
+        model = fetch_mod._simpleqa_model(f.path)
+        p = f.local(up)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        graded = [r for r in rows if model in r["grade"]][::-1]  # upstream order differs
+        p.write_text("".join(json.dumps({"question_id": r["question_id"],
+                                         "grade": r["grade"][model]}) + "\n" for r in graded))
+    build(["simpleqa"], up, tmp_path / "out", log=lambda s: None)
+    report = verify(tmp_path / "out", ["simpleqa"])
+    assert report.passed, report.lines()
