@@ -508,6 +508,75 @@ def _build_routerarena(src: Source, up: Path, out: Path) -> list[str]:
     return ["scores.jsonl"]
 
 
+_QLORA_SYSTEMS = {  # system name -> its generation-file stem in the review file names
+    "7b-guanaco": "7b-guanaco-oa-generations-topp0.9-temp0.7",
+    "13b-guanaco": "13b-guanaco-oa-generations-topp0.9-temp0.7",
+    "30b-guanaco": "30b-guanaco-oa-generations-topp0.9-temp0.7",
+    "65b-guanaco": "65b-guanaco-oa-generations-topp0.9-temp0.7",
+    "vicuna-13b": "vicuna-13b-oa-generations",
+    "gpt-3.5": "gpt-3.5-oa-generations",
+    "gpt-4": "gpt-4-oa-generations",
+}
+_QLORA_REVIEWS = "eval/ratings-gpt4/oa/"
+
+
+def _qlora_review_file(first: str, second: str) -> str:
+    """The review file of ``first`` (shown as Assistant 1) against ``second``."""
+    return (f"{_QLORA_REVIEWS}{_QLORA_SYSTEMS[first]}-vs-{_QLORA_SYSTEMS[second]}"
+            "-gpt-4-reviewer-threeclass.jsonl")
+
+
+def _qlora_turns(text: str) -> list[dict[str, str]]:
+    """``### Human: ... ### Assistant: ... ### Assistant:`` -> the turns before the last
+    (empty) assistant turn."""
+    import re
+
+    parts = re.split(r"### (Human|Assistant):", text)
+    turns = [{"role": "user" if role == "Human" else "assistant", "content": body.strip()}
+             for role, body in zip(parts[1::2], parts[2::2])]
+    if turns and turns[-1]["role"] == "assistant" and not turns[-1]["content"]:
+        turns.pop()
+    return turns
+
+
+def _build_qlora_oa(src: Source, up: Path, out: Path) -> list[str]:
+    questions, *reviews = src.files
+    path = questions.local(up)
+    prompts = []
+    for lineno, obj in read_jsonl(path):
+        try:
+            prompts.append({"message_id": obj["message_id"], "lang": obj["lang"],
+                            "turns": _qlora_turns(obj["input"])})
+        except KeyError as exc:
+            raise DataError(f"{path}:{lineno}: missing field {exc}") from None
+    _write_jsonl(out / "prompts.jsonl", prompts, ascii_only=False)
+    by_stem = {stem: name for name, stem in _QLORA_SYSTEMS.items()}
+    verdicts = {1: "first", 2: "second", 3: "tie"}
+    rows = []
+    for f in sorted(reviews, key=lambda f: f.path):
+        first_stem, second_stem = (Path(f.path).name[:-len("-gpt-4-reviewer-threeclass.jsonl")]
+                                   .split("-vs-"))
+        first, second = by_stem[first_stem], by_stem[second_stem]
+        a, b = sorted((first, second))
+        order = "ab" if first == a else "ba"
+        path = f.local(up)
+        for lineno, obj in read_jsonl(path):
+            try:
+                v = verdicts.get(obj["score"], "unparsed")
+            except KeyError as exc:
+                raise DataError(f"{path}:{lineno}: missing field {exc}") from None
+            if v in ("first", "second"):
+                shown_first_won = v == "first"
+                v = "a" if shown_first_won == (order == "ab") else "b"
+            rows.append({"message_id": obj["message_id"], "system_a": a, "system_b": b,
+                         "order": order, "verdict": v})
+    path = out / "reviews.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+    return ["prompts.jsonl", "reviews.jsonl"]
+
+
 # ---- the catalogue ----------------------------------------------------------------------------
 
 _MMLU_DOMAINS = (
@@ -605,8 +674,10 @@ def _catalogue() -> dict[str, Source]:
                (UpstreamFile("wenhuchen/TheoremQA", "0f6bbb06", "theoremqa_test.json"),),
                note="the 16 run files of outputs/ are not enumerated yet"),
         Source("qlora-oa", "MIT (prompts: OpenAssistant OASST1, Apache-2.0)",
-               (UpstreamFile("artidoro/qlora", "7f4e95a6", "eval/prompts/oa_questions.jsonl"),),
-               note="the 42 review files of eval/ratings-gpt4/oa/ are not enumerated yet"),
+               (UpstreamFile("artidoro/qlora", "7f4e95a6", "eval/prompts/oa_questions.jsonl"),
+                *(UpstreamFile("artidoro/qlora", "7f4e95a6", _qlora_review_file(x, y))
+                  for x in _QLORA_SYSTEMS for y in _QLORA_SYSTEMS if x != y)),
+               _build_qlora_oa),
         Source("mmlu-pro", "Apache-2.0 repository (dataset card: MIT)", (),
                note="the per-model result files of eval_results/ (31 models, two commits) are "
                "not enumerated yet"),

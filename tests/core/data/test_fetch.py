@@ -352,3 +352,33 @@ def test_simpleqa_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
     build(["simpleqa"], up, tmp_path / "out", log=lambda s: None)
     report = verify(tmp_path / "out", ["simpleqa"])
     assert report.passed, report.lines()
+
+
+def test_qlora_oa_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
+    up = tmp_path / "up"
+    questions, *reviews = UPSTREAM["qlora-oa"].files
+    assert len(reviews) == 42
+    p = questions.local(up)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with p.open("w") as fh:
+        for _, row in fetch_mod.read_jsonl(data_dir / "qlora-oa" / "prompts.jsonl"):
+            text = " ".join(f"### {'Human' if t['role'] == 'user' else 'Assistant'}: {t['content']}"
+                            for t in row["turns"]) + " ### Assistant:"
+            fh.write(json.dumps({"input": text, "output": "...", "message_id": row["message_id"],
+                                 "lang": row["lang"], "category": "generic"}) + "\n")
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    score = {"tie": 3, "unparsed": -1}
+    for _, r in fetch_mod.read_jsonl(data_dir / "qlora-oa" / "reviews.jsonl"):
+        first, second = ((r["system_a"], r["system_b"]) if r["order"] == "ab"
+                         else (r["system_b"], r["system_a"]))
+        winner_shown_first = (r["verdict"] == "a") == (r["order"] == "ab")
+        s = score.get(r["verdict"], 1 if winner_shown_first else 2)
+        by_file.setdefault(fetch_mod._qlora_review_file(first, second), []).append(
+            {"review_id": "x", "message_id": r["message_id"], "text": "...", "score": s})
+    for f in reviews:
+        p = f.local(up)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("".join(json.dumps(r) + "\n" for r in by_file[f.path]))
+    build(["qlora-oa"], up, tmp_path / "out", log=lambda s: None)
+    report = verify(tmp_path / "out", ["qlora-oa"])
+    assert report.passed, report.lines()
