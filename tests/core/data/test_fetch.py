@@ -382,3 +382,14 @@ def test_qlora_oa_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
     build(["qlora-oa"], up, tmp_path / "out", log=lambda s: None)
     report = verify(tmp_path / "out", ["qlora-oa"])
     assert report.passed, report.lines()
+
+
+def test_routellm_evals_build_reproduces_the_pinned_folder(data_dir, tmp_path):
+    # the upstream files are kept as published, so their pinned checksums are the extract's;
+    # the MMLU training split comes from the package
+    up = tmp_path / "up"
+    _stage_evals(data_dir, up)
+    assert all(f.sha256 for f in UPSTREAM["routellm-evals"].files)
+    build(["routellm-evals"], up, tmp_path / "out", log=lambda s: None)
+    report = verify(tmp_path / "out", ["routellm-evals"])
+    assert report.passed and len(report.ok) == 64, report.lines()
