@@ -577,6 +577,61 @@ def _build_qlora_oa(src: Source, up: Path, out: Path) -> list[str]:
     return ["prompts.jsonl", "reviews.jsonl"]
 
 
+#: the three forks whose battle files arena-hard-v0.1 collapses, in the extract's order, with
+#: the judge of each
+_ARENA_HARD_FORKS = (
+    ("Myashka/arena-hard-auto", "cc9c5834", "data/arena_hard_battles.jsonl", "gpt-4-1106-preview"),
+    ("zeppombal/arena-hard-auto", "c9c6b17f", "data/arena_hard_battles.jsonl",
+     "gpt-4-1106-preview"),
+    ("danielwetzel/arena-hard-auto", "67a821c9", "data/arena-hard-v0.1_battles.jsonl", "gpt-4o"),
+)
+#: zeppombal's battles of these models copy the upstream judgments that Myashka's fork also
+#: holds; they are kept once, under Myashka
+_ARENA_HARD_DUPLICATES = ("zeppombal/arena-hard-auto", ("gpt-3.5-turbo-0125", "gpt-4-0613"))
+
+
+def _build_arena_hard(src: Source, up: Path, out: Path) -> list[str]:
+    decon = _Decontaminator(up)
+    questions, *forks = src.files
+    path = questions.local(up)
+    kept = []
+    for lineno, obj in read_jsonl(path):
+        try:
+            # the v0.1 file has been published as question_id/cluster/turns and as
+            # uid/subcategory/prompt
+            qid = obj["uid"] if "uid" in obj else obj["question_id"]
+            prompt = obj["prompt"] if "prompt" in obj else obj["turns"][0]["content"]
+            cluster = obj["cluster"] if "cluster" in obj else obj["subcategory"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise DataError(f"{path}:{lineno}: missing field {exc}") from None
+        if not decon.hit(prompt):
+            kept.append({"question_id": qid, "cluster": cluster, "prompt": prompt})
+    _write_jsonl(out / "question.jsonl", kept, ascii_only=False)
+    keep = {q["question_id"] for q in kept}
+    judges = {f"{repo}@{commit}": judge for repo, commit, _, judge in _ARENA_HARD_FORKS}
+    rows = []
+    for f in forks:
+        counts: dict[tuple[str, str, str, str], int] = {}
+        path = f.local(up)
+        for lineno, obj in read_jsonl(path):
+            try:
+                key = (str(obj["question_id"]), obj["model_a"], obj["model_b"], obj["winner"])
+            except KeyError as exc:
+                raise DataError(f"{path}:{lineno}: missing field {exc}") from None
+            if key[0] not in keep or (f.repo == _ARENA_HARD_DUPLICATES[0]
+                                      and key[2] in _ARENA_HARD_DUPLICATES[1]):
+                continue
+            counts[key] = counts.get(key, 0) + 1  # dicts keep the first appearance's order
+        rows += [{"question_id": q, "model_a": a, "model_b": b, "winner": w, "count": n,
+                  "judge": judges[f"{f.repo}@{f.commit}"], "fork": f.repo}
+                 for (q, a, b, w), n in counts.items()]
+    path = out / "battles.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, separators=(",", ":")) + "\n")
+    return ["question.jsonl", "battles.jsonl"]
+
+
 # ---- the catalogue ----------------------------------------------------------------------------
 
 _MMLU_DOMAINS = (
@@ -651,14 +706,8 @@ def _catalogue() -> dict[str, Source]:
         Source("arena-hard-v0.1", "Apache-2.0",
                (UpstreamFile("lmarena/arena-hard-auto", "196f6b82",
                              "data/arena-hard-v0.1/question.jsonl"),
-                UpstreamFile("danielwetzel/arena-hard-auto", "67a821c9",
-                             "data/arena-hard-v0.1_battles.jsonl"),
-                UpstreamFile("zeppombal/arena-hard-auto", "c9c6b17f",
-                             "data/arena_hard_battles.jsonl"),
-                UpstreamFile("Myashka/arena-hard-auto", "cc9c5834",
-                             "data/arena_hard_battles.jsonl")),
-               note="the decontamination and the collapsing of repeated verdicts are not "
-               "written as a builder yet"),
+                *(UpstreamFile(repo, commit, path) for repo, commit, path, _ in _ARENA_HARD_FORKS)),
+               _build_arena_hard, needs=("routellm-evals",)),
         Source("llmrouter", "MIT",
                tuple(UpstreamFile("ulab-uiuc/LLMRouter", "4e7a7969", p) for p in (
                    "data/dcrouter_preprocessed/train.json",

@@ -393,3 +393,39 @@ def test_routellm_evals_build_reproduces_the_pinned_folder(data_dir, tmp_path):
     build(["routellm-evals"], up, tmp_path / "out", log=lambda s: None)
     report = verify(tmp_path / "out", ["routellm-evals"])
     assert report.passed and len(report.ok) == 64, report.lines()
+
+
+def test_arena_hard_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
+    up = tmp_path / "up"
+    _stage_evals(data_dir, up)
+    questions, *forks = UPSTREAM["arena-hard-v0.1"].files
+    qs = [q for _, q in fetch_mod.read_jsonl(data_dir / "arena-hard-v0.1" / "question.jsonl")]
+    import csv
+
+    with (data_dir / "routellm-evals" / "gsm8k" / "gsm8k_responses.csv").open(newline="") as fh:
+        leaked = next(csv.DictReader(fh))["prompt"]
+    p = questions.local(up)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    upstream_qs = qs[:2] + [{"question_id": "leak", "cluster": "x", "prompt": leaked}] + qs[2:]
+    p.write_text("".join(json.dumps({"uid": q["question_id"], "category": "arena-hard-v0.1",
+                                     "subcategory": q["cluster"], "prompt": q["prompt"]}) + "\n"
+                         for q in upstream_qs))
+    battles = [b for _, b in fetch_mod.read_jsonl(data_dir / "arena-hard-v0.1" / "battles.jsonl")]
+    for f in forks:
+        lines = []
+        for b in battles:
+            if b["fork"] == f.repo:
+                lines += [{k: b[k] for k in ("question_id", "model_a", "model_b", "winner")}]
+                lines += [lines[-1]] * (b["count"] - 1)
+        if f.repo.startswith("zeppombal"):  # the copies of Myashka's judgments are dropped
+            lines += [{k: b[k] for k in ("question_id", "model_a", "model_b", "winner")}
+                      for b in battles if b["fork"].startswith("Myashka")
+                      and b["model_b"] in ("gpt-4-0613", "gpt-3.5-turbo-0125")][:50]
+        lines.insert(1, {"question_id": "leak", "model_a": "gpt-4-0314", "model_b": "m",
+                         "winner": "model_a"})
+        p = f.local(up)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in lines))
+    build(["arena-hard-v0.1"], up, tmp_path / "out", log=lambda s: None)
+    report = verify(tmp_path / "out", ["arena-hard-v0.1"])
+    assert report.passed, report.lines()
