@@ -429,3 +429,23 @@ def test_arena_hard_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
     build(["arena-hard-v0.1"], up, tmp_path / "out", log=lambda s: None)
     report = verify(tmp_path / "out", ["arena-hard-v0.1"])
     assert report.passed, report.lines()
+
+
+def test_the_indexed_overlap_rule_agrees_with_same_question(data_dir, tmp_path):
+    from routellm_core.data.overlap import same_question
+
+    up = tmp_path / "up"
+    _stage_evals(data_dir, up)
+    decon = fetch_mod._Decontaminator(up)
+    mmlu = next(t for t in decon._texts if len(t) > 100)
+    texts = [r["prompt"] for _, r in fetch_mod.read_jsonl(data_dir / "routerarena" / "scores.jsonl")]
+    probes = texts[::25] + [
+        f"Please answer.\n\nQuestion: {mmlu.upper()}\n\nOptions: ...",  # contained, other case
+        mmlu[:85] + " but then something else entirely",                # same first 80
+        mmlu[5:60],                                                     # inside an eval text
+        "hi", "", "What is the capital of France?",
+    ]
+    for probe in probes:
+        expected = any(same_question(probe, e) for e in decon._texts)
+        assert decon.hit(probe) == expected, probe[:120]
+    assert decon.hit(probes[-6]) and decon.hit(probes[-5]) and decon.hit(probes[-4])
