@@ -439,7 +439,7 @@ def test_the_indexed_overlap_rule_agrees_with_same_question(data_dir, tmp_path):
     decon = fetch_mod._Decontaminator(up)
     mmlu = next(t for t in decon._texts if len(t) > 100)
     texts = [r["prompt"] for _, r in fetch_mod.read_jsonl(data_dir / "routerarena" / "scores.jsonl")]
-    probes = texts[::25] + [
+    probes = texts[::120] + [
         f"Please answer.\n\nQuestion: {mmlu.upper()}\n\nOptions: ...",  # contained, other case
         mmlu[:85] + " but then something else entirely",                # same first 80
         mmlu[5:60],                                                     # inside an eval text
