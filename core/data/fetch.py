@@ -641,6 +641,77 @@ def _build_arena_hard(src: Source, up: Path, out: Path) -> list[str]:
     return ["question.jsonl", "battles.jsonl"]
 
 
+_VICUNA_TABLE = "fastchat/eval/table/"
+#: the review files the extract reads: (folder, answer-1 model, answer-2 model); the judge is
+#: gpt-3.5-turbo in the gpt-3.5-turbo_review_* folders, GPT-4 in the others
+_VICUNA_REVIEWS = tuple(
+    (folder, first, second)
+    for folder, second in (
+        ("gpt-3.5-turbo_review_vicuna-13b-20230322-new-hp-fp16", "vicuna-13b-20230322-new-hp-fp16"),
+        ("vicuna-13b-20230322-clean-lang", "vicuna-13b-20230322-clean-lang"),
+        ("vicuna-13b-20230322-new-hp-fp16", "vicuna-13b-20230322-new-hp-fp16"),
+        ("vicuna-7b-20230322-fp16", "vicuna-7b-20230322-fp16"),
+    )
+    for first in ("alpaca-13b", "bard", "gpt35",
+                  "llama-13b" if folder.startswith("gpt-3.5") or "clean-lang" in folder
+                  else "llama")
+)
+#: the answer files' model_id of each name in the review file names
+_VICUNA_MODEL_IDS = {
+    "alpaca-13b": "alpaca-13b:v1", "bard": "bard:20230327", "gpt35": "gpt-3.5-turbo:20230327",
+    "llama": "llama-13b:v1", "llama-13b": "llama-13b:v1",
+    "vicuna-13b-20230322-new-hp-fp16": "vicuna-13b:20230322-new-hp-fp16",
+    "vicuna-13b-20230322-clean-lang": "vicuna-13b:20230322-clean-lang",
+    "vicuna-7b-20230322-fp16": "vicuna-7b:20230322-fp16",
+}
+_VICUNA_GPT4_JUDGE = "gpt-4 (2023-03/04, FastChat reviewer gpt-4-0328-*)"
+
+
+def _vicuna_review_path(folder: str, first: str, second: str) -> str:
+    prefix = "gpt-3.5-turbo_" if folder.startswith("gpt-3.5-turbo_") else ""
+    return f"{_VICUNA_TABLE}review/{folder}/{prefix}review_{first}_{second}.jsonl"
+
+
+def _build_vicuna_bench(src: Source, up: Path, out: Path) -> list[str]:
+    questions, *reviews = src.files
+    # two questions are word for word MT-Bench questions: dropped
+    mt_bench = set()
+    for f in UPSTREAM["routellm-evals"].files:
+        if f.path.endswith("mt_bench/question.jsonl"):
+            for _, obj in read_jsonl(f.local(up)):
+                mt_bench.update(_norm(str(t)) for t in obj.get("turns", []))
+    path = questions.local(up)
+    texts: dict[int, tuple[str, str]] = {}
+    for lineno, obj in read_jsonl(path):
+        try:
+            if _norm(obj["text"]) not in mt_bench:
+                texts[int(obj["question_id"])] = (obj["category"], obj["text"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"{path}:{lineno}: cannot read the question ({exc})") from None
+    names = {_vicuna_review_path(*r): r for r in _VICUNA_REVIEWS}
+    rows = []
+    for f in sorted(reviews, key=lambda f: f.path):
+        folder, first, second = names[f.path]
+        judge = "gpt-3.5-turbo" if folder.startswith("gpt-3.5-turbo_") else _VICUNA_GPT4_JUDGE
+        path = f.local(up)
+        for lineno, obj in read_jsonl(path):
+            try:
+                qid = int(obj["question_id"])
+                score_a, score_b = obj["score"]
+            except (KeyError, TypeError, ValueError) as exc:
+                raise DataError(f"{path}:{lineno}: cannot read the review ({exc})") from None
+            if qid not in texts or min(score_a, score_b) < 0:  # -1: the judge gave no score
+                continue
+            category, text = texts[qid]
+            winner = "model_a" if score_a > score_b else "model_b" if score_b > score_a else "tie"
+            rows.append({"question_id": qid, "category": category, "prompt": text,
+                         "model_a": _VICUNA_MODEL_IDS[first],
+                         "model_b": _VICUNA_MODEL_IDS[second], "score_a": score_a,
+                         "score_b": score_b, "winner": winner, "judge": judge, "path": f.path})
+    _write_jsonl(out / "reviews.jsonl", rows)
+    return ["reviews.jsonl"]
+
+
 # ---- the catalogue ----------------------------------------------------------------------------
 
 _MMLU_DOMAINS = (
@@ -739,8 +810,11 @@ def _catalogue() -> dict[str, Source]:
         Source("mmlu-pro", "Apache-2.0 repository (dataset card: MIT)", (),
                note="the per-model result files of eval_results/ (31 models, two commits) are "
                "not enumerated yet"),
-        Source("vicuna-bench", "Apache-2.0", (),
-               note="the review and answer files of fastchat/eval/table/ are not enumerated yet"),
+        Source("vicuna-bench", "Apache-2.0",
+               (UpstreamFile("lm-sys/FastChat", "6ed0394d", f"{_VICUNA_TABLE}question.jsonl"),
+                *(UpstreamFile("lm-sys/FastChat", "6ed0394d", _vicuna_review_path(*r))
+                  for r in _VICUNA_REVIEWS)),
+               _build_vicuna_bench, needs=("routellm-evals",)),
     ]
     return {s.name: s for s in sources}
 

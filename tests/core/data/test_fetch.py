@@ -449,3 +449,31 @@ def test_the_indexed_overlap_rule_agrees_with_same_question(data_dir, tmp_path):
         expected = any(same_question(probe, e) for e in decon._texts)
         assert decon.hit(probe) == expected, probe[:120]
     assert decon.hit(probes[-6]) and decon.hit(probes[-5]) and decon.hit(probes[-4])
+
+
+def test_vicuna_bench_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
+    up = tmp_path / "up"
+    _stage_evals(data_dir, up)
+    questions, *reviews = UPSTREAM["vicuna-bench"].files
+    rows = [r for _, r in fetch_mod.read_jsonl(data_dir / "vicuna-bench" / "reviews.jsonl")]
+    qs = {r["question_id"]: (r["category"], r["prompt"]) for r in rows}
+    mt = json.loads((data_dir / "routellm-evals" / "mt_bench" / "question.jsonl")
+                    .read_text().splitlines()[0])["turns"][0]
+    qs[67] = ("writing", mt)  # a word-for-word MT-Bench question is dropped
+    p = questions.local(up)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text("".join(json.dumps({"question_id": q, "text": t, "category": c}) + "\n"
+                         for q, (c, t) in sorted(qs.items())))
+    for f in reviews:
+        mine = [r for r in rows if r["path"] == f.path]
+        lines = [{"review_id": "x", "question_id": r["question_id"], "answer1_id": "a",
+                  "answer2_id": "b", "reviewer_id": 1, "metadata": {}, "text": "...",
+                  "score": [r["score_a"], r["score_b"]]} for r in mine]
+        lines.insert(1, {**lines[0], "question_id": 67})
+        lines.insert(2, {**lines[0], "question_id": 61, "score": [-1, -1]})
+        p = f.local(up)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    build(["vicuna-bench"], up, tmp_path / "out", log=lambda s: None)
+    report = verify(tmp_path / "out", ["vicuna-bench"])
+    assert report.passed, report.lines()
