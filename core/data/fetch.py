@@ -675,7 +675,7 @@ def _vicuna_review_path(folder: str, first: str, second: str) -> str:
 def _build_vicuna_bench(src: Source, up: Path, out: Path) -> list[str]:
     questions, *reviews = src.files
     # two questions are word for word MT-Bench questions: dropped
-    mt_bench = set()
+    mt_bench: set[str] = set()
     for f in UPSTREAM["routellm-evals"].files:
         if f.path.endswith("mt_bench/question.jsonl"):
             for _, obj in read_jsonl(f.local(up)):
