@@ -37,8 +37,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "llamaindex: Arena prompts through a LlamaIndex chat engine with RouteLLM over replayed "
         "answers. Needs the data directory (--data-dir).",
     )
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
-                   "or ../shared/data next to the checkout)")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
+                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--routers", default="random,default",
                    help="routers for the evaluation table (see `routellm eval --help`)")
     p.add_argument("--mmlu-sample", type=int, default=2000, metavar="N",
@@ -75,8 +75,9 @@ def run_demo(*, data_dir: str | None = None, routers: str = "random,default", ou
     """Run the demo parts and return their JSON-able summaries."""
     from ..data.files import resolve_data_dir
     from ..evaluation.evaluate import format_table, plot_results
-    from .eval import run_eval
+    from .eval import check_router_names, run_eval
 
+    check_router_names(routers)  # a typo is reported before any data is read
     root = str(resolve_data_dir(data_dir))
     summary: dict[str, Any] = {}
     t_all = time.perf_counter()

@@ -18,7 +18,7 @@ from ..errors import RouteLLMError
 __all__ = ["main", "build_parser"]
 
 #: modules of this package that each register one or more subcommands
-COMMAND_MODULES = ("eval", "train", "ladder", "adapt", "judge", "demo")
+COMMAND_MODULES = ("eval", "train", "ladder", "adapt", "judge", "demo", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--router", choices=TRAINABLE_ROUTERS, default=None,
                    help="router type (default: the config's, else mf)")
     p.add_argument("--config", default=None, metavar="FILE", help="JSON training config")
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
-                   "or ../shared/data next to the checkout)")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
+                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint directory to write")
     p.add_argument("--report", default=None, metavar="JSON",
                    help="also write the training-set report (counts per source/model/outcome)")

@@ -322,7 +322,7 @@ class TrainingConfig(BaseModel):
         _router_default("the prompt set the calibration table is computed on; null: no "
                         "table; default: mix for irt and ensemble, otherwise arena-bench-v1"))
     data_dir: str | None = Field(None, description="the data directory (default: "
-                                 "$ROUTELLM_DATA_DIR or ../shared/data)")
+                                 "$ROUTELLM_DATA_DIR, ../shared/data, the user cache)")
 
     _json: dict[str, Any] = PrivateAttr(default_factory=dict)
 
