@@ -99,7 +99,7 @@ def test_wheel_builds_and_imports(wheel: Path, scratch: tuple[Path, str, Path]) 
         assert f"routellm_core/static_model/{f}" in names
     # the difficulty check and the everyday prior travel with the package (eval and training)
     for f in ("difficulty/prompts.jsonl", "difficulty/README.md", "priors/everyday.jsonl",
-              "priors/README.md", "data/manifest.json", "data/golden_train_split.jsonl"):
+              "priors/README.md", "data/manifest.json"):
         assert f"routellm_core/{f}" in names
     py, site, tmp = scratch
     code = ("import routellm_core, langchain_routellm, llamaindex_routellm;"

@@ -172,7 +172,13 @@ def _read_outcome_csv(
 def mmlu_train_rows(data_dir: str | os.PathLike[str] | None = None) -> dict[str, set[int]]:
     """The golden-label training split: ``{domain: {row indices}}``."""
     root = resolve_data_dir(data_dir)
-    path = _require(root / "routellm-evals/mmlu/golden_train_split.jsonl", "MMLU training split")
+    path = root / "routellm-evals/mmlu/golden_train_split.jsonl"
+    if not path.exists():
+        raise DataError(
+            f"MMLU training split not found at {str(path)!r}: it is this project's split, not "
+            "an upstream file, so `routellm data build` cannot make it; copy "
+            "routellm-evals/mmlu/golden_train_split.jsonl from the project's data folder "
+            "(docs/data.md), or evaluate with --mmlu-split all")
     out: dict[str, set[int]] = {}
     for lineno, obj in read_jsonl(path):
         try:

@@ -16,6 +16,7 @@ from pytest_socket import enable_socket, socket_allow_hosts
 
 from routellm_core.cli.main import main
 from routellm_core.data import fetch as fetch_mod
+from routellm_core.data.benchmarks import mmlu_train_rows
 from routellm_core.data.fetch import UPSTREAM, build, download, fetch, verify, write_manifest
 from routellm_core.errors import DataError
 
@@ -386,13 +387,16 @@ def test_qlora_oa_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
 
 def test_routellm_evals_build_reproduces_the_pinned_folder(data_dir, tmp_path):
     # the upstream files are kept as published, so their pinned checksums are the extract's;
-    # the MMLU training split comes from the package
+    # the MMLU training split is this project's: not built, reported absent, not a failure
     up = tmp_path / "up"
     _stage_evals(data_dir, up)
     assert all(f.sha256 for f in UPSTREAM["routellm-evals"].files)
     build(["routellm-evals"], up, tmp_path / "out", log=lambda s: None)
     report = verify(tmp_path / "out", ["routellm-evals"])
-    assert report.passed and len(report.ok) == 64, report.lines()
+    assert report.passed and len(report.ok) == 63, report.lines()
+    assert report.not_built == ["routellm-evals/mmlu/golden_train_split.jsonl"]
+    with pytest.raises(DataError, match="this project's split"):
+        mmlu_train_rows(tmp_path / "out")
 
 
 def test_arena_hard_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
