@@ -101,6 +101,11 @@ def test_wheel_builds_and_imports(wheel: Path, scratch: tuple[Path, str, Path]) 
     for f in ("difficulty/prompts.jsonl", "difficulty/README.md", "priors/everyday.jsonl",
               "priors/README.md", "data/manifest.json", "data/golden_train_split.jsonl"):
         assert f"routellm_core/{f}" in names
+    # and so do its translations (``routellm eval --benchmark difficulty`` reports each)
+    from routellm_core.data.benchmarks import DIFFICULTY_LANGUAGES
+
+    for lang in DIFFICULTY_LANGUAGES[1:]:
+        assert f"routellm_core/difficulty/translations/{lang}.jsonl" in names
     py, site, tmp = scratch
     code = ("import routellm_core, langchain_routellm, llamaindex_routellm;"
             "from routellm_core.routers import load_router;"
