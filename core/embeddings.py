@@ -689,7 +689,9 @@ def embedder_from_spec(spec: str | Embedder) -> Embedder:
     """An embedder from its config name, or the instance given.
 
     Names: ``"static"`` (the table distilled from all-MiniLM-L6-v2 and shipped in the package,
-    numpy only), ``"local"`` (all-MiniLM-L6-v2 under torch), ``"hashing-<dim>"``.
+    numpy only), ``"static-multilingual"`` (the table distilled from multilingual-e5-small,
+    shipped too: :mod:`routellm_core.multilingual_embedding`), ``"local"`` (all-MiniLM-L6-v2
+    under torch), ``"hashing-<dim>"``.
 
     Raises:
         UnknownNameError: another name (the message lists the valid ones).
@@ -702,8 +704,13 @@ def embedder_from_spec(spec: str | Embedder) -> Embedder:
         from .static_embedding import StaticEmbedder
 
         return StaticEmbedder()
+    if spec == "static-multilingual":
+        from .multilingual_embedding import MultilingualStaticEmbedder
+
+        return MultilingualStaticEmbedder()
     if spec.startswith("hashing-") and spec[len("hashing-"):].isdigit():
         return HashingEmbedder(dim=int(spec[len("hashing-"):]))
     from .errors import unknown_name
 
-    raise unknown_name("embedder", spec, ("local", "static", "hashing-<dim>"))
+    raise unknown_name("embedder", spec,
+                       ("local", "static", "static-multilingual", "hashing-<dim>"))

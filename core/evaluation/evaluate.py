@@ -206,9 +206,9 @@ def evaluate(
     if scores.shape[0] != len(benchmark):
         raise DataError(f"{label}: {scores.shape[0]} scores for {len(benchmark)} prompts of "
                         f"{benchmark.name}")
-    calibrated = (isinstance(router_or_scores, Router)
-                  and getattr(router_or_scores, "calibration_", None))
-    threshold = router_or_scores.threshold_for(CHECK_FRACTION) if calibrated else None
+    threshold = None
+    if isinstance(router_or_scores, Router) and getattr(router_or_scores, "calibration_", None):
+        threshold = router_or_scores.threshold_for(CHECK_FRACTION)
     by_lang = None
     part, idx = primary_language_part(benchmark)
     if idx is not None and "label" in benchmark.extra:

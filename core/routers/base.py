@@ -369,12 +369,17 @@ class EmbeddingRouter(Router):
             self.embedder = embedder
             return
         from ..embeddings import MINILM_ID, HashingEmbedder, LocalEmbedder
+        from ..multilingual_embedding import MULTILINGUAL_ID
         from ..static_embedding import STATIC_ID, StaticEmbedder
 
         if want_id is None or want_id == MINILM_ID:
             self.embedder = None  # the default LocalEmbedder, created lazily
         elif want_id == STATIC_ID:
             self.embedder = StaticEmbedder()  # the shipped table, read on first use
+        elif want_id == MULTILINGUAL_ID:
+            from ..multilingual_embedding import MultilingualStaticEmbedder
+
+            self.embedder = MultilingualStaticEmbedder()
         elif isinstance(want_id, str) and want_id.startswith("hashing-"):
             self.embedder = HashingEmbedder(dim=int(want_dim or want_id.split("-")[1]))
         elif isinstance(want_id, str) and want_id.startswith("local:"):
