@@ -91,6 +91,7 @@ def outcome(router) -> dict[str, float]:
                          scores >= router.threshold_for(FRACTION))
     out = {f"AUC {lang}": row["auc"] for lang, row in by.items()}
     out.update({f"hard strong {lang}": row["share_hard"] for lang, row in by.items()})
+    out.update({f"easy strong {lang}": row["share_easy"] for lang, row in by.items()})
     texts = [f"{p} ({i})" for i, p in enumerate(check.prompts[::7][:200])]
     times = []
     for t in texts:
