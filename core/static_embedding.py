@@ -299,10 +299,17 @@ def read_table(table_path: Path, fix: str) -> tuple[np.ndarray, dict[str, str]]:
         with safe_open(str(table_path), framework="numpy") as fh:
             meta = dict(fh.metadata() or {})
             table = fh.get_tensor("embeddings")
+            # an int8 table carries one float scale per row (half the size of float16)
+            scales = fh.get_tensor("scales") if "scales" in fh.keys() else None
     except Exception as exc:
         raise RouteLLMError(
             f"the static embedding table {table_path} is corrupt or unreadable ({exc}); {fix}"
         ) from None
+    if scales is not None:
+        if table.ndim != 2 or scales.shape != (table.shape[0],):
+            raise RouteLLMError(f"the static embedding table {table_path} has scales of shape "
+                                f"{scales.shape} for a table of shape {table.shape}; {fix}")
+        table = table.astype(np.float32) * scales.astype(np.float32)[:, None]
     if table.ndim != 2:
         raise RouteLLMError(f"the static embedding table {table_path} has shape {table.shape}, "
                             f"not (tokens, dim); {fix}")
