@@ -101,6 +101,14 @@ def test_wheel_builds_and_imports(wheel: Path, scratch: tuple[Path, str, Path]) 
     for f in ("difficulty/prompts.jsonl", "difficulty/README.md", "priors/everyday.jsonl",
               "priors/README.md", "data/manifest.json"):
         assert f"routellm_core/{f}" in names
+    # and so do its translations (``routellm eval --benchmark difficulty`` reports each) and
+    # the multilingual static table
+    translations = sorted((ROOT / "core/difficulty/translations").glob("*.jsonl"))
+    assert len(translations) >= 5
+    for t in translations:
+        assert f"routellm_core/difficulty/translations/{t.name}" in names
+    for f in ("embeddings.safetensors", "pieces.tsv", "normalizer.json", "README.md"):
+        assert f"routellm_core/static_model_multilingual/{f}" in names
     py, site, tmp = scratch
     code = ("import routellm_core, langchain_routellm, llamaindex_routellm;"
             "from routellm_core.routers import load_router;"
