@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint docs install clean
+.PHONY: demo data test lint docs install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
+	@$(VENV)/bin/routellm data where >/dev/null || { echo "make demo needs the public data and found none: run 'make data' (routellm data fetch && routellm data build; docs/data.md)"; exit 2; }
 	$(VENV)/bin/routellm demo
+
+# Without ../shared/data: download the public data and build the extracts into the user cache.
+data: $(STAMP)
+	$(VENV)/bin/routellm data fetch
+	$(VENV)/bin/routellm data build
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -28,6 +28,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plot", default=None, type=Path)
     args = ap.parse_args(argv)
 
-    from routellm_core.evaluation.evaluate import evaluate, random_baseline
     from routellm_core.routers.irt import IRTRouter
-    from routellm_core.training.adapt import adapt_router
 
     t_start = time.perf_counter()
     init = initial_router(args.init)
@@ -137,37 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     labels = [int(x) for x in args.labels.split(",")]
     results: dict[str, Any] = {}
     for name, bench in benchmarks(args.mmlu_sample, args.seed).items():
-        init.predict_win_rate(bench.prompts)  # embed once
-        order = np.random.default_rng(args.seed).permutation(len(bench))
-        folds = np.array_split(order, args.folds)
-        rows: dict[str, dict[int, list[float]]] = {"adapted": {}, "in-domain only": {}}
-        rand: list[float] = []
-        for f, test in enumerate(folds):
-            pool = np.concatenate([folds[g] for g in range(args.folds) if g != f])
-            assert not set(bench.prompts[i] for i in pool) & set(bench.prompts[i] for i in test)
-            tb = bench.subset(test)
-            rand.append(random_baseline(tb).apgr)
-            draw = np.random.default_rng(args.seed + 1 + f).permutation(pool)
-            for n in labels:
-                if n > len(pool):
-                    continue
-                bs = battles_for(bench, draw[:n])
-                adapted = adapt_router(init, bs, steps=args.steps, anchor=args.anchor,
-                                       weight=args.weight, keep_frozen=args.keep_frozen)
-                rows["adapted"].setdefault(n, []).append(evaluate(adapted, tb).apgr)
-                if n:
-                    alone = IRTRouter(bench.strong, bench.weak, irt.embedder, dim=irt.dim,
-                                      epochs=irt.epochs, lr=irt.lr, l2=irt.l2,
-                                      model_l2=irt.model_l2, seed=args.seed).fit(bs)
-                    rows["in-domain only"].setdefault(n, []).append(evaluate(alone, tb).apgr)
-            print(f"{name}: fold {f + 1}/{args.folds} done ({time.perf_counter() - t_start:.0f} s)",
-                  file=sys.stderr)
-        results[name] = {
-            "n": len(bench), "fold_size": int(np.mean([len(x) for x in folds])),
-            "random": [float(np.mean(rand)), float(np.std(rand))],
-            **{k: {str(n): [float(np.mean(v)), float(np.std(v))] for n, v in r.items()}
-               for k, r in rows.items()},
-        }
+        results[name] = fold_curve(init, irt, bench, labels, folds=args.folds, seed=args.seed,
+                                   steps=args.steps, anchor=args.anchor, weight=args.weight,
+                                   keep_frozen=args.keep_frozen, name=name, t_start=t_start)
     results["_settings"] = {"folds": args.folds, "labels": labels, "mmlu_sample": args.mmlu_sample,
                             "steps": args.steps, "anchor": args.anchor, "weight": args.weight,
                             "seed": args.seed, "seconds": round(time.perf_counter() - t_start)}
@@ -178,6 +149,56 @@ def main(argv: list[str] | None = None) -> int:
     if args.plot:
         plot(results, labels, args.plot)
     return 0
+
+
+def fold_curve(init: Any, irt: Any, bench: Any, labels: list[int], *, folds: int, seed: int,
+               steps: int, anchor: float, weight: float, keep_frozen: bool = False,
+               battles: Callable[[Any, np.ndarray], Any] = battles_for, name: str = "",
+               t_start: float | None = None) -> dict[str, Any]:
+    """The k-fold curve on one benchmark: for each held-out fold, ``n`` labelled prompts
+    drawn from the other folds become battles (``battles(bench, indices)``), the initial
+    router is adapted on them and an irt router is trained on them alone; APGR (and CPT(50 %))
+    on the held-out fold, mean and standard deviation over folds."""
+    from routellm_core.evaluation.evaluate import evaluate, random_baseline
+    from routellm_core.routers.irt import IRTRouter
+    from routellm_core.training.adapt import adapt_router
+
+    t_start = time.perf_counter() if t_start is None else t_start
+    init.predict_win_rate(bench.prompts)  # embed once
+    order = np.random.default_rng(seed).permutation(len(bench))
+    parts = np.array_split(order, folds)
+    rows: dict[str, dict[int, list[float]]] = {"adapted": {}, "in-domain only": {}}
+    cpt50: dict[int, list[float]] = {}
+    rand: list[float] = []
+    for f, test in enumerate(parts):
+        pool = np.concatenate([parts[g] for g in range(folds) if g != f])
+        assert not set(bench.prompts[i] for i in pool) & set(bench.prompts[i] for i in test)
+        tb = bench.subset(test)
+        rand.append(random_baseline(tb).apgr)
+        draw = np.random.default_rng(seed + 1 + f).permutation(pool)
+        for n in labels:
+            if n > len(pool):
+                continue
+            bs = battles(bench, draw[:n])
+            adapted = adapt_router(init, bs, steps=steps, anchor=anchor, weight=weight,
+                                   keep_frozen=keep_frozen)
+            res = evaluate(adapted, tb)
+            rows["adapted"].setdefault(n, []).append(res.apgr)
+            cpt50.setdefault(n, []).append(res.cpt50)
+            if n:
+                alone = IRTRouter(bench.strong, bench.weak, irt.embedder, dim=irt.dim,
+                                  epochs=irt.epochs, lr=irt.lr, l2=irt.l2,
+                                  model_l2=irt.model_l2, seed=seed).fit(bs)
+                rows["in-domain only"].setdefault(n, []).append(evaluate(alone, tb).apgr)
+        print(f"{name}: fold {f + 1}/{folds} done ({time.perf_counter() - t_start:.0f} s)",
+              file=sys.stderr)
+    return {
+        "n": len(bench), "fold_size": int(np.mean([len(x) for x in parts])),
+        "random": [float(np.mean(rand)), float(np.std(rand))],
+        **{k: {str(n): [float(np.mean(v)), float(np.std(v))] for n, v in r.items()}
+           for k, r in rows.items()},
+        "cpt50 adapted": {str(n): [float(np.mean(v)), float(np.std(v))] for n, v in cpt50.items()},
+    }
 
 
 def print_table(results: dict[str, Any], labels: list[int]) -> None:

@@ -43,6 +43,8 @@ __all__ = [
     "AdaptedEmbedder",
     "LocalEmbedder",
     "HashingEmbedder",
+    "ConcatEmbedder",
+    "CONCAT_PREFIX",
     "EmbeddingCache",
     "default_cache_dir",
     "DEFAULT_CACHE_BYTES",
@@ -685,25 +687,74 @@ class HashingEmbedder(_CachingMixin):
         return l2_normalize(out)
 
 
+#: ``model_id`` prefix of a :class:`ConcatEmbedder`: ``concat:<id>+<id>...``
+CONCAT_PREFIX = "concat:"
+
+
+class ConcatEmbedder:
+    """Several embedders side by side: each part's unit vector, concatenated and scaled by
+    ``1/sqrt(len(parts))`` so the result has unit norm (zeros where a part has none).
+
+    Named ``"<name>+<name>"`` in training configs, for example ``"static+static-multilingual"``:
+    the English table, which ranks English prompts best, beside the multilingual one, which
+    places other languages where English prompts of the same kind lie.
+
+    Args:
+        parts: the embedders, in order.
+    """
+
+    def __init__(self, parts: Sequence[Embedder]) -> None:
+        if len(parts) < 2:
+            raise ValueError("a ConcatEmbedder needs at least two embedders")
+        for part in parts:
+            if "+" in part.model_id:
+                raise ValueError(f"cannot concatenate {part.model_id!r}: '+' separates parts")
+        self.parts = list(parts)
+        self.model_id = CONCAT_PREFIX + "+".join(p.model_id for p in self.parts)
+
+    @property
+    def dim(self) -> int:
+        return int(sum(int(p.dim) for p in self.parts))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        blocks = [np.asarray(p.embed(texts), dtype=np.float32) for p in self.parts]
+        return np.hstack(blocks) / np.float32(np.sqrt(len(self.parts)))
+
+    def __repr__(self) -> str:
+        return f"ConcatEmbedder({self.parts!r})"
+
+
 def embedder_from_spec(spec: str | Embedder) -> Embedder:
     """An embedder from its config name, or the instance given.
 
     Names: ``"static"`` (the table distilled from all-MiniLM-L6-v2 and shipped in the package,
-    numpy only), ``"local"`` (all-MiniLM-L6-v2 under torch), ``"hashing-<dim>"``.
+    numpy only), ``"static-multilingual"`` (the table distilled from multilingual-e5-small,
+    shipped too: :mod:`routellm_core.multilingual_embedding`), ``"local"`` (all-MiniLM-L6-v2
+    under torch), ``"hashing-<dim>"``, or several of them joined by ``+`` (a
+    :class:`ConcatEmbedder`).
 
     Raises:
         UnknownNameError: another name (the message lists the valid ones).
     """
     if not isinstance(spec, str):
         return spec
+    if "+" in spec:
+        return ConcatEmbedder([embedder_from_spec(part) for part in spec.split("+")])
     if spec == "local":
         return LocalEmbedder()
     if spec == "static":
         from .static_embedding import StaticEmbedder
 
         return StaticEmbedder()
+    if spec == "static-multilingual":
+        from .multilingual_embedding import MultilingualStaticEmbedder
+
+        return MultilingualStaticEmbedder()
     if spec.startswith("hashing-") and spec[len("hashing-"):].isdigit():
         return HashingEmbedder(dim=int(spec[len("hashing-"):]))
     from .errors import unknown_name
 
-    raise unknown_name("embedder", spec, ("local", "static", "hashing-<dim>"))
+    raise unknown_name("embedder", spec,
+                       ("local", "static", "static-multilingual", "hashing-<dim>",
+                        "<name>+<name>"))

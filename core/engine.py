@@ -28,6 +28,7 @@ from typing import Any
 from .calibration import TrafficThreshold, check_fraction
 from .costs import Price, PriceTable, count_tokens
 from .errors import ConfigError, DataError, unknown_name
+from .long_text import score_text
 from .recorder import RecorderStats, TrafficRecorder, check_recorder
 from .routers import load_router
 from .routers.base import Router
@@ -739,7 +740,7 @@ class RoutingEngine:
     def score(self, text: str) -> float:
         """The router's score for one text (no threshold, no statistics)."""
         with self._score_lock:
-            return float(self._active.router.predict_win_rate([text])[0])
+            return score_text(self._active.router, text)
 
     def decide(
         self, text: str | None, *, force: str | None = None, thread_id: str | None = None
@@ -809,8 +810,8 @@ class RoutingEngine:
                 text = get_text()
                 if text is None:
                     raise DataError("no routing text")
-                with self._score_lock:
-                    s = float(a.router.predict_win_rate([text])[0])
+                with self._score_lock:  # a long text: its start, end and final part only
+                    s = score_text(a.router, text)
                 threshold = a.threshold if a.traffic is None else a.traffic.threshold
                 route: Route = "strong" if s >= threshold else "weak"
                 if a.traffic is not None:

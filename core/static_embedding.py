@@ -32,7 +32,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -49,6 +49,7 @@ __all__ = [
     "StaticEmbedder",
     "keep_head_and_tail",
     "static_model_dir",
+    "read_table",
 ]
 
 #: model id recorded in the checkpoints of routers trained on the shipped static embedder
@@ -286,7 +287,33 @@ class WordPieceTokenizer:
 # ---------------------------------------------------------------------------------------------
 _SHARED_LOCK = threading.Lock()
 # folder -> (tokenizer, table, metadata): every StaticEmbedder of one folder shares one copy
-_SHARED: dict[str, tuple[WordPieceTokenizer, np.ndarray, dict[str, str]]] = {}
+_SHARED: dict[str, tuple[Any, np.ndarray, dict[str, str]]] = {}
+
+
+def read_table(table_path: Path, fix: str) -> tuple[np.ndarray, dict[str, str]]:
+    """The ``embeddings`` tensor of a static table (as float32) and its header metadata; an
+    unreadable file raises a :class:`RouteLLMError` that names it and ends with ``fix``."""
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(table_path), framework="numpy") as fh:
+            meta = dict(fh.metadata() or {})
+            table = fh.get_tensor("embeddings")
+            # an int8 table carries one float scale per row (half the size of float16)
+            scales = fh.get_tensor("scales") if "scales" in fh.keys() else None
+    except Exception as exc:
+        raise RouteLLMError(
+            f"the static embedding table {table_path} is corrupt or unreadable ({exc}); {fix}"
+        ) from None
+    if scales is not None:
+        if table.ndim != 2 or scales.shape != (table.shape[0],):
+            raise RouteLLMError(f"the static embedding table {table_path} has scales of shape "
+                                f"{scales.shape} for a table of shape {table.shape}; {fix}")
+        table = table.astype(np.float32) * scales.astype(np.float32)[:, None]
+    if table.ndim != 2:
+        raise RouteLLMError(f"the static embedding table {table_path} has shape {table.shape}, "
+                            f"not (tokens, dim); {fix}")
+    return np.ascontiguousarray(table, dtype=np.float32), meta
 
 
 def _read_model(folder: Path) -> tuple[WordPieceTokenizer, np.ndarray, dict[str, str]]:
@@ -296,23 +323,14 @@ def _read_model(folder: Path) -> tuple[WordPieceTokenizer, np.ndarray, dict[str,
     for p in (table_path, vocab_path):
         if not p.is_file():
             raise RouteLLMError(f"the static embedding model file {p} is missing; {fix}")
-    try:
-        from safetensors import safe_open
-
-        with safe_open(str(table_path), framework="numpy") as fh:
-            meta = dict(fh.metadata() or {})
-            table = fh.get_tensor("embeddings")
-    except Exception as exc:
-        raise RouteLLMError(
-            f"the static embedding table {table_path} is corrupt or unreadable ({exc}); {fix}"
-        ) from None
+    table, meta = read_table(table_path, fix)
     tokenizer = WordPieceTokenizer(vocab_path)
     if table.ndim != 2 or table.shape[0] != len(tokenizer):
         raise RouteLLMError(
             f"the static embedding table {table_path} has shape {table.shape}, but the "
             f"vocabulary {vocab_path} has {len(tokenizer)} tokens; {fix}"
         )
-    return tokenizer, np.ascontiguousarray(table, dtype=np.float32), meta
+    return tokenizer, table, meta
 
 
 class StaticEmbedder:
@@ -393,17 +411,25 @@ class StaticEmbedder:
     def load(self) -> StaticEmbedder:
         """Read the table and the vocabulary now (otherwise on the first :meth:`embed`)."""
         if self._table is None:
-            key = str(self.model_dir.resolve())
+            key = f"{type(self).__name__}:{self.model_dir.resolve()}"
             with _SHARED_LOCK:
                 if key not in _SHARED:
-                    _SHARED[key] = _read_model(self.model_dir)
+                    _SHARED[key] = self._read_folder(self.model_dir)
                 self._tokenizer, table, meta = _SHARED[key]
             self.metadata = dict(meta)
-            vocab = self._tokenizer.vocab
-            self._skip = frozenset(vocab[t] for t in _NO_VECTOR if t in vocab)
+            self._skip = self._no_vector_ids(self._tokenizer)
             self._dim = int(table.shape[1])
             self._table = table
         return self
+
+    def _read_folder(self, folder: Path) -> tuple[Any, np.ndarray, dict[str, str]]:
+        """Tokenizer, table and metadata of a model folder (a subclass reads another kind)."""
+        return _read_model(folder)
+
+    def _no_vector_ids(self, tokenizer: Any) -> frozenset[int]:
+        """Token ids that carry no vector (special tokens and the unknown token)."""
+        vocab = tokenizer.vocab
+        return frozenset(vocab[t] for t in _NO_VECTOR if t in vocab)
 
     @property
     def tokenizer(self) -> WordPieceTokenizer:

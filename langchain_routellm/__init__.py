@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .chat_models import RouteLLMChat, messages_to_turns
     from .embeddings import LangChainEmbedder
+    from .judge import as_judge
     from .middleware import RouteLLMDecisionModel
     from .replay import ReplayChatModel
 
@@ -26,6 +27,7 @@ __all__ = [
     "LangChainEmbedder",
     "ReplayChatModel",
     "messages_to_turns",
+    "as_judge",
 ]
 
 _WHERE = {
@@ -34,6 +36,7 @@ _WHERE = {
     "LangChainEmbedder": "embeddings",
     "RouteLLMDecisionModel": "middleware",
     "ReplayChatModel": "replay",
+    "as_judge": "judge",
 }
 
 

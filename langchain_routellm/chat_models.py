@@ -93,6 +93,7 @@ from routellm_core.engine import (
     Turn,
     turn_role,
 )
+from routellm_core.long_text import check_prompt
 from routellm_core.recorder import TrafficRecorder, check_recorder
 from routellm_core.routers.base import Router
 from routellm_core.settings import PARTNERS, RoutingSettings, inner_model_name
@@ -147,6 +148,20 @@ def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
         [Turn(role='user', text='hi'), Turn(role='assistant', text='hello'), Turn(role='user', text='and?')]
     """
     return [Turn(_role(m), m.text) for m in messages]
+
+
+def _checked_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
+    """:func:`messages_to_turns`, refusing a prompt with no text (the core's check, shared
+    with LlamaIndex); an image or a tool call is content, so such a call is not refused."""
+    turns = messages_to_turns(messages)
+    media = any(
+        getattr(m, "tool_calls", None)
+        or (isinstance(m.content, list)
+            and any(isinstance(b, dict) and b.get("type") not in (None, "text") for b in m.content))
+        for m in messages
+    )
+    check_prompt(turns, media=media)
+    return turns
 
 
 def _model_name(model: BaseChatModel) -> str:
@@ -841,7 +856,7 @@ class RouteLLMChat(BaseChatModel):
         config: RunnableConfig | None = None,
     ) -> RouteDecision:
         args = self._route_args(messages, kwargs, config)
-        return self._engine.decide_turns(messages_to_turns(messages), **args)
+        return self._engine.decide_turns(_checked_turns(messages), **args)
 
     async def _adecide(
         self,
@@ -850,7 +865,7 @@ class RouteLLMChat(BaseChatModel):
         config: RunnableConfig | None = None,
     ) -> RouteDecision:
         args = self._route_args(messages, kwargs, config)
-        return await self._engine.adecide_turns(messages_to_turns(messages), **args)
+        return await self._engine.adecide_turns(_checked_turns(messages), **args)
 
     def _inner(self, route: Route, kwargs: dict[str, Any]) -> tuple[BaseChatModel, dict[str, Any]]:
         """The model to call for ``route`` and the kwargs for its hook."""

@@ -17,6 +17,7 @@ from .events import RouteDecisionEvent
 from .llms import FORCE_KWARG, ROUTE_KWARG, TAG_KEY, THREAD_KWARG, RouteLLM
 
 if TYPE_CHECKING:
+    from .judge import as_judge
     from .replay import ReplayLLM
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "ROUTE_KWARG",
     "THREAD_KWARG",
     "TAG_KEY",
+    "as_judge",
 ]
 
 
@@ -39,6 +41,11 @@ def __getattr__(name: str) -> Any:
 
         globals()[name] = ReplayLLM
         return ReplayLLM
+    if name == "as_judge":  # the judge belongs to the offline kit too
+        from .judge import as_judge
+
+        globals()[name] = as_judge
+        return as_judge
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

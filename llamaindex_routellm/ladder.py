@@ -115,6 +115,10 @@ class RouteLLMLadder(RouteLLM):
         if not isinstance(models, Mapping):
             raise ConfigError("models must be a dict {name: LLM}, e.g. models={'gpt-4o': "
                               "OpenAI(model='gpt-4o'), 'llama-8b': Ollama(model='llama3.1:8b')}")
+        if not models:  # the core's message speaks of its list of names; the user passes a dict
+            raise ConfigError("the ladder is empty: pass models={name: LLM} with at least two "
+                              "models, e.g. models={'gpt-4o': OpenAI(model='gpt-4o'), "
+                              "'llama-8b': Ollama(model='llama3.1:8b')}")
         for name, m in models.items():
             _check_llm(f"models[{name!r}]", m)
         unknown = sorted(set(kwargs) - _LLM_FIELDS)

@@ -53,6 +53,7 @@ from llama_index.core.base.llms.types import (
     CompletionResponseGen,
     LLMMetadata,
     MessageRole,
+    TextBlock,
     ToolCallBlock,
 )
 from llama_index.core.callbacks import CallbackManager
@@ -75,6 +76,7 @@ from routellm_core.engine import (
     turn_role,
 )
 from routellm_core.errors import RouteLLMError, unknown_name
+from routellm_core.long_text import check_prompt
 from routellm_core.recorder import TrafficRecorder
 from routellm_core.settings import RoutingSettings, inner_model_name
 
@@ -586,6 +588,9 @@ class RouteLLM(FunctionCallingLLM):
         if messages is None:
             messages = [ChatMessage(role=MessageRole.USER, content=prompt or "")]
         turns = to_turns(messages)
+        # the core's check, shared with LangChain: an image, audio or a tool call is content
+        check_prompt(turns, self._question.get(), media=any(
+            not isinstance(b, TextBlock) for m in messages for b in m.blocks))
         if force is None and thread is None and self._engine.sticky:
             # without a named conversation, the first user message identifies it: chat
             # engines and agents resend the whole history on every turn

@@ -21,7 +21,7 @@ PACKAGES = {  # import name -> source folder
 #: modules documented elsewhere than the API reference: the command-line entry points
 #: (their ``--help`` is the reference; the demo's module is documented) and private modules
 #: (a leading underscore).
-NOT_IN_API = re.compile(r"(^|\.)_|^routellm_core\.cli(\.(main|eval|train|ladder|adapt))?$")
+NOT_IN_API = re.compile(r"(^|\.)_|^routellm_core\.cli(\.(main|eval|train|ladder|adapt|judge|data))?$")
 DIRECTIVE = re.compile(r"^:::\s+([\w.]+)\s*$", re.MULTILINE)
 
 yaml = pytest.importorskip("yaml")

@@ -5,7 +5,7 @@ import downwards only: the command line (``routellm_core.cli``) may use everythi
 may use training, training may use data, every kit may use the runtime (the rest of
 ``routellm_core``); the runtime imports a kit only inside a router's ``fit`` (training data,
 the fine-tuning loop), never at import and never to route; the wrappers import no kit except
-in their replay models and demo parts, and nothing imports the command line.
+in their replay models, judge adapters and demo parts, and nothing imports the command line.
 
 Every ``import`` statement counts, top-level or inside a function (a lazy import is still a
 dependency); imports under ``if TYPE_CHECKING:`` do not run and are left out.
@@ -115,8 +115,9 @@ def test_the_cycle_check_can_fail() -> None:
 #: layers before it (the runtime is below them all)
 KITS = ("routellm_core.data", "routellm_core.training", "routellm_core.evaluation",
         "routellm_core.cli")
-#: wrapper modules that may use the kits: the replay models and the framework demo parts
-WRAPPER_OFFLINE = ("replay", "demo")
+#: wrapper modules that may use the kits: the replay models, the judge adapters and the
+#: framework demo parts
+WRAPPER_OFFLINE = ("replay", "judge", "demo")
 #: where the runtime may import a kit: fitting a router
 FIT = ("fit", "_fit")
 

@@ -4,6 +4,7 @@ routes with a static-embedder router where neither torch nor transformers is ins
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,12 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wheels = list(dist.glob("*.whl"))
     assert len(wheels) == 1
     return wheels[0]
+
+
+def _without_pythonpath() -> dict[str, str]:
+    """The environment without ``PYTHONPATH``: a worktree's import shim (env.sh) must not let
+    the scratch venv import the checkout instead of the installed wheel."""
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
 
 
 @pytest.fixture(scope="module")
@@ -92,13 +99,22 @@ def test_wheel_builds_and_imports(wheel: Path, scratch: tuple[Path, str, Path]) 
         assert f"routellm_core/static_model/{f}" in names
     # the difficulty check and the everyday prior travel with the package (eval and training)
     for f in ("difficulty/prompts.jsonl", "difficulty/README.md", "priors/everyday.jsonl",
-              "priors/README.md"):
+              "priors/README.md", "data/manifest.json"):
         assert f"routellm_core/{f}" in names
+    # and so do its translations (``routellm eval --benchmark difficulty`` reports each) and
+    # the multilingual static table
+    translations = sorted((ROOT / "core/difficulty/translations").glob("*.jsonl"))
+    assert len(translations) >= 5
+    for t in translations:
+        assert f"routellm_core/difficulty/translations/{t.name}" in names
+    for f in ("embeddings.safetensors", "pieces.tsv", "normalizer.json", "README.md"):
+        assert f"routellm_core/static_model_multilingual/{f}" in names
     py, site, tmp = scratch
     code = ("import routellm_core, langchain_routellm, llamaindex_routellm;"
             "from routellm_core.routers import load_router;"
             "r = load_router('default'); print(routellm_core.__file__, r.name)")
-    proc = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp)
+    proc = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp,
+                          env=_without_pythonpath())
     assert proc.returncode == 0, proc.stderr
     assert site in proc.stdout and str(ROOT) not in proc.stdout
 
@@ -157,7 +173,8 @@ print(json.dumps(out))
 def test_wheel_routes_without_torch(scratch: tuple[Path, str, Path]) -> None:
     py, site, tmp = scratch
     proc = subprocess.run([str(py), "-c", ROUTE_WITHOUT_TORCH, str(tmp / "static_router")],
-                          capture_output=True, text=True, cwd=tmp, timeout=300)
+                          capture_output=True, text=True, cwd=tmp, timeout=300,
+                          env=_without_pythonpath())
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["heavy"] == []

@@ -236,3 +236,50 @@ def test_both_wrappers_pass_the_window_to_their_engine() -> None:
     with pytest.raises(ConfigError, match="needs strong_fraction"):
         RouteLLM(strong=MockLLM(), weak=MockLLM(), router=NumberRouter(), threshold=0.5,
                  calibration_window=50)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t "])
+def test_an_empty_prompt_is_refused_with_the_same_message_in_both(text: str) -> None:
+    from routellm_core.errors import DataError
+    from routellm_core.long_text import EMPTY_PROMPT
+
+    lc, li = langchain(), llamaindex()
+    calls = [lambda: lc.invoke(text), lambda: lc.invoke([HumanMessage(text)], model="strong"),
+             lambda: li.complete(text), lambda: li.chat([LIMessage(role="user", content=text)])]
+    for call in calls:
+        with pytest.raises(DataError) as info:
+            call()
+        assert str(info.value) == EMPTY_PROMPT
+    assert lc.stats.snapshot().total_calls == li.stats.snapshot().total_calls == 0
+
+
+async def test_an_empty_prompt_is_refused_by_the_async_calls_too() -> None:
+    from routellm_core.errors import DataError
+
+    with pytest.raises(DataError, match="the prompt is empty"):
+        await langchain().ainvoke(" ")
+    with pytest.raises(DataError, match="the prompt is empty"):
+        await llamaindex().acomplete(" ")
+
+
+def test_an_image_without_text_is_not_an_empty_prompt_in_either() -> None:
+    from llama_index.core.base.llms.types import ImageBlock
+
+    image = "data:image/png;base64,iVBORw0KGgo="
+    lc = langchain().invoke([HumanMessage([{"type": "image_url", "image_url": {"url": image}}])])
+    li = llamaindex().chat([LIMessage(role="user", blocks=[ImageBlock(url=image)])])
+    assert lc.response_metadata["routellm"]["reason"] == "router"
+    assert li.additional_kwargs["routellm"]["reason"] == "router"
+
+
+def test_both_wrappers_score_a_long_prompt_by_the_core_long_text_rule() -> None:
+    from routellm_core.long_text import MAX_SCORED_CHARS, routing_views
+
+    text = "Hello, nice to meet you. " * 4_000 + "\n\nProve the theorem."
+    lc, li = langchain(), llamaindex()
+    a = lc.invoke(text).response_metadata["routellm"]
+    b = li.complete(text).additional_kwargs["routellm"]
+    assert a["route"] == b["route"] == "strong"  # the hard word is only in the last line
+    for llm in (lc, li):
+        seen = llm.engine.router.seen
+        assert seen == routing_views(text) and sum(map(len, seen)) <= MAX_SCORED_CHARS

@@ -21,6 +21,8 @@ from ..errors import DataError, RouteLLMError
 __all__ = ["register", "run_demo", "parse_price"]
 
 DEMO_GROUP = "routellm.demo"
+#: the demo's parts, in the order they run
+PARTS = ("eval", "langchain", "llamaindex")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -28,9 +30,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "demo",
         help="the main job: evaluation table, GSM8K through a LangChain chain, Arena prompts "
         "through a LlamaIndex chat engine (offline, real recorded answers)",
+        description="Run the main job offline on real recorded data, no API key: the parts "
+        "named by --parts, in order. eval: the routers' quality on MT-Bench, held-out MMLU and "
+        "GSM8K (APGR, CPT) and the curves as a PNG in --out; langchain: GSM8K through a "
+        "LangChain LCEL chain with RouteLLMChat over replayed GPT-4 / Mixtral answers; "
+        "llamaindex: Arena prompts through a LlamaIndex chat engine with RouteLLM over replayed "
+        "answers. Needs the data directory (--data-dir).",
     )
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
-                   "or ../shared/data next to the checkout)")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
+                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--routers", default="random,default",
                    help="routers for the evaluation table (see `routellm eval --help`)")
     p.add_argument("--mmlu-sample", type=int, default=2000, metavar="N",
@@ -39,8 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--out", default="out", help="folder for the plot (default: ./out)")
     p.add_argument("--price", action="append", default=[], metavar="MODEL=IN,OUT",
                    help="override a price (USD per million input,output tokens); repeatable")
-    p.add_argument("--parts", default="eval,langchain,llamaindex",
-                   help="which parts to run (comma-separated)")
+    p.add_argument("--parts", default=",".join(PARTS), metavar="PART[,PART...]",
+                   help=f"which parts to run, comma-separated, of: {', '.join(PARTS)} "
+                   "(default: all three)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=_main)
 
@@ -66,8 +75,9 @@ def run_demo(*, data_dir: str | None = None, routers: str = "random,default", ou
     """Run the demo parts and return their JSON-able summaries."""
     from ..data.files import resolve_data_dir
     from ..evaluation.evaluate import format_table, plot_results
-    from .eval import run_eval
+    from .eval import check_router_names, run_eval
 
+    check_router_names(routers)  # a typo is reported before any data is read
     root = str(resolve_data_dir(data_dir))
     summary: dict[str, Any] = {}
     t_all = time.perf_counter()
@@ -127,10 +137,9 @@ def _main(args: argparse.Namespace) -> int:
     overrides = dict(parse_price(s) for s in args.price)
     prices = DEFAULT_PRICES.with_overrides(overrides) if overrides else DEFAULT_PRICES
     parts = tuple(p.strip() for p in args.parts.split(",") if p.strip())
-    valid = {"eval", "langchain", "llamaindex"}
-    bad = [p for p in parts if p not in valid]
+    bad = [p for p in parts if p not in PARTS]
     if bad:
-        raise RouteLLMError(f"unknown demo part(s) {bad}; valid parts: {', '.join(sorted(valid))}")
+        raise RouteLLMError(f"unknown demo part(s) {bad}; valid parts: {', '.join(PARTS)}")
     run_demo(data_dir=args.data_dir, routers=args.routers, out=args.out, prices=prices,
              parts=parts, progress=not args.no_progress, mmlu_sample=args.mmlu_sample)
     return 0

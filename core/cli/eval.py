@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ..evaluation.evaluate import BenchmarkResult
     from ..progress import Progress
 
-__all__ = ["register", "resolve_routers", "load_benchmarks", "run_eval"]
+__all__ = ["register", "check_router_names", "resolve_routers", "load_benchmarks", "run_eval"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,8 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         f"(names: random, default, {', '.join(n for n in ROUTERS if n != 'random')})")
     p.add_argument("--benchmark", default="all",
                    help=f"one of {', '.join(BENCHMARKS)}, a comma-separated list, or 'all'")
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
-                   "or ../shared/data next to the checkout)")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
+                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--mmlu-split", choices=("heldout", "all"), default="heldout",
                    help="MMLU rows: outside the golden training split (default) or all rows")
     p.add_argument("--mmlu-sample", type=int, default=0, metavar="N",
@@ -70,12 +70,24 @@ def load_benchmarks(names: list[str], data_dir: str | None, mmlu_split: str = "h
     return out
 
 
+def check_router_names(spec: str) -> list[str]:
+    """The router names of ``spec``, checked before anything is loaded (so a typo is reported
+    before any data is read or any router trained)."""
+    items = [s.strip() for s in spec.split(",") if s.strip()]
+    if not items:
+        raise unknown_name("router", spec, ["default", *ROUTERS])
+    for item in items:
+        if item not in ("random", "default") and item not in ROUTERS and not Path(item).is_dir():
+            raise unknown_name("router", item, ["default", *ROUTERS, "<checkpoint directory>"])
+    return items
+
+
 def resolve_routers(spec: str, data_dir: str | None,
                     progress: Progress | None = None) -> dict[str, Router | None]:
     """Router names/directories -> routers. ``random`` maps to ``None`` (the seed-averaged
     baseline); trainable names are trained on first use and cached."""
     out: dict[str, Router | None] = {}
-    for item in [s.strip() for s in spec.split(",") if s.strip()]:
+    for item in check_router_names(spec):
         if item == "random":
             out[item] = None
         elif item == "default" or Path(item).is_dir():
@@ -105,7 +117,11 @@ def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = N
     from ..progress import Progress
 
     feedback = Progress(enabled=progress)
+    # every argument is checked before any data is read
     names = parse_benchmarks(bench_spec)
+    check_router_names(router_spec)
+    if mmlu_sample < 0:
+        raise RouteLLMError(f"--mmlu-sample must be >= 0, got {mmlu_sample}")
     feedback.stage(f"loading benchmarks: {', '.join(names)}")
     benches = load_benchmarks(names, data_dir, mmlu_split, mmlu_sample)
     routers = resolve_routers(router_spec, data_dir, feedback)

@@ -17,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "questions of the fold left out), route a ladder of priced models with the tolerance "
         "knob swept from 0 to 1, and compare with single models, the random mix and the oracle.",
     )
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
-                   "or ../shared/data next to the checkout)")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
+                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--seed", type=int, default=0, help="fold assignment seed")
     p.add_argument("--plot", default=None, metavar="PNG", help="write the quality-cost plot here")

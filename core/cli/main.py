@@ -18,7 +18,7 @@ from ..errors import RouteLLMError
 __all__ = ["main", "build_parser"]
 
 #: modules of this package that each register one or more subcommands
-COMMAND_MODULES = ("eval", "train", "ladder", "adapt", "demo")
+COMMAND_MODULES = ("eval", "train", "ladder", "adapt", "judge", "demo", "data")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse printed the usage and the error (2), or the help (0)
+        return exc.code if isinstance(exc.code, int) else 2
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

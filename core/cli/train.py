@@ -3,6 +3,7 @@
 Example:
     routellm train --config configs/default.json --out my_router
     routellm calibrate --router my_router --prompts prompts.jsonl --strong-fraction 0.3 --save
+    routellm calibrate --router default --prompts prompts.jsonl --out my_calibrated_router
     routellm route "Prove that there are infinitely many primes" --router my_router --json
 """
 
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from ..data.files import read_prompt_file
 from ..errors import DataError
+from ..long_text import EMPTY_PROMPT
+from ._args import STRONG_FRACTION_HELP, check_calibrated, score_threshold, strong_fraction
 
 __all__ = ["register"]
 
@@ -32,8 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--router", choices=TRAINABLE_ROUTERS, default=None,
                    help="router type (default: the config's, else mf)")
     p.add_argument("--config", default=None, metavar="FILE", help="JSON training config")
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR "
-                   "or ../shared/data next to the checkout)")
+    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
+                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint directory to write")
     p.add_argument("--report", default=None, metavar="JSON",
                    help="also write the training-set report (counts per source/model/outcome)")
@@ -48,15 +51,23 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "calibrate",
         help="threshold that sends a given fraction of your prompts to the strong model",
         description="Score a prompt file with the router and print the threshold for "
-        "--strong-fraction; with --save, store a calibration table (5%%..95%%) computed on "
-        "these prompts in the checkpoint.",
+        "--strong-fraction. With --save, store a calibration table (5%..95%) computed on these "
+        "prompts in the checkpoint; with --out DIR, write a calibrated copy of the router to DIR "
+        "instead (needed for --router default: the shipped router is part of the package and "
+        "is never changed).",
     )
-    c.add_argument("--router", required=True, metavar="DIR", help="checkpoint directory")
+    c.add_argument("--router", required=True, metavar="ROUTER",
+                   help="checkpoint directory, or 'default' (the shipped router)")
     c.add_argument("--prompts", required=True, metavar="FILE",
                    help='.jsonl with a "prompt" field per line, or .txt with one prompt per line')
-    c.add_argument("--strong-fraction", type=float, default=0.3)
+    c.add_argument("--strong-fraction", type=strong_fraction, default=0.3, metavar="F",
+                   help=STRONG_FRACTION_HELP + " (default 0.3): print the "
+                   "threshold that sends this share of the prompts strong")
     c.add_argument("--save", action="store_true",
                    help="store the calibration table computed on these prompts in the checkpoint")
+    c.add_argument("--out", default=None, metavar="DIR",
+                   help="write a copy of the router with the calibration table computed on these "
+                   "prompts to DIR (the router given is left as it is); route with --router DIR")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
     c.set_defaults(func=_calibrate)
 
@@ -69,9 +80,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     r.add_argument("--router", default="default",
                    help="checkpoint directory, 'default' (shipped) or 'random'")
     g = r.add_mutually_exclusive_group()
-    g.add_argument("--strong-fraction", type=float, default=None,
-                   help="share of calls for the strong model (uses the calibration table)")
-    g.add_argument("--threshold", type=float, default=None, help="raw score threshold")
+    g.add_argument("--strong-fraction", type=strong_fraction, default=None, metavar="F",
+                   help=STRONG_FRACTION_HELP + ", turned into a threshold by the router's "
+                   "calibration table (default 0.5)")
+    g.add_argument("--threshold", type=score_threshold, default=None, metavar="T",
+                   help="raw score threshold in [0, 1]: a score at or above it routes strong")
     r.add_argument("--json", action="store_true", help="print the decision as JSON")
     r.set_defaults(func=_route)
 
@@ -110,13 +123,19 @@ def _train(args: argparse.Namespace) -> int:
 def _calibrate(args: argparse.Namespace) -> int:
     from ..calibration import calibration_table, check_fraction, threshold_for_fraction
     from ..progress import Progress, run_in_chunks
-    from ..routers.base import Router
+    from ..routers import load_router
 
     f = check_fraction(args.strong_fraction)
-    progress = Progress(enabled=not args.no_progress)
-    progress.stage(f"loading the router from {args.router}")
-    router = Router.load(args.router)
+    target = args.out if args.out is not None else (args.router if args.save else None)
+    if target is not None and args.out is None and not Path(args.router).is_dir():
+        # a name ('default', 'random'): the shipped router is part of the package, never changed
+        raise DataError(f"--save writes into the checkpoint directory, and {args.router!r} is "
+                        "a router name: add --out DIR to write a calibrated copy there, then "
+                        "route with --router DIR")
     prompts = read_prompt_file(args.prompts)
+    progress = Progress(enabled=not args.no_progress)
+    progress.stage(f"loading the router {args.router!r}")
+    router = load_router(args.router)
     bar = progress.bar(len(prompts), "scoring")
     try:
         scores = run_in_chunks(router.predict_win_rate, prompts, bar.update)
@@ -126,23 +145,29 @@ def _calibrate(args: argparse.Namespace) -> int:
     n = int((scores >= t).sum())
     print(f"threshold {t:.6f}: {n} of {len(prompts)} prompts ({n / len(prompts):.1%}) "
           "go to the strong model")
-    if args.save:
+    if target is not None:
         router.calibration_ = calibration_table(router, prompts, Path(args.prompts).name,
                                                 scores=scores)
-        router.save(args.router)
-        print(f"saved the calibration table on {len(prompts)} prompts to {args.router}")
+        router.save(target)
+        print(f"saved the calibration table on {len(prompts)} prompts to {target}")
+        if args.out is not None:
+            print(f"route with it: routellm route \"...\" --router {target} --strong-fraction {f:g}")
     return 0
 
 
 def _route(args: argparse.Namespace) -> int:
     if not args.prompt.strip():
-        raise DataError('the prompt is empty: pass the text to route, e.g. '
-                        'routellm route "What is the capital of France?"')
+        raise DataError(EMPTY_PROMPT)  # the wrappers' message
     print(f"loading router {args.router!r} ...", file=sys.stderr, flush=True)
     from ..engine import RoutingEngine
+    from ..routers import load_router
 
     t0 = time.perf_counter()  # load: the router, its embedder and their weights
-    engine = RoutingEngine(args.router, strong_fraction=args.strong_fraction,
+    router = load_router(args.router)
+    if args.threshold is None:
+        check_calibrated(router, args.router,
+                         0.5 if args.strong_fraction is None else args.strong_fraction)
+    engine = RoutingEngine(router, strong_fraction=args.strong_fraction,
                            threshold=args.threshold)
     engine.warmup()
     load_s = time.perf_counter() - t0

@@ -40,6 +40,8 @@ __all__ = [
     "arena_bench_answers",
     "load_difficulty",
     "difficulty_set_path",
+    "difficulty_languages",
+    "DIFFICULTY_LANGUAGES",
     "evaluation_prompts",
 ]
 
@@ -172,7 +174,13 @@ def _read_outcome_csv(
 def mmlu_train_rows(data_dir: str | os.PathLike[str] | None = None) -> dict[str, set[int]]:
     """The golden-label training split: ``{domain: {row indices}}``."""
     root = resolve_data_dir(data_dir)
-    path = _require(root / "routellm-evals/mmlu/golden_train_split.jsonl", "MMLU training split")
+    path = root / "routellm-evals/mmlu/golden_train_split.jsonl"
+    if not path.exists():
+        raise DataError(
+            f"MMLU training split not found at {str(path)!r}: it is this project's split, not "
+            "an upstream file, so `routellm data build` cannot make it; copy "
+            "routellm-evals/mmlu/golden_train_split.jsonl from the project's data folder "
+            "(docs/data.md), or evaluate with --mmlu-split all")
     out: dict[str, set[int]] = {}
     for lineno, obj in read_jsonl(path):
         try:
@@ -402,62 +410,133 @@ def load_benchmark(
     if name in ("mt-bench", "mt_bench", "mtbench"):
         return load_mt_bench(data_dir)
     if name == "difficulty":
-        return load_difficulty()
+        # every language: the headline figures stay those of the English rows (see
+        # evaluation.evaluate), and each translation gets its own AUC beside them
+        return load_difficulty(lang="all")
     raise unknown_name("benchmark", name, BENCHMARKS)
 
 
 # --------------------------------------------------------------------------------------------
 # The difficulty check (shipped with the package, not a benchmark row in sight)
 # --------------------------------------------------------------------------------------------
+#: the languages of the shipped difficulty check: the English original, then its translations
+#: (``difficulty/translations/<lang>.jsonl``), in the order tables list them
+DIFFICULTY_LANGUAGES = ("en", "zh", "ja", "ar", "ru", "es")
+
+
 def difficulty_set_path() -> Path:
     """The hand-written difficulty set shipped in the package (``difficulty/prompts.jsonl``)."""
     return Path(__file__).resolve().parents[1] / "difficulty" / "prompts.jsonl"
 
 
-def load_difficulty(path: str | os.PathLike[str] | None = None) -> BenchmarkSet:
+def difficulty_languages(path: str | os.PathLike[str] | None = None) -> list[str]:
+    """The languages a difficulty set has: ``"en"`` (the set itself), then one per
+    ``translations/<lang>.jsonl`` file beside it (the shipped ones in
+    :data:`DIFFICULTY_LANGUAGES` order, others alphabetically)."""
+    p = Path(path) if path is not None else difficulty_set_path()
+    folder = p.parent / "translations"
+    found = sorted(f.stem for f in folder.glob("*.jsonl")) if folder.is_dir() else []
+    known = [lang for lang in DIFFICULTY_LANGUAGES[1:] if lang in found]
+    return ["en", *known, *(lang for lang in found if lang not in known)]
+
+
+def _read_difficulty_rows(p: Path) -> list[tuple[int, dict[str, Any]]]:
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for lineno, obj in read_jsonl(p):
+        for key in ("label", "prompt", "category", "id"):
+            if key not in obj:
+                raise DataError(f"{p}:{lineno}: missing field {key!r}")
+        label, prompt = str(obj["label"]), obj["prompt"]
+        if label not in ("easy", "hard"):
+            raise DataError(f"{p}:{lineno}: label must be 'easy' or 'hard', got {label!r}")
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise DataError(f"{p}:{lineno}: prompt must be a non-empty string")
+        rows.append((lineno, obj))
+    if not rows:
+        raise DataError(f"{p} holds no prompts")
+    return rows
+
+
+def _check_translation(t: Path, lang: str, rows: list[tuple[int, dict[str, Any]]],
+                       original: dict[str, dict[str, Any]], source: Path) -> None:
+    """A translation keeps the original's id, label and category, says its language, and
+    translates each prompt at most once (the file and line name any breach)."""
+    seen: set[str] = set()
+    for lineno, obj in rows:
+        pid = str(obj["id"])
+        if obj.get("lang") != lang:
+            raise DataError(f"{t}:{lineno}: 'lang' must be {lang!r} (the file's name), "
+                            f"got {obj.get('lang')!r}")
+        if pid not in original:
+            raise DataError(f"{t}:{lineno}: id {pid!r} is not in {source}")
+        if pid in seen:
+            raise DataError(f"{t}:{lineno}: id {pid!r} is translated twice")
+        seen.add(pid)
+        for key in ("label", "category"):
+            if str(obj[key]) != str(original[pid][key]):
+                raise DataError(f"{t}:{lineno}: {key} {obj[key]!r} differs from the original's "
+                                f"{original[pid][key]!r} (id {pid!r}); a translation keeps both")
+
+
+def load_difficulty(path: str | os.PathLike[str] | None = None, *,
+                    lang: str = "en") -> BenchmarkSet:
     """The difficulty check: hand-written prompts labelled ``easy`` or ``hard`` by one rule.
 
     "hard": a frontier model would answer clearly better than a small open model; "easy": both
     would answer equally well (``difficulty/README.md`` has the rule and how the set was made).
     As a benchmark set the strong model is right on every prompt and the weak model on the easy
-    ones only, so APGR rewards sending hard prompts to the strong model; ``extra["label"]`` and
-    ``extra["category"]`` carry the labels for AUC and per-group shares.
+    ones only, so APGR rewards sending hard prompts to the strong model; ``extra["label"]``,
+    ``extra["category"]``, ``extra["id"]`` and ``extra["lang"]`` carry the labels for AUC and
+    per-group shares.
 
     Args:
         path: a JSONL file with ``id``, ``category``, ``label`` and ``prompt`` (default: the
-            shipped set).
+            shipped set, in English). Its translations are ``translations/<lang>.jsonl``
+            beside it, with the same ``id``, ``label`` and ``category`` plus ``lang``.
+        lang: ``"en"`` (the set itself), one translation (``"zh"``, ``"ja"``, ``"ar"``,
+            ``"ru"``, ``"es"`` ship; :func:`difficulty_languages` lists them), or ``"all"``:
+            the English set followed by every translation.
+
+    Example:
+        >>> check = load_difficulty(lang="all")
+        >>> sorted(set(check.extra["lang"])) == sorted(difficulty_languages())
+        True
     """
     p = Path(path) if path is not None else difficulty_set_path()
     _require(p, "difficulty set")
+    english = _read_difficulty_rows(p)
+    langs = difficulty_languages(p)
+    if lang == "all":
+        wanted = langs
+    elif lang in langs:
+        wanted = [lang]
+    else:
+        raise unknown_name("difficulty-check language", lang, [*langs, "all"])
+    original = {str(obj["id"]): obj for _, obj in english}
     prompts: list[str] = []
-    labels: list[str] = []
-    cats: list[str] = []
-    ids: list[str] = []
-    for lineno, obj in read_jsonl(p):
-        try:
-            label, prompt = str(obj["label"]), obj["prompt"]
-            cat, pid = str(obj["category"]), str(obj["id"])
-        except KeyError as exc:
-            raise DataError(f"{p}:{lineno}: missing field {exc.args[0]!r}") from None
-        if label not in ("easy", "hard"):
-            raise DataError(f"{p}:{lineno}: label must be 'easy' or 'hard', got {label!r}")
-        if not isinstance(prompt, str) or not prompt.strip():
-            raise DataError(f"{p}:{lineno}: prompt must be a non-empty string")
-        prompts.append(prompt)
-        labels.append(label)
-        cats.append(cat)
-        ids.append(pid)
-    if not prompts:
-        raise DataError(f"{p} holds no prompts")
-    if len(set(labels)) < 2:
+    extra: dict[str, list[Any]] = {"label": [], "category": [], "id": [], "lang": []}
+    for code in wanted:
+        if code == "en":
+            rows = english
+        else:
+            t = p.parent / "translations" / f"{code}.jsonl"
+            rows = _read_difficulty_rows(t)
+            _check_translation(t, code, rows, original, p)
+        for _, obj in rows:
+            prompts.append(obj["prompt"])
+            extra["label"].append(str(obj["label"]))
+            extra["category"].append(str(obj["category"]))
+            extra["id"].append(str(obj["id"]))
+            extra["lang"].append(code)
+    if len(set(extra["label"])) < 2:
         raise DataError(f"{p}: needs both easy and hard prompts to measure a ranking")
-    hard = np.asarray([lab == "hard" for lab in labels], dtype=np.float64)
+    hard = np.asarray([lab == "hard" for lab in extra["label"]], dtype=np.float64)
     return BenchmarkSet(
         name="difficulty",
         prompts=prompts,
         outcomes={STRONG_MODEL: np.ones(len(prompts)), WEAK_MODEL: 1.0 - hard},
         metric="accuracy",
-        extra={"label": labels, "category": cats, "id": ids},
+        extra=extra,
     )
 
 

@@ -1,7 +1,8 @@
 """Finding the data directory and reading its files.
 
-* :func:`resolve_data_dir`: the folder that holds the RouteLLM data (``../shared/data`` next to
-  the checkout by default).
+* :func:`resolve_data_dir`: the folder that holds the RouteLLM data; :func:`find_data_dir` owns
+  the lookup order (``--data-dir``, ``$ROUTELLM_DATA_DIR``, ``../shared/data`` beside the
+  checkout, the user cache) and says why a folder was chosen.
 * :func:`read_jsonl`, :func:`read_prompt_file`: JSON lines and prompt files, with errors that
   name the file and line.
 """
@@ -11,12 +12,22 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
 
-__all__ = ["DATA_ENV", "resolve_data_dir", "read_jsonl", "read_prompt_file"]
+__all__ = [
+    "DATA_ENV",
+    "GET_DATA_COMMAND",
+    "DataDirChoice",
+    "find_data_dir",
+    "resolve_data_dir",
+    "user_data_dir",
+    "read_jsonl",
+    "read_prompt_file",
+]
 
 
 DATA_ENV = "ROUTELLM_DATA_DIR"
@@ -33,20 +44,52 @@ def _default_candidates() -> list[Path]:
     return out
 
 
-def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Find the data directory.
+def user_data_dir() -> Path:
+    """Where ``routellm data build`` writes the extracts: ``<user cache>/data``.
 
-    Order: the explicit argument, else ``$ROUTELLM_DATA_DIR``, else ``../shared/data`` next to
-    the checkout (or next to the working directory).
+    The user cache is ``$ROUTELLM_CACHE_DIR`` or the platform's cache folder for ``routellm``
+    (``~/.cache/routellm`` on Linux, via platformdirs).
+    """
+    from ..embeddings import default_cache_dir
+
+    return default_cache_dir() / "data"
+
+
+@dataclass(frozen=True)
+class DataDirChoice:
+    """The outcome of the data-folder lookup: the folder, why it was chosen, what was tried.
+
+    Attributes:
+        path: the folder chosen, or ``None`` when no candidate exists.
+        reason: the rule that chose it (``"--data-dir"``, ``"$ROUTELLM_DATA_DIR"``,
+            ``"../shared/data beside the checkout"``, ``"the user cache"``), or why none did.
+        tried: ``(candidate, why it was skipped)`` for each candidate looked at before it.
+    """
+
+    path: Path | None
+    reason: str
+    tried: tuple[tuple[str, str], ...] = ()
+
+
+def find_data_dir(data_dir: str | os.PathLike[str] | None = None) -> DataDirChoice:
+    """Apply the lookup order and say what it found, without raising when nothing is found.
+
+    Order (the first that applies wins):
+
+    1. ``data_dir`` (``--data-dir``): must exist, else an error;
+    2. ``$ROUTELLM_DATA_DIR`` when set (and not empty): must exist, else an error (a typo
+       there must not silently fall through to another folder);
+    3. ``../shared/data`` beside the checkout (or beside the working directory);
+    4. the user cache, ``<user cache>/data``, filled by ``routellm data fetch`` and
+       ``routellm data build`` (see :func:`user_data_dir`).
 
     Raises:
-        DataError: when no candidate exists; the message lists every path tried.
+        DataError: when an explicit folder (argument or variable) does not exist.
     """
-    tried: list[str] = []
     if data_dir is not None:
         p = Path(data_dir).expanduser()
         if p.is_dir():
-            return p
+            return DataDirChoice(p, "--data-dir (the data_dir argument)")
         raise DataError(
             f"data directory {str(p)!r} (from the data_dir argument / --data-dir) does not exist"
         )
@@ -54,18 +97,46 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     if env:
         p = Path(env).expanduser()
         if p.is_dir():
-            return p
-        tried.append(f"${DATA_ENV}={p}")
+            return DataDirChoice(p, f"${DATA_ENV}")
+        raise DataError(
+            f"data directory {str(p)!r} (from ${DATA_ENV}) does not exist; fix the variable or "
+            f"unset it (`unset {DATA_ENV}`) to use the default lookup"
+        )
+    tried: list[tuple[str, str]] = []
     for c in _default_candidates():
         if c.is_dir():
-            return c
-        tried.append(str(c))
+            return DataDirChoice(c, "../shared/data beside the checkout", tuple(tried))
+        tried.append((str(c), "../shared/data: not there"))
+    cache = user_data_dir()
+    if cache.is_dir():
+        return DataDirChoice(cache, "the user cache (routellm data build)", tuple(tried))
+    tried.append((str(cache), "user cache: not there (run `routellm data fetch` then "
+                  "`routellm data build`)"))
+    return DataDirChoice(None, "no candidate exists", tuple(tried))
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Find the data directory (the lookup order is :func:`find_data_dir`'s).
+
+    Raises:
+        DataError: when an explicit folder does not exist, or when no candidate exists; the
+            message lists every path tried and the one command that gets the data.
+    """
+    choice = find_data_dir(data_dir)
+    if choice.path is not None:
+        return choice.path
     raise DataError(
         "no data directory found; tried: "
-        + "; ".join(tried)
-        + f". Pass --data-dir / data_dir=, or set ${DATA_ENV} to the folder holding "
-        "routellm-evals/, arena-bench-v1/, arena-human/ and mmlu-pro/."
+        + "; ".join(path for path, _ in choice.tried)
+        + f". Get the public data with `{GET_DATA_COMMAND}` (downloads it and builds the "
+        f"extracts into {str(user_data_dir())!r}), or pass --data-dir / data_dir=, or set "
+        f"${DATA_ENV} to the folder holding routellm-evals/, arena-bench-v1/, arena-human/ "
+        "and mmlu-pro/."
     )
+
+
+#: the one command that gets the data for a user who has none
+GET_DATA_COMMAND = "routellm data fetch && routellm data build"
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:

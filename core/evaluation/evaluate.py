@@ -31,6 +31,8 @@ __all__ = [
     "BenchmarkResult",
     "evaluate",
     "random_baseline",
+    "auc_by_language",
+    "primary_language_part",
     "evaluate_routers",
     "results_to_json",
     "format_table",
@@ -69,6 +71,10 @@ class RouterResult:
         auc: for benchmarks with easy/hard labels (the difficulty check), the probability that
             a hard prompt scores above an easy one.
         share_hard, share_easy: the share of hard / easy prompts sent strong at that threshold.
+        by_lang: for a benchmark in several languages (the difficulty check with its
+            translations), per language its ``auc`` and, with a calibration table, its
+            ``share_hard`` and ``share_easy``. Every other figure is that of the primary
+            language (English) alone, so adding translations leaves them unchanged.
     """
 
     name: str
@@ -85,6 +91,7 @@ class RouterResult:
     auc: float | None = None
     share_hard: float | None = None
     share_easy: float | None = None
+    by_lang: dict[str, dict[str, float]] | None = None
 
     def summary(self) -> dict[str, float]:
         out = {"apgr": self.apgr, "cpt20": self.cpt20, "cpt50": self.cpt50, "cpt80": self.cpt80}
@@ -107,6 +114,49 @@ class BenchmarkResult:
     routers: dict[str, RouterResult]
     oracle: np.ndarray
     fractions: np.ndarray = field(default_factory=lambda: metrics.FRACTIONS.copy())
+
+
+def primary_language_part(benchmark: BenchmarkSet) -> tuple[BenchmarkSet, np.ndarray | None]:
+    """The part of a benchmark in its primary language, with its row indices.
+
+    A benchmark whose ``extra["lang"]`` holds several languages (the difficulty check with its
+    translations) keeps its headline figures on the English rows (the first language when none
+    is English); any other benchmark is returned whole, with ``None`` for the indices.
+    """
+    langs = benchmark.extra.get("lang")
+    if langs is None or len(set(langs)) < 2:
+        return benchmark, None
+    primary = "en" if "en" in langs else langs[0]
+    idx = np.flatnonzero(np.asarray([code == primary for code in langs]))
+    return benchmark.subset(idx), idx
+
+
+def auc_by_language(scores: np.ndarray | Sequence[float], labels: Sequence[str],
+                    langs: Sequence[str],
+                    strong: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """Per language: the AUC of ``scores`` for hard over easy prompts and, given which prompts
+    went ``strong`` (booleans), the share of hard and of easy prompts sent strong.
+
+    Example:
+        >>> auc_by_language([0.9, 0.1, 0.2, 0.3], ["hard", "easy", "hard", "easy"],
+        ...                 ["en", "en", "zh", "zh"])
+        {'en': {'auc': 1.0}, 'zh': {'auc': 0.0}}
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    hard = np.asarray([lab == "hard" for lab in labels], dtype=bool)
+    code = np.asarray(list(langs), dtype=object)
+    if not s.shape[0] == hard.shape[0] == code.shape[0]:
+        raise ValueError(f"{s.shape[0]} scores, {hard.shape[0]} labels and {code.shape[0]} "
+                         f"languages: one of each per prompt")
+    out: dict[str, dict[str, float]] = {}
+    for lang in dict.fromkeys(langs):  # first-seen order: the file's language order
+        m = code == lang
+        row = {"auc": metrics.auc(s[m], hard[m])}
+        if strong is not None:
+            row["share_hard"] = float(strong[m & hard].mean())
+            row["share_easy"] = float(strong[m & ~hard].mean())
+        out[str(lang)] = row
+    return out
 
 
 def _result_from_curve(name: str, quality: np.ndarray, bench: BenchmarkSet,
@@ -156,15 +206,25 @@ def evaluate(
     if scores.shape[0] != len(benchmark):
         raise DataError(f"{label}: {scores.shape[0]} scores for {len(benchmark)} prompts of "
                         f"{benchmark.name}")
+    threshold = None
+    if isinstance(router_or_scores, Router) and getattr(router_or_scores, "calibration_", None):
+        threshold = router_or_scores.threshold_for(CHECK_FRACTION)
+    by_lang = None
+    part, idx = primary_language_part(benchmark)
+    if idx is not None and "label" in benchmark.extra:
+        by_lang = auc_by_language(scores, benchmark.extra["label"], benchmark.extra["lang"],
+                                  None if threshold is None else scores >= threshold)
+    if idx is not None:
+        benchmark, scores = part, scores[idx]
     f = np.asarray(fractions, dtype=np.float64)
     q = metrics.quality_curve(scores, benchmark.strong_outcomes, benchmark.weak_outcomes, f)
     result = _result_from_curve(label, q, benchmark, scores, f)
+    result.by_lang = by_lang
     labels = benchmark.extra.get("label")
     if labels is not None:
         hard = np.asarray([lab == "hard" for lab in labels], dtype=bool)
         result.auc = metrics.auc(scores, hard)
-    if isinstance(router_or_scores, Router) and getattr(router_or_scores, "calibration_", None):
-        threshold = router_or_scores.threshold_for(CHECK_FRACTION)
+    if threshold is not None:
         strong = scores >= threshold
         result.share_at = float(strong.mean())
         result.share_traffic = float(np.mean([
@@ -179,7 +239,10 @@ def evaluate(
 
 def random_baseline(benchmark: BenchmarkSet, seeds: Iterable[int] = range(RANDOM_SEEDS),
                     name: str = "random") -> RouterResult:
-    """The random router, its curve averaged over several seeds."""
+    """The random router, its curve averaged over several seeds (on the primary language's
+    part of a benchmark in several languages, with AUC 0.5 for each language)."""
+    langs = benchmark.extra.get("lang")
+    benchmark, idx = primary_language_part(benchmark)
     rng_curves = []
     f = metrics.FRACTIONS
     for seed in seeds:
@@ -192,6 +255,10 @@ def random_baseline(benchmark: BenchmarkSet, seeds: Iterable[int] = range(RANDOM
     if "label" in benchmark.extra:
         result.auc = 0.5
         result.share_hard = result.share_easy = CHECK_FRACTION
+        if idx is not None and langs is not None:
+            result.by_lang = {str(lang): {"auc": 0.5, "share_hard": CHECK_FRACTION,
+                                          "share_easy": CHECK_FRACTION}
+                              for lang in dict.fromkeys(langs)}
     return result
 
 
@@ -227,14 +294,15 @@ def evaluate_routers(
             else:
                 res[rname] = evaluate(router, bench, name=rname,
                                       progress=bar.update if bar is not None else None)
+        head, _ = primary_language_part(bench)
         out[bname] = BenchmarkResult(
             name=bname,
-            n=len(bench),
-            weak_score=bench.weak_score,
-            strong_score=bench.strong_score,
-            metric=bench.metric,
+            n=len(head),
+            weak_score=head.weak_score,
+            strong_score=head.strong_score,
+            metric=head.metric,
             routers=res,
-            oracle=metrics.oracle_curve(bench.strong_outcomes, bench.weak_outcomes) * bench.scale,
+            oracle=metrics.oracle_curve(head.strong_outcomes, head.weak_outcomes) * head.scale,
         )
     if bar is not None:
         bar.close()
@@ -249,12 +317,48 @@ def results_to_json(results: Mapping[str, BenchmarkResult]) -> dict[str, Any]:
                 "n": r.n,
                 "weak_score": round(r.weak_score, 4),
                 "strong_score": round(r.strong_score, 4),
-                "routers": {k: {m: round(v, 4) for m, v in rr.summary().items()}
-                            for k, rr in r.routers.items()},
+                "routers": {k: _router_json(rr) for k, rr in r.routers.items()},
             }
             for name, r in results.items()
         }
     }
+
+
+def _router_json(rr: RouterResult) -> dict[str, Any]:
+    out: dict[str, Any] = {m: round(v, 4) for m, v in rr.summary().items()}
+    if rr.by_lang is not None:
+        out["by_lang"] = {lang: {m: round(v, 4) for m, v in row.items()}
+                          for lang, row in rr.by_lang.items()}
+    return out
+
+
+def _language_lines(r: BenchmarkResult, markdown: bool) -> list[str]:
+    """Per-language AUC (and share of hard prompts sent strong) of each router, when the
+    benchmark has translations."""
+    langs: list[str] = []
+    for rr in r.routers.values():
+        for lang in rr.by_lang or {}:
+            if lang not in langs:
+                langs.append(lang)
+    if not langs:
+        return []
+    rows: list[tuple[str, list[str]]] = []
+    for k, rr in r.routers.items():
+        by = rr.by_lang or {}
+        rows.append((f"{k} AUC", [_num(by[lang]["auc"]) if lang in by else "-" for lang in langs]))
+        if any("share_hard" in by.get(lang, {}) for lang in langs):
+            rows.append((f"{k} hard strong", [_pct(by.get(lang, {}).get("share_hard"))
+                                              for lang in langs]))
+            rows.append((f"{k} easy strong", [_pct(by.get(lang, {}).get("share_easy"))
+                                              for lang in langs]))
+    title = (f"{r.name} by language (AUC; hard/easy strong: share of each group sent strong at "
+             f"strong_fraction={CHECK_FRACTION:g}; the rows above are English)")
+    if markdown:
+        return ([f"*{title}*", "", "| router | " + " | ".join(langs) + " |",
+                 "|---|" + "---:|" * len(langs)]
+                + [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows] + [""])
+    return ([f"  {title}", f"  {'':<30}" + "".join(f"{lang:>8}" for lang in langs)]
+            + [f"  {name:<30}" + "".join(f"{c:>8}" for c in cells) for name, cells in rows])
 
 
 def format_table(results: Mapping[str, BenchmarkResult], *, markdown: bool = False) -> str:
@@ -296,6 +400,9 @@ def format_table(results: Mapping[str, BenchmarkResult], *, markdown: bool = Fal
         lines.append(f"  ({at}: share sent strong with the calibration table; {tr}: with "
                      f"calibration_window={TRAFFIC_WINDOW}, the prompts streamed in "
                      f"{TRAFFIC_ORDERS} random orders)")
+        if markdown:
+            lines.append("")
+        lines += _language_lines(r, markdown)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

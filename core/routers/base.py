@@ -368,19 +368,40 @@ class EmbeddingRouter(Router):
                 )
             self.embedder = embedder
             return
-        from ..embeddings import MINILM_ID, HashingEmbedder, LocalEmbedder
-        from ..static_embedding import STATIC_ID, StaticEmbedder
+        from ..embeddings import CONCAT_PREFIX, MINILM_ID, ConcatEmbedder
 
         if want_id is None or want_id == MINILM_ID:
             self.embedder = None  # the default LocalEmbedder, created lazily
-        elif want_id == STATIC_ID:
-            self.embedder = StaticEmbedder()  # the shipped table, read on first use
-        elif isinstance(want_id, str) and want_id.startswith("hashing-"):
-            self.embedder = HashingEmbedder(dim=int(want_dim or want_id.split("-")[1]))
-        elif isinstance(want_id, str) and want_id.startswith("local:"):
-            self.embedder = LocalEmbedder(want_id[len("local:"):])
-        else:
+            return
+        parts = (want_id[len(CONCAT_PREFIX):].split("+")
+                 if isinstance(want_id, str) and want_id.startswith(CONCAT_PREFIX) else [want_id])
+        made = [_embedder_for_id(part, want_dim if len(parts) == 1 else None) for part in parts]
+        if any(e is None for e in made):
             raise CheckpointError(
                 f"router checkpoint {path} was trained on embeddings from {want_id!r}, which "
                 "cannot be created offline here; pass that embedder: Router.load(dir, embedder=...)"
             )
+        embedders = [e for e in made if e is not None]
+        self.embedder = embedders[0] if len(embedders) == 1 else ConcatEmbedder(embedders)
+
+
+def _embedder_for_id(model_id: Any, dim: Any) -> Embedder | None:
+    """The embedder a checkpoint's ``model_id`` names, when it can be made offline (the
+    shipped tables, hashing, a local MiniLM folder); ``None`` otherwise."""
+    from ..embeddings import MINILM_ID, HashingEmbedder, LocalEmbedder
+    from ..multilingual_embedding import MULTILINGUAL_ID, MultilingualStaticEmbedder
+    from ..static_embedding import STATIC_ID, StaticEmbedder
+
+    if not isinstance(model_id, str):
+        return None
+    if model_id == MINILM_ID:
+        return LocalEmbedder()
+    if model_id == STATIC_ID:
+        return StaticEmbedder()  # the shipped table, read on first use
+    if model_id == MULTILINGUAL_ID:
+        return MultilingualStaticEmbedder()
+    if model_id.startswith("hashing-"):
+        return HashingEmbedder(dim=int(dim or model_id.split("-")[1]))
+    if model_id.startswith("local:"):
+        return LocalEmbedder(model_id[len("local:"):])
+    return None

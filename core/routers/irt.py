@@ -61,7 +61,7 @@ import numpy as np
 from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
 from ..errors import DataError, unknown_name
-from ..text_features import FEATURE_NAMES, text_features
+from ..text_features import feature_names, text_features
 from .base import EmbeddingRouter, check_prompts
 
 if TYPE_CHECKING:
@@ -165,7 +165,10 @@ class IRTRouter(EmbeddingRouter):
         lr: Adam learning rate.
         l2: L2 penalty on the text-to-profile weights (the main regulariser).
         model_l2: L2 penalty on model vectors and abilities.
-        text_features: append the surface features of :mod:`routellm_core.text_features`.
+        text_features: append the surface features of :mod:`routellm_core.text_features`:
+            ``True`` (their ``"v1"`` variant), ``"script-aware"`` (the same features measured
+            on the English scale in every script: Chinese and Japanese characters, full-width
+            and Arabic question marks), or ``False``.
         linear_features: with ``hidden`` > 0, surface features that skip the hidden layer and
             move the profile linearly (``z = P relu(H [e, f_h] + c) + L f_l + p``): ``True`` for
             all of them, or a list of names from
@@ -193,7 +196,7 @@ class IRTRouter(EmbeddingRouter):
         lr: float = 0.02,
         l2: float = 1e-2,
         model_l2: float = 1e-4,
-        text_features: bool = True,
+        text_features: bool | str = True,
         linear_features: bool | Sequence[str] = False,
         score: str = "gain",
         seed: int = 0,
@@ -215,13 +218,15 @@ class IRTRouter(EmbeddingRouter):
     def _check_params(self) -> None:
         if int(self.hidden) < 0:
             raise DataError(f"irt: hidden must be 0 (linear) or a positive width, got {self.hidden}")
+        if not isinstance(self.text_features, bool):
+            feature_names(str(self.text_features))  # an unknown variant lists the valid ones
         if self.linear_features and not (self.hidden and self.text_features):
             raise DataError("irt: linear_features needs a hidden layer (hidden > 0) and "
                             "text_features=True; without a hidden layer every input is linear")
         if not isinstance(self.linear_features, bool):
             for name in self.linear_features:
-                if name not in FEATURE_NAMES:
-                    raise unknown_name("irt linear feature", str(name), FEATURE_NAMES)
+                if name not in self._feature_names:
+                    raise unknown_name("irt linear feature", str(name), self._feature_names)
         if self.score not in _SCORES:
             raise unknown_name("irt score", str(self.score), _SCORES)
         if int(self.dim) < 1 or int(self.epochs) < 1:
@@ -257,13 +262,21 @@ class IRTRouter(EmbeddingRouter):
                           obs.y2, obs.w2, len(models), len(sources))
         self.models_ = models
         self.sources_ = sources
-        self.embedding_dim_ = int(x.shape[1] - (len(FEATURE_NAMES) if self.text_features else 0))
+        self.embedding_dim_ = int(x.shape[1] - (len(self._feature_names) if self.text_features
+                                                 else 0))
+
+    @property
+    def _feature_names(self) -> tuple[str, ...]:
+        """The names of the surface features this router reads (``v1`` for ``True``)."""
+        variant = self.text_features
+        return feature_names("v1" if isinstance(variant, bool) else str(variant))
 
     def _features(self, prompts: Sequence[str], *, fit: bool = False) -> np.ndarray:
         emb = self.embed(prompts).astype(np.float64)
         if not self.text_features:
             return emb
-        f = text_features(prompts).astype(np.float64)
+        variant = "v1" if isinstance(self.text_features, bool) else str(self.text_features)
+        f = text_features(prompts, variant).astype(np.float64)
         if fit:
             self.feature_mean_ = f.mean(axis=0)
             scale = f.std(axis=0)
@@ -355,10 +368,11 @@ class IRTRouter(EmbeddingRouter):
         """Columns of the input (embedding, then surface features) that act linearly."""
         if not self._split_features:
             return np.zeros(0, dtype=np.int64)
-        chosen = FEATURE_NAMES if isinstance(self.linear_features, bool) else self.linear_features
-        names = [n for n in FEATURE_NAMES if n in set(chosen)]
-        start = width - len(FEATURE_NAMES)
-        return np.asarray([start + FEATURE_NAMES.index(n) for n in names], dtype=np.int64)
+        all_names = self._feature_names
+        chosen = all_names if isinstance(self.linear_features, bool) else self.linear_features
+        names = [n for n in all_names if n in set(chosen)]
+        start = width - len(all_names)
+        return np.asarray([start + all_names.index(n) for n in names], dtype=np.int64)
 
     def split_input(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The input rows split into the hidden layer's columns and the linear features'
@@ -433,7 +447,7 @@ class IRTRouter(EmbeddingRouter):
     # ---- checkpoint ---------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta = {"models": self.models_, "sources": self.sources_,
-                "embedding_dim": self.embedding_dim_, "features": list(FEATURE_NAMES)}
+                "embedding_dim": self.embedding_dim_, "features": list(self._feature_names)}
         tensors = {
             "projection": self.projection_,
             "projection_bias": self.projection_bias_,
@@ -454,10 +468,10 @@ class IRTRouter(EmbeddingRouter):
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, np.ndarray], path: Path) -> None:
         from ..errors import CheckpointError
 
-        if self.text_features and list(meta.get("features") or []) != list(FEATURE_NAMES):
+        if self.text_features and list(meta.get("features") or []) != list(self._feature_names):
             raise CheckpointError(
                 f"{path}: the irt router was trained with text features {meta.get('features')}, "
-                f"this library computes {list(FEATURE_NAMES)}; retrain it (routellm train)"
+                f"this library computes {list(self._feature_names)}; retrain it (routellm train)"
             )
         self.models_ = [str(m) for m in meta["models"]]
         self.sources_ = [str(s) for s in meta.get("sources") or []]

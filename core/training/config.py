@@ -322,7 +322,7 @@ class TrainingConfig(BaseModel):
         _router_default("the prompt set the calibration table is computed on; null: no "
                         "table; default: mix for irt and ensemble, otherwise arena-bench-v1"))
     data_dir: str | None = Field(None, description="the data directory (default: "
-                                 "$ROUTELLM_DATA_DIR or ../shared/data)")
+                                 "$ROUTELLM_DATA_DIR, ../shared/data, the user cache)")
 
     _json: dict[str, Any] = PrivateAttr(default_factory=dict)
 
@@ -486,7 +486,10 @@ def make_embedder(spec: str | Embedder) -> Embedder:
 
     Names: ``"local"`` (all-MiniLM-L6-v2 under torch), ``"static"`` (the static table
     distilled from it and shipped in the package, numpy only:
-    :class:`~routellm_core.static_embedding.StaticEmbedder`), ``"hashing-<dim>"``.
+    :class:`~routellm_core.static_embedding.StaticEmbedder`), ``"static-multilingual"`` (a
+    table distilled from multilingual-e5-small, shipped too:
+    :class:`~routellm_core.multilingual_embedding.MultilingualStaticEmbedder`),
+    ``"hashing-<dim>"``.
     """
     from ..embeddings import embedder_from_spec
 

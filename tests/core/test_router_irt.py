@@ -253,3 +253,29 @@ def test_ensemble_bad_input_is_a_clear_error(tmp_path) -> None:
     shutil.rmtree(tmp_path / "ens" / "members" / "1")
     with pytest.raises(CheckpointError, match="incomplete"):
         load_router(tmp_path / "ens")
+
+
+def test_irt_with_script_aware_features_saves_them_and_reloads_exactly(tmp_path) -> None:
+    from routellm_core.embeddings import ConcatEmbedder
+    from routellm_core.text_features import SCRIPT_AWARE_FEATURE_NAMES
+
+    emb = ConcatEmbedder([HashingEmbedder(dim=64), HashingEmbedder(dim=32)])
+    r = IRTRouter("strong", "weak", emb, dim=4, epochs=50, lr=0.05, l2=1e-4,
+                  text_features="script-aware").fit(planted())
+    r.save(tmp_path / "irt")
+    cfg = json.loads((tmp_path / "irt" / CONFIG_FILE).read_text())
+    assert cfg["state"]["features"] == list(SCRIPT_AWARE_FEATURE_NAMES)
+    # the concatenated embedder is rebuilt from the checkpoint's model id, offline
+    assert cfg["embedder"]["model_id"] == "concat:hashing-64+hashing-32"
+    back = load_router(tmp_path / "irt")
+    assert isinstance(back.get_embedder(), ConcatEmbedder)
+    prompts = ["证明素数有无穷多个。", *heldout()[0]]
+    np.testing.assert_array_equal(back.predict_win_rate(prompts), r.predict_win_rate(prompts))
+    # a v1 checkpoint read as script-aware (or the reverse) is refused
+    cfg["params"]["text_features"] = True
+    (tmp_path / "irt" / CONFIG_FILE).write_text(json.dumps(cfg))
+    with pytest.raises(CheckpointError, match="text features"):
+        load_router(tmp_path / "irt")
+    with pytest.raises(UnknownNameError, match="script-aware"):
+        IRTRouter("strong", "weak", HashingEmbedder(dim=8), epochs=1,
+                  text_features="v2").fit(planted())

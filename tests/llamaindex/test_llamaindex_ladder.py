@@ -93,8 +93,10 @@ def test_pickle_keeps_the_ladder(make_ladder):
 
 
 def test_clear_errors(make_ladder, models):
-    with pytest.raises(ConfigError, match="ladder is empty"):
+    with pytest.raises(ConfigError, match="ladder is empty") as info:
         make_ladder(models={})
+    # the wrapper takes a dict: its message must not suggest the core's list of names
+    assert "models={name: LLM}" in str(info.value) and "models=[" not in str(info.value)
     with pytest.raises(ConfigError, match="one-model ladder"):
         make_ladder(models={"top": models["top"]})
     with pytest.raises(DataError, match="no price for 'low'"):

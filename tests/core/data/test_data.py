@@ -86,13 +86,26 @@ def test_benchmarkset_checks_models():
 def test_resolve_data_dir_errors(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="does not exist"):
         resolve_data_dir(tmp_path / "nope")
+    # a set but wrong $ROUTELLM_DATA_DIR is an error, even where a default folder exists
+    monkeypatch.setattr("routellm_core.data.files._default_candidates", lambda: [tmp_path])
     monkeypatch.setenv("ROUTELLM_DATA_DIR", str(tmp_path / "gone"))
+    with pytest.raises(DataError, match=r"'.*gone' \(from \$ROUTELLM_DATA_DIR\) does not exist"):
+        resolve_data_dir()
+    # nothing found: every place tried, the user cache last, and the command that gets the data
+    monkeypatch.delenv("ROUTELLM_DATA_DIR")
+    monkeypatch.setenv("ROUTELLM_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr("routellm_core.data.files._default_candidates", lambda: [tmp_path / "x"])
     with pytest.raises(DataError) as e:
         resolve_data_dir()
-    assert "gone" in str(e.value) and str(tmp_path / "x") in str(e.value)
+    msg = str(e.value)
+    assert str(tmp_path / "x") in msg and str(tmp_path / "cache" / "data") in msg
+    assert "routellm data fetch && routellm data build" in msg
+    (tmp_path / "cache" / "data").mkdir(parents=True)
+    assert resolve_data_dir() == tmp_path / "cache" / "data"
     monkeypatch.setenv("ROUTELLM_DATA_DIR", str(tmp_path))
     assert resolve_data_dir() == tmp_path
+    (tmp_path / "x").mkdir()
+    assert resolve_data_dir(tmp_path / "x") == tmp_path / "x"  # --data-dir comes first
 
 
 @pytest.mark.parametrize(("name", "what", "file"), [
