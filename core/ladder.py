@@ -4,16 +4,24 @@ A *ladder* is a set of models with prices. For each prompt a router that knows e
 (a :class:`QualityRouter`, such as the ``irt`` router) estimates each candidate's quality,
 and one knob picks the model:
 
-* ``tolerance``: the cheapest model whose estimate is within ``tolerance`` of the best
-  candidate's estimate (0: the model estimated best; 1: always the cheapest);
+* ``tolerance`` (default :data:`DEFAULT_TOLERANCE`): the risk of an unacceptable answer the
+  caller accepts. The cheapest model whose estimate reaches ``1 - tolerance`` is chosen; when
+  no candidate reaches it, the best estimate (the cheapest of equal ones). 0: the model
+  estimated best; 1: always the cheapest;
 * ``cost_weight``: the model maximising ``estimate - cost_weight * cost / top cost``, the cost
   of a call relative to the dearest candidate's on the same prompt.
+
+The tolerance compares every model's estimate with one bar, so the estimates must be on one
+scale: an ``irt`` router trained with ``quality_folds`` (the default of ``routellm train
+--router irt``) gives each model's probability of an acceptable answer, calibrated per model
+on held-out outcomes (:mod:`routellm_core.routers.quality_scale`); an older router gives raw
+estimates, each on the scale of the sources that graded that model.
 
 The knob can be calibrated to a target average cost per call on calibration prompts
 (:meth:`Ladder.calibrate`), as ``strong_fraction`` is calibrated for two models. A two-model
 router (``predict_win_rate``) is the two-model case: its estimates are ``P(strong wins)`` for
-the strong model and ``1 - P`` for the weak one, and a tolerance ``t`` is the threshold
-``(1 + t) / 2``.
+the strong model and ``1 - P`` for the weak one, so the strong model is chosen when ``P``
+exceeds ``max(tolerance, 0.5)``.
 
 Models the router does not know are mapped by the user to a known model they resemble
 (``aliases={"my-llama-finetune": "Meta-Llama-3_1-70B-Instruct"}``), or rejected with the list
@@ -21,11 +29,13 @@ of known names.
 
 Example:
     >>> import numpy as np
-    >>> q = np.array([[0.90, 0.85, 0.20],    # easy for the mid model: pick it
+    >>> q = np.array([[0.90, 0.85, 0.20],    # the mid model is good enough: pick it
     ...               [0.90, 0.40, 0.10]])   # only the top model will do
     >>> costs = np.array([10.0, 1.0, 0.1])
-    >>> choose(q, costs, tolerance=0.1).tolist()
+    >>> choose(q, costs, tolerance=0.15).tolist()
     [1, 0]
+    >>> choose(q, costs, tolerance=0.05).tolist()  # no model reaches 0.95: the best estimate
+    [0, 0]
 """
 
 from __future__ import annotations
@@ -42,6 +52,7 @@ from .errors import ConfigError, DataError, UnknownNameError
 
 __all__ = [
     "KNOBS",
+    "DEFAULT_TOLERANCE",
     "DEFAULT_OUTPUT_TOKENS",
     "QualityRouter",
     "known_models",
@@ -56,6 +67,9 @@ __all__ = [
 
 #: the two knobs of the policy
 KNOBS = ("tolerance", "cost_weight")
+#: the default knob: accept an estimated 15 % risk of an unacceptable answer (chosen on the
+#: difficulty check, a validation set: docs/results.md, "Cost ladder")
+DEFAULT_TOLERANCE = 0.15
 #: answer length assumed when pricing a call before it is made (tokens)
 DEFAULT_OUTPUT_TOKENS = 256
 
@@ -65,7 +79,8 @@ class QualityRouter(Protocol):
     """A router that estimates, per prompt, each known model's quality.
 
     ``predict_quality(prompts, models)`` returns a ``(len(prompts), len(models))`` array of
-    values in [0, 1] (expected correctness, or the probability of a good answer);
+    values in [0, 1], ideally each model's probability of an acceptable answer, on one scale
+    for every model;
     ``models_`` lists the model names it knows. ``IRTRouter`` (``routellm_core.routers.irt``)
     satisfies it.
     """
@@ -176,7 +191,8 @@ def choose(estimates: np.ndarray, costs: np.ndarray | Sequence[float], *,
     Args:
         estimates: ``(n, k)`` quality estimates.
         costs: ``(k,)`` or ``(n, k)`` cost of each model's call.
-        tolerance: pick the cheapest model within ``tolerance`` of the best estimate.
+        tolerance: pick the cheapest model whose estimate is at least ``1 - tolerance``, or,
+            when none is, the best estimate.
         cost_weight: pick ``argmax(estimate - cost_weight * cost / max cost)``.
             Give exactly one of the two.
 
@@ -194,7 +210,9 @@ def choose(estimates: np.ndarray, costs: np.ndarray | Sequence[float], *,
     if (tolerance is None) == (cost_weight is None):
         raise ConfigError("give exactly one knob: tolerance= or cost_weight=")
     if tolerance is not None:
-        ok = q >= q.max(axis=1, keepdims=True) - float(tolerance) - 1e-12
+        # the bar is 1 - tolerance, lowered to the best estimate where no model reaches it
+        bar = np.minimum(q.max(axis=1, keepdims=True), 1.0 - float(tolerance))
+        ok = q >= bar - 1e-12
         # cheapest adequate model; among equal costs the better estimate
         key = np.where(ok, c - 1e-9 * q, np.inf)
         return np.argmin(key, axis=1)
@@ -306,7 +324,8 @@ class Ladder:
         prices: ``{model: (input, output)}`` USD per million tokens (or one number for both)
             for every model.
         aliases: ``{model: known model}`` for models the router does not know.
-        tolerance, cost_weight: the knob (at most one; default ``tolerance=0.05``).
+        tolerance, cost_weight: the knob (at most one; default
+            ``tolerance=DEFAULT_TOLERANCE``).
         output_tokens: the answer length assumed when pricing a call before making it.
 
     Raises:
@@ -360,7 +379,7 @@ class Ladder:
         # cheapest first (price of a 500-token prompt with the assumed answer)
         self.models = sorted(names, key=lambda m: (self.prices[m].cost(500, self.output_tokens), m))
         self._estimate = quality_estimator(router)
-        self.knob, self.value = "tolerance", 0.05
+        self.knob, self.value = "tolerance", DEFAULT_TOLERANCE
         self.set_knob(tolerance=tolerance, cost_weight=cost_weight)
         self.target_cost: float | None = None
 

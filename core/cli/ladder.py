@@ -15,12 +15,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="evaluate routing among several priced models (cross-validated irt router)",
         description="Train one irt router per fold (arena-bench-v1 prompts and MMLU-Pro "
         "questions of the fold left out), route a ladder of priced models with the tolerance "
-        "knob swept from 0 to 1, and compare with single models, the random mix and the oracle.",
+        "knob swept from 0 to 1, and compare with single models, the random mix and the oracle; "
+        "then route the docs' three-model ladder on the difficulty check.",
     )
     p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
                    "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--seed", type=int, default=0, help="fold assignment seed")
+    p.add_argument("--no-difficulty", action="store_true",
+                   help="skip the difficulty check (its router trains on every source, about "
+                   "a minute)")
     p.add_argument("--plot", default=None, metavar="PNG", help="write the quality-cost plot here")
     p.add_argument("--out", default=None, metavar="JSON", help="write every figure as JSON here")
     p.add_argument("--markdown", action="store_true", help="print the report as markdown")
@@ -36,14 +40,15 @@ def _main(args: argparse.Namespace) -> int:
     if args.folds < 2:
         raise DataError(f"--folds must be at least 2, got {args.folds}")
     progress = Progress(enabled=not args.json, stream=sys.stderr)
-    result = run_ladder_eval(args.data_dir, folds=args.folds, seed=args.seed, progress=progress)
+    result = run_ladder_eval(args.data_dir, folds=args.folds, seed=args.seed,
+                             difficulty=not args.no_difficulty, progress=progress)
+    if args.out:  # first: the figures are kept even if the report or the plot fails
+        save_json(result, args.out)
     if args.json:
         json.dump(result, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_report(result, markdown=args.markdown))
-    if args.out:
-        save_json(result, args.out)
     if args.plot:
         path = plot_ladder(result, args.plot)
         print(f"plot written to {path}", file=sys.stderr)

@@ -18,6 +18,18 @@ model's answer, so its answers are counted; MMLU-Pro has none, so an answer of
 ``DEFAULT_OUTPUT_TOKENS`` (256) tokens is assumed. The router prices a call
 before making it, with the assumed answer length on both sets.
 
+Each fold's router carries the per-model quality scale of the default ``irt`` config
+(``quality_folds``: each model's estimate is its probability of an acceptable answer), so the
+tolerance is a bar on one scale. The default knob's operating point is reported on each set.
+
+**The difficulty check** (:func:`difficulty_shares`): one more ``irt`` router, trained on every
+source with the default config (its alias table too, so gpt-4o's MMLU-Pro grades count as
+GPT-4's), routes the three-model ladder of ``docs/ladder.md`` (:data:`DOCS_LADDER`) on the
+shipped difficulty check (validation data, never trained on), and the share of easy and hard
+prompts sent to the dearest model is reported: with the calibrated estimates at the default
+knob, and, for comparison, with the raw estimates at the default knob and at the rule this
+release replaced (the cheapest model within 0.05 of the best estimate).
+
 Figures: the normalised area under the quality-cost curve (cost from the cheapest to the best
 single model, quality from the cheapest model's to the best model's, as PGR; the random mix
 along that line scores 0.5) and the cost at which the router reaches the best single model's
@@ -44,10 +56,10 @@ from ..data.battles import TrainingData
 from ..data.benchmarks import arena_bench_answers, arena_bench_questions
 from ..data.files import resolve_data_dir
 from ..errors import DataError
-from ..ladder import DEFAULT_OUTPUT_TOKENS, choose
+from ..ladder import DEFAULT_OUTPUT_TOKENS, DEFAULT_TOLERANCE, Ladder, choose
 
-__all__ = ["LADDERS", "PRICE_SOURCE", "hull", "curve_area", "run_ladder_eval", "format_report",
-           "plot_ladder"]
+__all__ = ["LADDERS", "DOCS_LADDER", "PRICE_SOURCE", "hull", "curve_area", "run_ladder_eval",
+           "difficulty_shares", "format_report", "plot_ladder"]
 
 #: List prices, USD per million (input, output) tokens, as published by the vendors:
 #: OpenAI (gpt-4-1106-preview, gpt-3.5-turbo-1106: November 2023; gpt-4o-2024-05-13: May 2024),
@@ -72,6 +84,74 @@ LADDERS: dict[str, dict[str, Price]] = {
         "Meta-Llama-3_1-8B-Instruct": Price(0.18, 0.18),
     },
 }
+
+
+#: The three-model ladder of ``docs/ladder.md``: name -> (list price, the model a router trained
+#: with the default config knows it as). The default alias table counts gpt-4o's MMLU-Pro
+#: grades as GPT-4's, so gpt-4o maps to ``gpt-4-1106-preview``.
+DOCS_LADDER: dict[str, tuple[Price, str]] = {
+    "gpt-4o": (Price(5.0, 15.0), "gpt-4-1106-preview"),
+    "llama-70b": (Price(0.88, 0.88), "Meta-Llama-3_1-70B-Instruct"),
+    "llama-8b": (Price(0.0, 0.0), "Meta-Llama-3_1-8B-Instruct"),
+}
+
+#: the rule replaced in this release: the cheapest model within this of the best estimate
+_OLD_TOLERANCE = 0.05
+
+
+def _within_of_best(q: np.ndarray, costs: np.ndarray, tolerance: float) -> np.ndarray:
+    """The replaced rule: the cheapest model whose estimate is within ``tolerance`` of the
+    best estimate (kept here to report what it did)."""
+    ok = q >= q.max(axis=1, keepdims=True) - tolerance - 1e-12
+    return np.argmin(np.where(ok, costs - 1e-9 * q, np.inf), axis=1)
+
+
+def difficulty_shares(router: Any, prompts: Sequence[str], labels: Sequence[str]
+                      ) -> dict[str, Any]:
+    """Where the docs' three-model ladder sends the difficulty check's easy and hard prompts.
+
+    Args:
+        router: a router that knows the models of :data:`DOCS_LADDER`.
+        prompts, labels: the check's prompts and their ``"easy"``/``"hard"`` labels.
+
+    Returns:
+        ``models`` (cheapest first), the counts of easy and hard prompts, and per variant
+        (``estimates`` ``"calibrated"`` or ``"raw"``, ``rule``) the number of easy and hard
+        prompts sent to each model and the share sent to the dearest. The calibrated rows
+        are left out for a router without a quality scale, the raw ones for a router that
+        cannot give raw estimates.
+    """
+    lad = Ladder(router, list(DOCS_LADDER), {m: p for m, (p, _) in DOCS_LADDER.items()},
+                 aliases={m: k for m, (_, k) in DOCS_LADDER.items()})
+    texts = list(prompts)
+    lab = np.asarray(list(labels))
+    costs = lad.call_costs(texts)
+    names = [lad.aliases[m] for m in lad.models]
+    est: dict[str, np.ndarray] = {}
+    if getattr(router, "quality_scale_", None) is not None:
+        est["calibrated"] = lad.estimates(texts)
+    try:
+        est["raw"] = np.asarray(router.predict_quality(texts, names, raw=True), dtype=np.float64)
+    except TypeError:  # a router with one kind of estimate
+        est.setdefault("raw", lad.estimates(texts))
+    top = len(lad.models) - 1
+    rows = []
+    for kind, q in est.items():
+        rules = [(f"tolerance {DEFAULT_TOLERANCE:g} (default)",
+                  choose(q, costs, tolerance=DEFAULT_TOLERANCE))]
+        if kind == "raw":
+            rules.append((f"within {_OLD_TOLERANCE:g} of the best (replaced)",
+                          _within_of_best(q, costs, _OLD_TOLERANCE)))
+        for rule, idx in rules:
+            row: dict[str, Any] = {"estimates": kind, "rule": rule}
+            for group in ("easy", "hard"):
+                sel = idx[lab == group]
+                row[group] = np.bincount(sel, minlength=len(lad.models)).tolist()
+                row[f"{group}_top_share"] = float((sel == top).mean()) if sel.size else None
+            rows.append(row)
+    return {"models": lad.models, "aliases": dict(lad.aliases),
+            "n_easy": int((lab == "easy").sum()), "n_hard": int((lab == "hard").sum()),
+            "variants": rows}
 
 
 def hull(cost: np.ndarray, quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +254,7 @@ def _subset(data: TrainingData, drop: set[str]) -> TrainingData:
 # ---- the evaluation ----------------------------------------------------------------------------
 def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: int = 5,
                     seed: int = 0, params: Mapping[str, Any] | None = None,
-                    progress: Any = None) -> dict[str, Any]:
+                    difficulty: bool = True, progress: Any = None) -> dict[str, Any]:
     """Cross-validated ladder evaluation on arena-bench-v1 and MMLU-Pro (see the module).
 
     Args:
@@ -182,6 +262,8 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
         folds: cross-validation folds (each trains one ``irt`` router, about 40 s).
         seed: fold assignment seed.
         params: ``irt`` hyperparameters overriding the default config's.
+        difficulty: also train the difficulty check's router and report
+            :func:`difficulty_shares` for it and for the shipped default router.
         progress: an object with ``stage(text)`` (the command line), or ``None``.
 
     Returns:
@@ -230,8 +312,33 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
                            "output_tokens": DEFAULT_OUTPUT_TOKENS, "sets": {}}
     for name, s in sets.items():
         out["sets"][name] = _summarise(name, s, estimates[name])
+    if difficulty:
+        out["difficulty"] = _difficulty(cfg, emb, data_dir, banned, say)
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
+
+
+def _difficulty(cfg: Mapping[str, Any], emb: Any, data_dir: Any, banned: set[str],
+                say: Any) -> dict[str, Any]:
+    """:func:`difficulty_shares` for a router trained on every source with the default
+    config's alias table, and for the shipped default router."""
+    from ..data.benchmarks import load_difficulty
+    from ..routers import load_router
+    from ..training.config import default_config
+    from ..training.runs import build_router
+    from ..training.sets import build_training_data
+
+    full = dict(cfg, aliases=default_config("irt")["aliases"])
+    say(f"difficulty check: training irt on every source (aliases {full['aliases']!r})")
+    data, _ = build_training_data(full["sources"], data_dir=data_dir, aliases=full["aliases"],
+                                  embedder=emb, decontaminate_threshold=None)
+    router = build_router(full, emb).fit(_subset(data, banned))
+    bench = load_difficulty()
+    labels = bench.extra["label"]
+    return {"router": {"config": "default irt config", "aliases": full["aliases"],
+                       "params": full["params"]},
+            "trained": difficulty_shares(router, bench.prompts, labels),
+            "shipped_default": difficulty_shares(load_router("default"), bench.prompts, labels)}
 
 
 def _summarise(name: str, s: dict[str, Any], est: np.ndarray) -> dict[str, Any]:
@@ -247,6 +354,7 @@ def _summarise(name: str, s: dict[str, Any], est: np.ndarray) -> dict[str, Any]:
                                                      np.linspace(0, 0.1, 51)])),
              "cost_weight": np.concatenate([[0.0], np.geomspace(1e-3, 100.0, 121)])}
     knobs: dict[str, Any] = {}
+    default_point: dict[str, Any] = {}
     for knob, grid in grids.items():
         sweep = []
         for v in grid:
@@ -265,6 +373,12 @@ def _summarise(name: str, s: dict[str, Any], est: np.ndarray) -> dict[str, Any]:
                            "router": _at(rhc, rhq, c), "random_mix": _at(hc, hq, c),
                            "best_single_at_cost": float(max(single_q[j] for j in affordable))})
         reach = _cost_to_reach(rc, rq, q_hi)
+        if knob == "tolerance":
+            idx = choose(est, expected, tolerance=DEFAULT_TOLERANCE)
+            default_point = {"tolerance": DEFAULT_TOLERANCE,
+                             "cost": float(cost[rows, idx].mean()),
+                             "quality": float(truth[rows, idx].mean()),
+                             "share": [float((idx == j).mean()) for j in range(len(models))]}
         knobs[knob] = {"sweep": sweep, "area": curve_area(rc, rq, c_lo, c_hi, q_lo, q_hi),
                        "cost_to_reach_best": reach,
                        "cost_to_reach_best_share": None if reach is None else reach / c_hi,
@@ -284,6 +398,7 @@ def _summarise(name: str, s: dict[str, Any], est: np.ndarray) -> dict[str, Any]:
         "best_single": models[best],
         "cheapest": models[cheap],
         "knobs": knobs,
+        "default_knob": default_point,
         "oracle": [{"cost": c, "quality": q} for c, q in zip(oc, oq, strict=True)],
         "area": {"random_mix": curve_area(single_c, single_q, c_lo, c_hi, q_lo, q_hi),
                  "oracle": curve_area(oc, oq, c_lo, c_hi, q_lo, q_hi)},
@@ -326,8 +441,44 @@ def format_report(result: Mapping[str, Any], *, markdown: bool = False) -> str:
                              f" % of the best model's cost: router {c['router']:.2f}, random mix "
                              f"{c['random_mix']:.2f}, best single model within that cost "
                              f"{c['best_single_at_cost']:.2f}")
+        d = r.get("default_knob")
+        if d:
+            shares = ", ".join(f"{m.split('/')[-1]} {100 * x:.0f} %"
+                               for m, x in zip(r["models"], d["share"], strict=True))
+            lines.append(f"{dash}default knob (tolerance {d['tolerance']:g}): quality "
+                         f"{d['quality']:.2f} at ${1000 * d['cost']:.3f}/1k calls "
+                         f"({100 * d['cost'] / r['single'][b]['cost']:.0f} % of the best model's "
+                         f"cost); calls: {shares}")
         lines.append("")
+    if result.get("difficulty"):
+        lines += _format_difficulty(result["difficulty"], markdown)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _format_difficulty(diff: Mapping[str, Any], markdown: bool) -> list[str]:
+    lines: list[str] = []
+    any_row = diff["trained"]
+    names = ", ".join(any_row["models"])
+    title = (f"difficulty check, the docs' ladder ({names}; {any_row['n_easy']} easy and "
+             f"{any_row['n_hard']} hard prompts): share sent to the dearest model")
+    if markdown:
+        lines += [f"**{title}**", "", "| router | estimates | rule | easy | hard | easy prompts "
+                  "per model | hard prompts per model |", "|---|---|---|---:|---:|---|---|"]
+    else:
+        lines.append(title)
+    for key, label in (("trained", "irt, default config"), ("shipped_default", "shipped default")):
+        for v in diff[key]["variants"]:
+            e, h = v["easy_top_share"], v["hard_top_share"]
+            if markdown:
+                lines.append(f"| {label} | {v['estimates']} | {v['rule']} | {100 * e:.0f} % | "
+                             f"{100 * h:.0f} % | {' / '.join(map(str, v['easy']))} | "
+                             f"{' / '.join(map(str, v['hard']))} |")
+            else:
+                lines.append(f"  {label:20s} {v['estimates']:10s} {v['rule']:34s} easy "
+                             f"{100 * e:3.0f} %  hard {100 * h:3.0f} %  (easy {v['easy']}, "
+                             f"hard {v['hard']})")
+    lines.append("")
+    return lines
 
 
 def plot_ladder(result: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
@@ -356,6 +507,10 @@ def plot_ladder(result: Mapping[str, Any], path: str | os.PathLike[str]) -> Path
             order = np.argsort(rc)
             ax.plot(rc[order], rq[order], marker="o", ms=2, lw=1.1,
                     label=f"irt ladder, {knob} sweep (area {k['area']:.2f})")
+        d = r.get("default_knob")
+        if d:
+            ax.scatter([1000 * d["cost"]], [d["quality"]], marker="*", s=110, color="black",
+                       zorder=4, label=f"default knob (tolerance {d['tolerance']:g})")
         for m, c, q in zip(r["models"], sc, sq, strict=True):
             ax.scatter([c], [q], marker="s", s=30, zorder=3)
             ax.annotate(m.split("/")[-1][:24], (c, q), fontsize=7, xytext=(4, -10),

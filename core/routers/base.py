@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # the data kit loads when a router is fitted, never to route
 
 __all__ = [
     "FORMAT_VERSION",
+    "READABLE_VERSIONS",
     "CONFIG_FILE",
     "TENSOR_FILE",
     "Router",
@@ -41,7 +42,12 @@ __all__ = [
     "check_prompts",
 ]
 
-FORMAT_VERSION = 1
+#: the checkpoint format this library writes. 2: an ``irt`` router may carry a per-model
+#: quality scale (``quality_scale_models`` and ``quality_*`` tensors); version 1 checkpoints
+#: have none and still load (their quality estimates stay raw).
+FORMAT_VERSION = 2
+#: the checkpoint formats this library reads
+READABLE_VERSIONS = (1, 2)
 CONFIG_FILE = "config.json"
 TENSOR_FILE = "tensors.safetensors"
 
@@ -236,10 +242,11 @@ class Router:
         if not isinstance(config, dict) or "router" not in config:
             raise CheckpointError(f"{cfg_path} is corrupt: no 'router' field")
         version = config.get("format_version")
-        if version != FORMAT_VERSION:
+        if version not in READABLE_VERSIONS:
             raise CheckpointError(
-                f"{cfg_path} has format_version {version!r}; this library reads version "
-                f"{FORMAT_VERSION}. Retrain the router with this version (routellm train)."
+                f"{cfg_path} has format_version {version!r}; this library reads versions "
+                f"{', '.join(map(str, READABLE_VERSIONS))}. Retrain the router with this "
+                "version (routellm train)."
             )
         return config
 

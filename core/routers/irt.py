@@ -34,6 +34,19 @@ Either way the same parameters give every known model's expected quality
 (:meth:`IRTRouter.predict_quality`) and the score for any pair of known models
 (:meth:`IRTRouter.score_pair`).
 
+**One scale for every model** (``quality_folds`` > 1): each model's raw ``sigmoid(q_m)`` is on
+the scale of the sources that graded it (MMLU-Pro correctness, a GPT-4 grade, the everyday
+prior), so raw estimates of two models are not comparable. With ``quality_folds=k`` the fit
+also trains ``k`` routers, each without one fold of the training prompts, scores every
+held-out outcome with the router that did not see it (at the grading level of the outcome's
+source, ``sigmoid(q_m + o_s)``: the source offsets, not the map, absorb how leniently each
+source grades), and fits per model an isotonic map from that estimate to the probability of
+an *acceptable* answer (a held-out outcome of at least
+``acceptable``: a correct answer, a judge grade of 6/10 or more, an everyday-prior "answers
+well"; :mod:`routellm_core.routers.quality_scale`). :meth:`IRTRouter.predict_quality` then
+returns those probabilities, which the cost ladder compares across models; the two-model
+score (``gain``/``weak-failure``) and its threshold table stay on the raw estimates.
+
 Prediction is numpy only: embed, compute eight surface features, one small matrix product.
 Training uses torch (imported lazily), single-threaded with a fixed seed, so a config gives
 the same tensors on every run.
@@ -60,9 +73,10 @@ import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
-from ..errors import DataError, unknown_name
+from ..errors import DataError, UnknownNameError, unknown_name
 from ..text_features import feature_names, text_features
 from .base import EmbeddingRouter, check_prompts
+from .quality_scale import QualityScale
 
 if TYPE_CHECKING:
     from ..data.battles import Battles, TrainingData
@@ -178,7 +192,12 @@ class IRTRouter(EmbeddingRouter):
             hidden layer a feature's effect can flip sign between regions of embedding space,
             and a new kind of traffic lands wherever the layer happens to extrapolate.
         score: ``"gain"`` or ``"weak-failure"`` (see the module docstring).
-        seed: seeds the initialisation.
+        seed: seeds the initialisation (and the folds of ``quality_folds``).
+        quality_folds: 0 (raw per-model estimates), or the number of cross-fitting folds
+            (at least 2) for the per-model quality scale (see the module docstring); the fit
+            then trains ``quality_folds`` more routers.
+        acceptable: an outcome on the tables' 0-1 scale counts as acceptable from this value on
+            (0.5: a correct answer, a judge grade of 6/10 or more).
     """
 
     name = "irt"
@@ -200,6 +219,8 @@ class IRTRouter(EmbeddingRouter):
         linear_features: bool | Sequence[str] = False,
         score: str = "gain",
         seed: int = 0,
+        quality_folds: int = 0,
+        acceptable: float = 0.5,
     ) -> None:
         super().__init__(strong_model, weak_model, embedder)
         self.dim = dim
@@ -213,6 +234,8 @@ class IRTRouter(EmbeddingRouter):
                                 else linear_features)
         self.score = score
         self.seed = seed
+        self.quality_folds = quality_folds
+        self.acceptable = acceptable
 
     # ---- training -----------------------------------------------------------------------------
     def _check_params(self) -> None:
@@ -232,6 +255,14 @@ class IRTRouter(EmbeddingRouter):
         if int(self.dim) < 1 or int(self.epochs) < 1:
             raise DataError(f"irt: dim and epochs must be positive, got dim={self.dim}, "
                             f"epochs={self.epochs}")
+        folds = self.quality_folds
+        if isinstance(folds, bool) or not isinstance(folds, (int, np.integer)) or folds < 0 \
+                or folds == 1:
+            raise DataError(f"irt: quality_folds must be 0 (raw estimates) or an integer >= 2, "
+                            f"got {folds!r}")
+        a = float(self.acceptable)
+        if not 0.0 < a <= 1.0:
+            raise DataError(f"irt: acceptable must be in (0, 1] (the 0-1 outcome scale), got {a}")
         for name in ("lr", "l2", "model_l2"):
             v = float(getattr(self, name))
             if not np.isfinite(v) or v < 0 or (name == "lr" and v == 0):
@@ -264,6 +295,71 @@ class IRTRouter(EmbeddingRouter):
         self.sources_ = sources
         self.embedding_dim_ = int(x.shape[1] - (len(self._feature_names) if self.text_features
                                                  else 0))
+        self.quality_scale_: QualityScale | None = None
+        if self.quality_folds:
+            self.quality_scale_ = self._cross_fit_scale(data)
+
+    def _cross_fit_scale(self, data: TrainingData) -> QualityScale:
+        """Per-model isotonic maps fitted on out-of-fold estimates (see the module docstring).
+
+        The prompts are split into ``quality_folds`` folds (seeded); a router with the same
+        hyperparameters trained without a fold scores that fold's outcomes in every table, for
+        the models it learnt, at the level of the table's source (``sigmoid(q_m + o_s)``).
+        Each held-out outcome is one pair (that estimate, acceptable or not).
+        """
+        from ..data.battles import TrainingData
+
+        prompts = data.prompts()
+        k = int(self.quality_folds)
+        order = np.random.default_rng(int(self.seed)).permutation(len(prompts))
+        fold = np.empty(len(prompts), dtype=np.int64)
+        fold[order] = np.arange(len(prompts)) % k
+        fold_of = dict(zip(prompts, fold.tolist(), strict=True))
+        params = {**self.get_params(), "quality_folds": 0}
+        xs: dict[str, list[np.ndarray]] = {}
+        ys: dict[str, list[np.ndarray]] = {}
+        for j in range(k):
+            def outside(p: str, j: int = j) -> bool:
+                return fold_of[p] != j
+
+            def inside(p: str, j: int = j) -> bool:
+                return fold_of[p] == j
+
+            train = TrainingData(data.battles.filter(lambda b: outside(b.prompt)),
+                                 [t.subset(outside) for t in data.tables])
+            sub = type(self)(**params, embedder=self.embedder)
+            try:
+                sub.fit(train)
+            except (DataError, UnknownNameError) as exc:
+                raise DataError(f"irt: cannot cross-fit the quality scale ({k} folds): fold "
+                                f"{j + 1} leaves too little to train on ({exc}); use fewer "
+                                "quality_folds or more data") from None
+            known = set(sub.models_)
+            for t in data.tables:
+                held = t.subset(inside)
+                names = [m for m in held.models() if m in known]
+                if not len(held) or not names:
+                    continue
+                # each held-out outcome is scored at the grading level of its source (the
+                # source offset the fold router learnt), so the map corrects the model's own
+                # estimate, not the level of the sources that happened to grade it; a new
+                # prompt is then scored at the average level, as the raw estimate is
+                offset = (float(sub.source_offsets_[sub.sources_.index(t.source)])
+                          if t.source in sub.sources_ else 0.0)
+                raw = _sigmoid(sub._logits(sub._prompt_features(held.prompts), names) + offset)
+                for c, m in enumerate(names):
+                    v = held.outcomes[m]
+                    seen = ~np.isnan(v)
+                    xs.setdefault(m, []).append(raw[seen, c])
+                    ys.setdefault(m, []).append((v[seen] >= float(self.acceptable) - 1e-9)
+                                                .astype(np.float64))
+        if not xs:
+            raise DataError("irt: quality_folds needs outcome tables (graded models) in the "
+                            "training data; the battles alone give no probability of an "
+                            "acceptable answer")
+        return QualityScale.fit({m: (np.concatenate(xs[m]), np.concatenate(ys[m]))
+                                 for m in sorted(xs)})
+
 
     @property
     def _feature_names(self) -> tuple[str, ...]:
@@ -419,16 +515,21 @@ class IRTRouter(EmbeddingRouter):
             return 1.0 - p[:, 1]
         return (1.0 + p[:, 0] - p[:, 1]) / 2.0
 
-    def predict_quality(self, prompts: Sequence[str], models: Sequence[str] | None = None
-                        ) -> np.ndarray:
+    def predict_quality(self, prompts: Sequence[str], models: Sequence[str] | None = None,
+                        *, raw: bool = False) -> np.ndarray:
         """Each model's predicted probability of answering each prompt well.
+
+        With a quality scale (``quality_folds`` > 1 at training), the probability of an
+        acceptable answer, on one scale for every model; else (or with ``raw=True``) the raw
+        ``sigmoid(q_m)``, on the scale of the sources that graded each model.
 
         Args:
             prompts: the prompts.
             models: model names seen in training (default: all, in :attr:`models_` order).
+            raw: skip the quality scale.
 
         Returns:
-            A ``(len(prompts), len(models))`` float64 array of values in (0, 1).
+            A ``(len(prompts), len(models))`` float64 array of values in [0, 1].
 
         Raises:
             UnknownNameError: a model not seen in training (the message lists the known ones).
@@ -436,7 +537,11 @@ class IRTRouter(EmbeddingRouter):
         texts = check_prompts(prompts)
         self.check_is_fitted()
         names = list(self.models_) if models is None else list(models)
-        return _sigmoid(self._logits(self._prompt_features(texts), names))
+        q = _sigmoid(self._logits(self._prompt_features(texts), names))
+        scale = getattr(self, "quality_scale_", None)
+        if raw or scale is None:
+            return q
+        return scale.apply(q, names)
 
     def score_pair(self, prompts: Sequence[str], strong: str, weak: str) -> np.ndarray:
         """The routing score (:attr:`score`) for another pair of known models, per prompt."""
@@ -463,6 +568,10 @@ class IRTRouter(EmbeddingRouter):
             tensors["feature_scale"] = self.feature_scale_
         if self._split_features:
             tensors["feature_projection"] = self.feature_projection_
+        scale = getattr(self, "quality_scale_", None)
+        if scale is not None:
+            meta["quality_scale_models"], scale_tensors = scale.to_state()
+            tensors.update(scale_tensors)
         return meta, tensors
 
     def _set_state(self, meta: dict[str, Any], tensors: dict[str, np.ndarray], path: Path) -> None:
@@ -489,6 +598,12 @@ class IRTRouter(EmbeddingRouter):
                 raise CheckpointError(f"{path}: linear_features is set but the checkpoint has no "
                                       "feature_projection tensor; retrain it (routellm train)")
             self.feature_projection_ = np.asarray(tensors["feature_projection"], dtype=np.float64)
+        # checkpoints of format version 1 (and routers trained without quality_folds) have no
+        # quality scale: their estimates stay raw
+        self.quality_scale_ = None
+        if meta.get("quality_scale_models") is not None:
+            self.quality_scale_ = QualityScale.from_state(meta["quality_scale_models"], tensors,
+                                                          str(path))
         if self.model_vectors_.shape[0] != len(self.models_):
             raise CheckpointError(f"{path}: {self.model_vectors_.shape[0]} model vectors for "
                                   f"{len(self.models_)} models")

@@ -165,7 +165,9 @@ _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     # chosen on validation splits of the training sources and the difficulty check
     # (docs/results.md, "How the default was chosen")
     "irt": {"dim": 8, "hidden": 128, "epochs": 300, "lr": 0.02, "l2": 1e-3, "model_l2": 1e-4,
-            "text_features": True, "seed": 0},
+            "text_features": True, "seed": 0,
+            # the per-model quality scale the cost ladder compares (docs/ladder.md)
+            "quality_folds": 3},
     # The classifier defaults are the short CPU runs measured in docs/results.md; raise
     # max_steps (or drop it for full epochs) on a GPU.
     # the shipped default: IRT 0.6 + MF 0.4, chosen on the transfer validation of
