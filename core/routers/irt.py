@@ -307,8 +307,6 @@ class IRTRouter(EmbeddingRouter):
         the models it learnt, at the level of the table's source (``sigmoid(q_m + o_s)``).
         Each held-out outcome is one pair (that estimate, acceptable or not).
         """
-        from ..data.battles import TrainingData
-
         prompts = data.prompts()
         k = int(self.quality_folds)
         order = np.random.default_rng(int(self.seed)).permutation(len(prompts))
@@ -325,8 +323,9 @@ class IRTRouter(EmbeddingRouter):
             def inside(p: str, j: int = j) -> bool:
                 return fold_of[p] == j
 
-            train = TrainingData(data.battles.filter(lambda b: outside(b.prompt)),
-                                 [t.subset(outside) for t in data.tables])
+            # type(data): the data kit's TrainingData, without importing the kit here
+            train = type(data)(data.battles.filter(lambda b: outside(b.prompt)),
+                               [t.subset(outside) for t in data.tables])
             sub = type(self)(**params, embedder=self.embedder)
             try:
                 sub.fit(train)
