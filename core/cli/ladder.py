@@ -25,6 +25,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--no-difficulty", action="store_true",
                    help="skip the difficulty check (its router trains on every source, about "
                    "a minute)")
+    p.add_argument("--difficulty-only", action="store_true",
+                   help="only the difficulty check (no cross-validated curves, no plot)")
     p.add_argument("--plot", default=None, metavar="PNG", help="write the quality-cost plot here")
     p.add_argument("--out", default=None, metavar="JSON", help="write every figure as JSON here")
     p.add_argument("--markdown", action="store_true", help="print the report as markdown")
@@ -37,11 +39,15 @@ def _main(args: argparse.Namespace) -> int:
     from ..evaluation.ladder_eval import format_report, plot_ladder, run_ladder_eval, save_json
     from ..progress import Progress
 
+    if args.difficulty_only and (args.no_difficulty or args.plot):
+        raise DataError("--difficulty-only cannot be combined with --no-difficulty or --plot "
+                        "(the plot draws the curves it skips)")
     if args.folds < 2:
         raise DataError(f"--folds must be at least 2, got {args.folds}")
     progress = Progress(enabled=not args.json, stream=sys.stderr)
     result = run_ladder_eval(args.data_dir, folds=args.folds, seed=args.seed,
-                             difficulty=not args.no_difficulty, progress=progress)
+                             difficulty=not args.no_difficulty,
+                             curves=not args.difficulty_only, progress=progress)
     if args.out:  # first: the figures are kept even if the report or the plot fails
         save_json(result, args.out)
     if args.json:

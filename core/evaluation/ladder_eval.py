@@ -97,6 +97,8 @@ DOCS_LADDER: dict[str, tuple[Price, str]] = {
 
 #: the rule replaced in this release: the cheapest model within this of the best estimate
 _OLD_TOLERANCE = 0.05
+#: the tolerances reported on the difficulty check
+_SWEEP = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3)
 
 
 def _within_of_best(q: np.ndarray, costs: np.ndarray, tolerance: float) -> np.ndarray:
@@ -149,9 +151,18 @@ def difficulty_shares(router: Any, prompts: Sequence[str], labels: Sequence[str]
                 row[group] = np.bincount(sel, minlength=len(lad.models)).tolist()
                 row[f"{group}_top_share"] = float((sel == top).mean()) if sel.size else None
             rows.append(row)
+    # the knob's values around the default, on the estimates the ladder uses
+    used = est.get("calibrated", est["raw"])
+    sweep = []
+    for t in _SWEEP:
+        idx = choose(used, costs, tolerance=t)
+        sweep.append({"tolerance": t,
+                      "easy_top_share": float((idx[lab == "easy"] == top).mean()),
+                      "hard_top_share": float((idx[lab == "hard"] == top).mean())})
     return {"models": lad.models, "aliases": dict(lad.aliases),
             "n_easy": int((lab == "easy").sum()), "n_hard": int((lab == "hard").sum()),
-            "variants": rows}
+            "variants": rows,
+            "sweep_estimates": "calibrated" if "calibrated" in est else "raw", "sweep": sweep}
 
 
 def hull(cost: np.ndarray, quality: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -254,7 +265,8 @@ def _subset(data: TrainingData, drop: set[str]) -> TrainingData:
 # ---- the evaluation ----------------------------------------------------------------------------
 def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: int = 5,
                     seed: int = 0, params: Mapping[str, Any] | None = None,
-                    difficulty: bool = True, progress: Any = None) -> dict[str, Any]:
+                    difficulty: bool = True, curves: bool = True, progress: Any = None
+                    ) -> dict[str, Any]:
     """Cross-validated ladder evaluation on arena-bench-v1 and MMLU-Pro (see the module).
 
     Args:
@@ -264,6 +276,8 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
         params: ``irt`` hyperparameters overriding the default config's.
         difficulty: also train the difficulty check's router and report
             :func:`difficulty_shares` for it and for the shipped default router.
+        curves: the cross-validated quality-cost curves (``False``: the difficulty check
+            only).
         progress: an object with ``stage(text)`` (the command line), or ``None``.
 
     Returns:
@@ -295,10 +309,10 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
         "arena-bench-v1": _eval_set("arena-bench-v1", data_dir,
                                     load_table("arena-bench-v1", data_dir)),
         "mmlu-pro": _eval_set("mmlu-pro", data_dir, load_table("mmlu-pro", data_dir)),
-    }
+    } if curves else {}
     fold_of = {name: _folds(s["prompts"], folds, seed) for name, s in sets.items()}
     estimates = {name: np.full(s["truth"].shape, np.nan) for name, s in sets.items()}
-    for k in range(folds):
+    for k in range(folds if sets else 0):
         held = set().union(*(fold_of[n][k] for n in sets))
         say(f"fold {k + 1}/{folds}: training irt without {len(held):,} held-out prompts")
         router = build_router(cfg, emb)
@@ -477,6 +491,21 @@ def _format_difficulty(diff: Mapping[str, Any], markdown: bool) -> list[str]:
                 lines.append(f"  {label:20s} {v['estimates']:10s} {v['rule']:34s} easy "
                              f"{100 * e:3.0f} %  hard {100 * h:3.0f} %  (easy {v['easy']}, "
                              f"hard {v['hard']})")
+    trained = diff["trained"]
+    if trained.get("sweep"):
+        lines.append("")
+        cells = [(f"{p['tolerance']:g}", f"{100 * p['easy_top_share']:.0f} %",
+                  f"{100 * p['hard_top_share']:.0f} %") for p in trained["sweep"]]
+        head = (f"irt, default config, {trained['sweep_estimates']} estimates: share to the "
+                "dearest model by tolerance")
+        if markdown:
+            lines += [f"{head}:", "", "| tolerance | " + " | ".join(c[0] for c in cells) + " |",
+                      "|---|" + "---:|" * len(cells),
+                      "| easy | " + " | ".join(c[1] for c in cells) + " |",
+                      "| hard | " + " | ".join(c[2] for c in cells) + " |"]
+        else:
+            lines.append(head)
+            lines += [f"  tolerance {t:>5s}: easy {e:>5s}, hard {h:>5s}" for t, e, h in cells]
     lines.append("")
     return lines
 

@@ -191,7 +191,8 @@ class _DocsLadderRouter:
             if raw:
                 level = {self.top: 0.99, self.mid: 0.6 if hard else 0.9, self.low: 0.4 if hard else 0.8}
             else:
-                level = {self.top: 0.9, self.mid: 0.5 if hard else 0.97, self.low: 0.2 if hard else 0.95}
+                level = {self.top: 0.9 if hard else 0.99, self.mid: 0.5 if hard else 0.93,
+                         self.low: 0.2 if hard else 0.9}
             rows.append([level[m] for m in models])
         return np.asarray(rows)
 
@@ -211,3 +212,21 @@ def test_difficulty_shares_count_what_reaches_the_dearest_model():
     # the raw estimates under the replaced rule: the top model's scale wins everywhere
     before = rows[("raw", "within 0.05 of the best")]
     assert before["easy_top_share"] == 1.0 and before["easy"] == [0, 0, 3]
+    # the sweep around the default, on the calibrated estimates
+    assert out["sweep_estimates"] == "calibrated"
+    at = {p["tolerance"]: p for p in out["sweep"]}
+    assert at[0.05]["easy_top_share"] == 1.0 and at[0.05]["hard_top_share"] == 1.0
+    assert at[0.15]["easy_top_share"] == 0.0
+
+
+def test_difficulty_report_prints_each_variant_and_the_sweep():
+    from routellm_core.evaluation.ladder_eval import difficulty_shares, format_report
+
+    out = difficulty_shares(_DocsLadderRouter(), ["hi", "prove it"], ["easy", "hard"])
+    md = format_report({"sets": {}, "difficulty": {"trained": out, "shipped_default": out}},
+                       markdown=True)
+    assert "| irt, default config | calibrated | tolerance 0.15 (default) | 0 % | 100 % |" in md
+    assert "| shipped default | raw | within 0.05 of the best (replaced) | 100 % | 100 % |" in md
+    assert "| easy | 100 % | 0 % | 0 % |" in md
+    text = format_report({"sets": {}, "difficulty": {"trained": out, "shipped_default": out}})
+    assert "tolerance  0.15: easy   0 %, hard 100 %" in text
