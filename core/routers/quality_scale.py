@@ -4,8 +4,8 @@ A router that estimates many models' quality (the ``irt`` router) learns each mo
 whatever sources graded it: a model seen only on MMLU-Pro gets estimates on the scale of
 MMLU-Pro correctness, a model seen on arena-bench-v1 on the scale of a GPT-4 grade, the
 everyday prior's two models on its 1/0 labels. Compared across models, such raw estimates
-measure the sources as much as the models, and a ladder that picks "the cheapest model within
-``tolerance`` of the best estimate" then reads scale differences as quality differences.
+measure the sources as much as the models, and a ladder that compares them (the cheapest
+model whose estimate reaches a bar) reads scale differences as quality differences.
 
 :class:`QualityScale` maps each model's raw estimate to the probability that the model's
 answer is *acceptable*: a held-out outcome of at least ``acceptable`` on the 0-1 scale of the
