@@ -4,15 +4,16 @@ A *ladder* is a set of models with prices. For each prompt a router that knows e
 (a :class:`QualityRouter`, such as the ``irt`` router) estimates each candidate's quality,
 and one knob picks the model:
 
-* ``tolerance`` (default :data:`DEFAULT_TOLERANCE`): the risk of an unacceptable answer the
-  caller accepts. The cheapest model whose estimate reaches ``1 - tolerance`` is chosen; when
-  no candidate reaches it, the best estimate (the cheapest of equal ones). 0: the model
-  estimated best; 1: always the cheapest;
+* ``tolerance`` (default :data:`DEFAULT_TOLERANCE`): how much lower, as a share, a cheaper
+  model's estimate may be than the best candidate's. The cheapest model whose estimate is at
+  least ``(1 - tolerance)`` times the best estimate is chosen. With estimates that are
+  probabilities of an acceptable answer, 0.1 reads "accept a model at most 10 % less likely to
+  answer acceptably than the best one". 0: the model estimated best; 1: always the cheapest;
 * ``cost_weight``: the model maximising ``estimate - cost_weight * cost / top cost``, the cost
   of a call relative to the dearest candidate's on the same prompt.
 
-The tolerance compares every model's estimate with one bar, so the estimates must be on one
-scale: an ``irt`` router trained with ``quality_folds`` (the default of ``routellm train
+The tolerance compares every model's estimate with a bar set by the best one, so the
+estimates must be on one scale: an ``irt`` router trained with ``quality_folds`` (the default of ``routellm train
 --router irt``) gives each model's probability of an acceptable answer, calibrated per model
 on held-out outcomes (:mod:`routellm_core.routers.quality_scale`); an older router gives raw
 estimates, each on the scale of the sources that graded that model.
@@ -21,7 +22,7 @@ The knob can be calibrated to a target average cost per call on calibration prom
 (:meth:`Ladder.calibrate`), as ``strong_fraction`` is calibrated for two models. A two-model
 router (``predict_win_rate``) is the two-model case: its estimates are ``P(strong wins)`` for
 the strong model and ``1 - P`` for the weak one, so the strong model is chosen when ``P``
-exceeds ``max(tolerance, 0.5)``.
+exceeds ``1 / (2 - tolerance)`` (0.5 at 0, 1 at 1).
 
 Models the router does not know are mapped by the user to a known model they resemble
 (``aliases={"my-llama-finetune": "Meta-Llama-3_1-70B-Instruct"}``), or rejected with the list
@@ -32,9 +33,9 @@ Example:
     >>> q = np.array([[0.90, 0.85, 0.20],    # the mid model is good enough: pick it
     ...               [0.90, 0.40, 0.10]])   # only the top model will do
     >>> costs = np.array([10.0, 1.0, 0.1])
-    >>> choose(q, costs, tolerance=0.15).tolist()
+    >>> choose(q, costs, tolerance=0.1).tolist()    # the bar: 0.9 * 0.90 = 0.81
     [1, 0]
-    >>> choose(q, costs, tolerance=0.05).tolist()  # no model reaches 0.95: the best estimate
+    >>> choose(q, costs, tolerance=0.05).tolist()   # the bar: 0.95 * 0.90 = 0.855
     [0, 0]
 """
 
@@ -67,9 +68,9 @@ __all__ = [
 
 #: the two knobs of the policy
 KNOBS = ("tolerance", "cost_weight")
-#: the default knob: accept an estimated 15 % risk of an unacceptable answer (chosen on the
-#: difficulty check, a validation set: docs/results.md, "Cost ladder")
-DEFAULT_TOLERANCE = 0.15
+#: the default knob: a model at most 10 % less likely to answer acceptably than the best one
+#: (chosen on the difficulty check, a validation set: docs/results.md, "Cost ladder")
+DEFAULT_TOLERANCE = 0.1
 #: answer length assumed when pricing a call before it is made (tokens)
 DEFAULT_OUTPUT_TOKENS = 256
 
@@ -191,8 +192,8 @@ def choose(estimates: np.ndarray, costs: np.ndarray | Sequence[float], *,
     Args:
         estimates: ``(n, k)`` quality estimates.
         costs: ``(k,)`` or ``(n, k)`` cost of each model's call.
-        tolerance: pick the cheapest model whose estimate is at least ``1 - tolerance``, or,
-            when none is, the best estimate.
+        tolerance: pick the cheapest model whose estimate is at least ``(1 - tolerance)``
+            times the best estimate.
         cost_weight: pick ``argmax(estimate - cost_weight * cost / max cost)``.
             Give exactly one of the two.
 
@@ -210,9 +211,10 @@ def choose(estimates: np.ndarray, costs: np.ndarray | Sequence[float], *,
     if (tolerance is None) == (cost_weight is None):
         raise ConfigError("give exactly one knob: tolerance= or cost_weight=")
     if tolerance is not None:
-        # the bar is 1 - tolerance, lowered to the best estimate where no model reaches it
-        bar = np.minimum(q.max(axis=1, keepdims=True), 1.0 - float(tolerance))
-        ok = q >= bar - 1e-12
+        # a bar proportional to the best estimate: on a prompt every model answers well it is
+        # nearly absolute (1 - tolerance); on one beyond every model it still lets a cheaper
+        # model of nearly the same estimate win
+        ok = q >= (1.0 - float(tolerance)) * q.max(axis=1, keepdims=True) - 1e-12
         # cheapest adequate model; among equal costs the better estimate
         key = np.where(ok, c - 1e-9 * q, np.inf)
         return np.argmin(key, axis=1)

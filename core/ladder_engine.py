@@ -131,7 +131,7 @@ class LadderEngine(RoutingEngine):
         prices: ``{model: (input, output)}`` USD per million tokens for every model.
         aliases: ``{model: model the router knows}`` for models the router was not trained on.
         tolerance, cost_weight: the knob (see :mod:`routellm_core.ladder`); at most one, and
-            not with ``target_cost``. Default: ``tolerance=0.15``.
+            not with ``target_cost``. Default: ``tolerance=0.1``.
         target_cost: the average USD per call wanted on ``calibration_prompts``; the
             tolerance (or the cost weight, when ``cost_weight`` is given too as the starting
             knob) is calibrated to it.

@@ -68,8 +68,8 @@ class RouteLLMLadderChat(RouteLLMChat):
         router: a router that estimates every model's quality (an ``irt`` checkpoint or
             instance; ``"default"`` when it is one), or a two-model router for two models.
         aliases: ``{name: model the router knows}`` for models the router was not trained on.
-        tolerance: the accepted risk of an unacceptable answer: pick the cheapest model whose
-            estimate reaches ``1 - tolerance``, else the best estimate (default 0.15).
+        tolerance: pick the cheapest model whose estimate is at least ``(1 - tolerance)``
+            times the best candidate's (default 0.1).
         cost_weight: instead, maximise ``estimate - cost_weight * cost / top cost``.
         target_cost: instead, calibrate the tolerance to this average USD per call on
             ``calibration_prompts``.

@@ -60,8 +60,8 @@ class RouteLLMLadder(RouteLLM):
         prices: ``{name: (input, output)}`` USD per million tokens, for every model.
         router: a router estimating every model's quality (``irt``), or a two-model router.
         aliases: ``{name: model the router knows}`` for models it was not trained on.
-        tolerance: the accepted risk of an unacceptable answer: pick the cheapest model
-            whose estimate reaches ``1 - tolerance``, else the best estimate (default 0.15); or ``cost_weight``; or ``target_cost`` with
+        tolerance: pick the cheapest model whose estimate is at least ``(1 - tolerance)``
+            times the best estimate (default 0.1); or ``cost_weight``; or ``target_cost`` with
             ``calibration_prompts`` (the tolerance is calibrated to that average USD per call).
         output_tokens: answer length assumed when pricing a call before it is made.
         on_router_error: the model used when the router raises (default: the dearest).

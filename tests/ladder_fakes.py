@@ -23,9 +23,9 @@ def ladder_settings(router: Router, kw: dict[str, Any]) -> dict[str, Any]:
     planted prices, a tolerance of 0.05)."""
     return {"router": router, "prices": PRICES, "tolerance": 0.05, **kw}
 
-# probabilities of an acceptable answer: at tolerance 0.05 (a bar of 0.95) the low model is good
-# enough for easy prompts, the mid one for medium prompts, and no model reaches the bar on hard
-# ones (then the best estimate, the top model, is chosen)
+# probabilities of an acceptable answer: at tolerance 0.05 (a bar of 0.95 times the best) the
+# low model is good enough for easy prompts, the mid one for medium prompts, and only the top
+# model for hard ones
 _LEVELS = {"hard": {"top": 0.9, "mid": 0.3, "low": 0.1},
            "medium": {"top": 0.99, "mid": 0.96, "low": 0.2},
            "easy": {"top": 0.99, "mid": 0.98, "low": 0.97}}

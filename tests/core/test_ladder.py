@@ -40,7 +40,7 @@ def test_policy_picks_the_cheapest_adequate_model_on_planted_estimates():
     lad = Ladder(PlantedRouter(), ["top", "mid", "low"], PRICES, tolerance=0.05)
     assert lad.models == ["low", "mid", "top"]
     assert lad.choose(["prove the theorem", "explain tides", "say hi"]) == ["top", "mid", "low"]
-    lad.set_knob(tolerance=0.5)  # a bar of 0.5: mid is adequate for the medium prompt only
+    lad.set_knob(tolerance=0.5)  # half the best estimate: mid is adequate for medium prompts
     assert lad.choose(["prove it", "explain", "hi"]) == ["top", "mid", "low"]
     lad.set_knob(tolerance=1.0)  # anything goes: always the cheapest
     assert lad.choose(["prove it", "explain", "hi"]) == ["low"] * 3
@@ -129,9 +129,9 @@ def test_two_model_router_is_the_two_model_case():
     p = r.predict_win_rate(prompts)
     lad = Ladder(r, ["s", "w"], {"s": (10, 30), "w": (0.5, 0.5)}, tolerance=0.7)
     chosen = lad.choose(prompts)
-    # tolerance t is the threshold max(t, 0.5) on P(strong wins)
-    assert chosen == ["s" if x > 0.7 else "w" for x in p]
-    lad.set_knob(tolerance=0.2)
+    # tolerance t is the threshold 1 / (2 - t) on P(strong wins)
+    assert chosen == ["s" if x > 1 / 1.3 else "w" for x in p]
+    lad.set_knob(tolerance=0.0)
     assert lad.choose(prompts) == ["s" if x > 0.5 else "w" for x in p]
     assert known_models(r) == ["s", "w"]
 

@@ -206,7 +206,7 @@ def test_difficulty_shares_count_what_reaches_the_dearest_model():
     assert out["models"] == ["llama-8b", "llama-70b", "gpt-4o"]
     assert (out["n_easy"], out["n_hard"]) == (3, 2)
     rows = {(v["estimates"], v["rule"].split(" (")[0]): v for v in out["variants"]}
-    after = rows[("calibrated", "tolerance 0.15")]
+    after = rows[("calibrated", f"tolerance {DEFAULT_TOLERANCE:g}")]
     assert after["easy"] == [3, 0, 0] and after["hard"] == [0, 0, 2]
     assert after["easy_top_share"] == 0.0 and after["hard_top_share"] == 1.0
     # the raw estimates under the replaced rule: the top model's scale wins everywhere
@@ -225,7 +225,8 @@ def test_difficulty_report_prints_each_variant_and_the_sweep():
     out = difficulty_shares(_DocsLadderRouter(), ["hi", "prove it"], ["easy", "hard"])
     md = format_report({"sets": {}, "difficulty": {"trained": out, "shipped_default": out}},
                        markdown=True)
-    assert "| irt, default config | calibrated | tolerance 0.15 (default) | 0 % | 100 % |" in md
+    assert (f"| irt, default config | calibrated | tolerance {DEFAULT_TOLERANCE:g} (default) | "
+            "0 % | 100 % |") in md
     assert "| shipped default | raw | within 0.05 of the best (replaced) | 100 % | 100 % |" in md
     assert "| easy | 100 % | 0 % | 0 % |" in md
     text = format_report({"sets": {}, "difficulty": {"trained": out, "shipped_default": out}})
