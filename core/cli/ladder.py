@@ -27,6 +27,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "a minute)")
     p.add_argument("--difficulty-only", action="store_true",
                    help="only the difficulty check (no cross-validated curves, no plot)")
+    p.add_argument("--router", default=None, metavar="DIR",
+                   help="route the difficulty check with this router checkpoint instead of "
+                   "training one (e.g. from `routellm train --router irt`)")
     p.add_argument("--plot", default=None, metavar="PNG", help="write the quality-cost plot here")
     p.add_argument("--out", default=None, metavar="JSON", help="write every figure as JSON here")
     p.add_argument("--markdown", action="store_true", help="print the report as markdown")
@@ -39,6 +42,8 @@ def _main(args: argparse.Namespace) -> int:
     from ..evaluation.ladder_eval import format_report, plot_ladder, run_ladder_eval, save_json
     from ..progress import Progress
 
+    if args.router and args.no_difficulty:
+        raise DataError("--router routes the difficulty check: drop --no-difficulty")
     if args.difficulty_only and (args.no_difficulty or args.plot):
         raise DataError("--difficulty-only cannot be combined with --no-difficulty or --plot "
                         "(the plot draws the curves it skips)")
@@ -47,7 +52,8 @@ def _main(args: argparse.Namespace) -> int:
     progress = Progress(enabled=not args.json, stream=sys.stderr)
     result = run_ladder_eval(args.data_dir, folds=args.folds, seed=args.seed,
                              difficulty=not args.no_difficulty,
-                             curves=not args.difficulty_only, progress=progress)
+                             curves=not args.difficulty_only, difficulty_router=args.router,
+                             progress=progress)
     if args.out:  # first: the figures are kept even if the report or the plot fails
         save_json(result, args.out)
     if args.json:

@@ -265,8 +265,9 @@ def _subset(data: TrainingData, drop: set[str]) -> TrainingData:
 # ---- the evaluation ----------------------------------------------------------------------------
 def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: int = 5,
                     seed: int = 0, params: Mapping[str, Any] | None = None,
-                    difficulty: bool = True, curves: bool = True, progress: Any = None
-                    ) -> dict[str, Any]:
+                    difficulty: bool = True, curves: bool = True,
+                    difficulty_router: str | os.PathLike[str] | None = None,
+                    progress: Any = None) -> dict[str, Any]:
     """Cross-validated ladder evaluation on arena-bench-v1 and MMLU-Pro (see the module).
 
     Args:
@@ -278,6 +279,8 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
             :func:`difficulty_shares` for it and for the shipped default router.
         curves: the cross-validated quality-cost curves (``False``: the difficulty check
             only).
+        difficulty_router: a router checkpoint to route the difficulty check with, instead of
+            training one (for example one trained by ``routellm train --router irt``).
         progress: an object with ``stage(text)`` (the command line), or ``None``.
 
     Returns:
@@ -299,6 +302,14 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
         cfg["params"].update(params)
     emb = StaticEmbedder()
     say = progress.stage if progress is not None else (lambda _t: None)
+    out: dict[str, Any] = {"folds": folds, "seed": seed, "router": "irt",
+                           "params": cfg["params"], "price_source": PRICE_SOURCE,
+                           "output_tokens": DEFAULT_OUTPUT_TOKENS, "sets": {}}
+    if not curves and difficulty_router is not None:
+        # nothing to train: the difficulty check with the given router needs no data directory
+        out["difficulty"] = _difficulty(cfg, emb, data_dir, set(), say, difficulty_router)
+        out["seconds"] = round(time.perf_counter() - t0, 1)
+        return out
     say("building the training set (every source; prompts equal to an MT-Bench, GSM8K or "
         "held-out MMLU prompt dropped)")
     data, _ = build_training_data(cfg["sources"], data_dir=data_dir, aliases=cfg["aliases"],
@@ -321,36 +332,40 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
             idx = [i for i, p in enumerate(s["prompts"]) if p in fold_of[name][k]]
             est = router.predict_quality([s["prompts"][i] for i in idx], s["models"])  # type: ignore[attr-defined]
             estimates[name][idx] = est
-    out: dict[str, Any] = {"folds": folds, "seed": seed, "router": "irt",
-                           "params": cfg["params"], "price_source": PRICE_SOURCE,
-                           "output_tokens": DEFAULT_OUTPUT_TOKENS, "sets": {}}
     for name, s in sets.items():
         out["sets"][name] = _summarise(name, s, estimates[name])
     if difficulty:
-        out["difficulty"] = _difficulty(cfg, emb, data_dir, banned, say)
+        out["difficulty"] = _difficulty(cfg, emb, data_dir, banned, say, difficulty_router)
     out["seconds"] = round(time.perf_counter() - t0, 1)
     return out
 
 
 def _difficulty(cfg: Mapping[str, Any], emb: Any, data_dir: Any, banned: set[str],
-                say: Any) -> dict[str, Any]:
+                say: Any, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """:func:`difficulty_shares` for a router trained on every source with the default
-    config's alias table, and for the shipped default router."""
+    config's alias table (or the checkpoint at ``path``), and for the shipped default router."""
     from ..data.benchmarks import load_difficulty
     from ..routers import load_router
     from ..training.config import default_config
     from ..training.runs import build_router
     from ..training.sets import build_training_data
 
+    bench = load_difficulty()
+    labels = bench.extra["label"]
+    if path is not None:
+        say(f"difficulty check: routing with {path}")
+        return {"router": {"path": str(path)}, "label": f"router {Path(path).name}",
+                "trained": difficulty_shares(load_router(path), bench.prompts, labels),
+                "shipped_default": difficulty_shares(load_router("default"), bench.prompts,
+                                                     labels)}
     full = dict(cfg, aliases=default_config("irt")["aliases"])
     say(f"difficulty check: training irt on every source (aliases {full['aliases']!r})")
     data, _ = build_training_data(full["sources"], data_dir=data_dir, aliases=full["aliases"],
                                   embedder=emb, decontaminate_threshold=None)
     router = build_router(full, emb).fit(_subset(data, banned))
-    bench = load_difficulty()
-    labels = bench.extra["label"]
     return {"router": {"config": "default irt config", "aliases": full["aliases"],
                        "params": full["params"]},
+            "label": "irt, default config",
             "trained": difficulty_shares(router, bench.prompts, labels),
             "shipped_default": difficulty_shares(load_router("default"), bench.prompts, labels)}
 
@@ -480,7 +495,8 @@ def _format_difficulty(diff: Mapping[str, Any], markdown: bool) -> list[str]:
                   "per model | hard prompts per model |", "|---|---|---|---:|---:|---|---|"]
     else:
         lines.append(title)
-    for key, label in (("trained", "irt, default config"), ("shipped_default", "shipped default")):
+    mine = str(diff.get("label", "irt, default config"))
+    for key, label in (("trained", mine), ("shipped_default", "shipped default")):
         for v in diff[key]["variants"]:
             e, h = v["easy_top_share"], v["hard_top_share"]
             if markdown:
@@ -496,8 +512,8 @@ def _format_difficulty(diff: Mapping[str, Any], markdown: bool) -> list[str]:
         lines.append("")
         cells = [(f"{p['tolerance']:g}", f"{100 * p['easy_top_share']:.0f} %",
                   f"{100 * p['hard_top_share']:.0f} %") for p in trained["sweep"]]
-        head = (f"irt, default config, {trained['sweep_estimates']} estimates: share to the "
-                "dearest model by tolerance")
+        head = (f"{mine}, {trained['sweep_estimates']} estimates: share to the dearest model "
+                "by tolerance")
         if markdown:
             lines += [f"{head}:", "", "| tolerance | " + " | ".join(c[0] for c in cells) + " |",
                       "|---|" + "---:|" * len(cells),
