@@ -13,9 +13,9 @@ and one knob picks the model:
   of a call relative to the dearest candidate's on the same prompt.
 
 The tolerance compares every model's estimate with a bar set by the best one, so the
-estimates must be on one scale: an ``irt`` router trained with ``quality_folds`` (the default of ``routellm train
---router irt``) gives each model's probability of an acceptable answer, calibrated per model
-on held-out outcomes (:mod:`routellm_core.routers.quality_scale`); an older router gives raw
+estimates must be on one scale: an ``irt`` router trained with ``quality_folds`` (the default
+of ``routellm train --router irt``) gives each model's probability of an acceptable answer,
+calibrated per model on held-out outcomes (:mod:`routellm_core.routers.quality_scale`); an older router gives raw
 estimates, each on the scale of the sources that graded that model.
 
 The knob can be calibrated to a target average cost per call on calibration prompts
