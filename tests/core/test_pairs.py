@@ -267,3 +267,19 @@ def test_mf_and_ensemble_pair_scores_follow_from_their_logits() -> None:
     i = {m: k for k, m in enumerate(ens.models_)}
     np.testing.assert_allclose(ens.pair_score_from_logits(q[:, i["m"]], q[:, i["w"]]),
                                ens.score_pair(prompts, "m", "w"), atol=1e-9)
+
+
+def test_recalibrating_an_older_checkpoint_stores_what_calibrates_its_pairs(tmp_path) -> None:
+    from routellm_core.cli.main import main
+
+    prompts = ["What is 2+2?", "Prove that there are infinitely many primes.", "hello there",
+               "Write a poem about the sea", "Explain quantum entanglement", "List three fruits"]
+    (tmp_path / "mine.txt").write_text("\n".join(prompts))
+    out = tmp_path / "recalibrated"
+    assert main(["calibrate", "--router", "default", "--prompts", str(tmp_path / "mine.txt"),
+                 "--out", str(out), "--no-progress"]) == 0
+    copy = Router.load(out)
+    assert copy.pair_calibration_ is not None and copy.pair_calibration_["prompt_set"] == "mine.txt"
+    e = RoutingEngine(out, strong_name="gpt-4o", weak_name="gpt-3.5-turbo", strong_fraction=0.5)
+    assert e.decide(prompts[1]).to_dict()["pair"] == [STRONG_MODEL, "gpt-3.5-turbo"]
+    assert e.router.calibration_ is not None and e.router.calibration_["n"] == len(prompts)
