@@ -23,6 +23,10 @@ Routers compared (APGR, mean ± std over the five folds):
   Mixtral. The ensemble scores its own pair with the blend but any other pair with this member
   alone, so this column separates the pair's effect from the member's.
 
+A second table runs the difficulty check (the everyday easy and hard prompts of
+``core/difficulty``) with the shipped default and the first fold's router bound to each pair,
+calibrated on the ``mix`` prompts as training calibrates.
+
 Run: ``python benchmarks/quality_user_pairs.py [--config configs/all-sources.json]``
 (five trainings of the config, cached in ``--cache``: a second run only scores).
 """
@@ -168,6 +172,45 @@ def quality_member(router: Router) -> Router | None:
     return next((m for m in members if hasattr(m, "predict_quality")), None) if members else None
 
 
+#: the pairs of the everyday check, as a user names them (API names)
+EVERYDAY_PAIRS = [(STRONG_MODEL, WEAK_MODEL), ("gpt-4o", "gpt-4o-mini"), ("gpt-4", "gpt-3.5-turbo"),
+                  ("gemini-2.0-flash", "claude-3-haiku"), ("llama-3.1-70b", "llama-3.1-8b")]
+
+
+def everyday_check(routers: dict[str, Router], data_dir: Path) -> None:
+    """The difficulty check (easy vs hard everyday prompts, English) for each router bound to
+    each pair it knows, calibrated on the ``mix`` prompts as training calibrates: AUC and the
+    share of easy and hard prompts sent strong at ``strong_fraction=0.3``."""
+    import logging
+
+    from routellm_core.data.sources import calibration_prompts
+    from routellm_core.evaluation.metrics import auc
+    from routellm_core.pairs import route_pair
+    from routellm_core.routers.pair import pair_calibration
+
+    logging.getLogger("routellm_core.pairs").setLevel(logging.ERROR)
+    path = Path(__file__).resolve().parent.parent / "core" / "difficulty" / "prompts.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    prompts = [r["prompt"] for r in rows]
+    hard = np.asarray([r["label"] == "hard" for r in rows])
+    cal = calibration_prompts("mix", data_dir)
+    print()
+    print("| router | pair (as the user names it) | pair scored | difficulty AUC | "
+          "easy sent strong @0.3 | hard sent strong @0.3 |")
+    print("|---|---|---|---:|---:|---:|")
+    for label, router in routers.items():
+        router.pair_calibration_ = pair_calibration(router, cal, "mix")
+        for s, w in EVERYDAY_PAIRS:
+            bound = route_pair(router, pair=(s, w))
+            scores = bound.predict_win_rate(prompts)
+            t = bound.threshold_for(0.3)
+            scored = getattr(bound, "pair_", None)
+            print(f"| {label} | {s} vs {w} | "
+                  + ("own pair" if scored is None else f"{scored[0]} vs {scored[1]}")
+                  + f" | {auc(scores, hard):.3f} | {100 * (scores[~hard] >= t).mean():.0f} % | "
+                  f"{100 * (scores[hard] >= t).mean():.0f} % |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", default=None,
@@ -257,6 +300,10 @@ def main() -> None:
         print(f"- {label}, {source}: {note}")
     print(json.dumps({"folds": N_FOLDS, "retrained_folds": trained,
                       "held_out_per_fold": [len(h) for h in holdouts]}))
+    checked = {"shipped default": shipped}
+    if routers and routers[0] is not None:
+        checked["retrained (fold 1)"] = routers[0]
+    everyday_check(checked, data_dir)
 
 
 if __name__ == "__main__":

@@ -432,9 +432,9 @@ class RoutingEngine:
             the calibration table's threshold. Needs ``strong_fraction``; changing settings
             later starts a new window.
         embedder: optional embedder for embedding routers (any object with ``embed``).
-        pair: the pair the router scores: ``None`` (recognise ``strong_name`` and
-            ``weak_name``), ``(strong, weak)`` names, or ``"default"`` (the router's own
-            pair). A pair the router knows is scored and calibrated for itself; any other
+        pair: the pair the router scores: ``None`` (default: the router's own pair),
+            ``"auto"`` (recognise ``strong_name`` and ``weak_name``) or ``(strong, weak)``
+            names. A pair the router knows is scored and calibrated for itself; any other
             falls back to the router's own pair, logged once (:mod:`routellm_core.pairs`).
         aliases: ``{your model name: a model the router knows}`` for that recognition.
 

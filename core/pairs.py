@@ -6,9 +6,14 @@ Instruct``...). Users name models as their provider's API does (``gpt-4o``, ``cl
 ``meta-llama/Llama-3.1-70B-Instruct``). This module maps one to the other and decides which pair
 a routing engine scores:
 
-1. **The names.** ``pair=("gpt-4o", "gpt-4o-mini")`` names the pair explicitly; otherwise the
-   wrappers pass the inner models' own names (LangChain's ``model_name``/``model``, LlamaIndex's
-   ``metadata.model_name``/``model``).
+0. **Off by default.** ``pair=None`` (the default) scores the router's own pair, as before:
+   measured on the newer sources and on the difficulty check, the per-model estimates of other
+   pairs did not rank prompts better on average and sent most easy everyday prompts to the
+   strong model for gpt-4o vs gpt-4o-mini (``docs/results.md``, "Pairs users route today").
+   Pair-aware routing is an opt-in until a router's estimates pass that check.
+1. **The names.** ``pair=("gpt-4o", "gpt-4o-mini")`` names the pair explicitly; ``pair="auto"``
+   uses the inner models' own names, as the wrappers pass them (LangChain's
+   ``model_name``/``model``, LlamaIndex's ``metadata.model_name``/``model``).
 2. **Each name to a router model** (:func:`resolve_model`): the user's ``aliases`` first
    (``{"my-finetune": "gpt-4o-mini"}``; the target is resolved by the next steps), then the
    router's own spelling (exact, then ignoring case), then :data:`MODEL_ALIASES`, the documented
@@ -56,6 +61,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MODEL_ALIASES",
     "DEFAULT_PAIR",
+    "AUTO_PAIR",
     "PairSpec",
     "check_pair",
     "check_aliases",
@@ -67,12 +73,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: ``pair=`` value: ``None`` (recognise the inner models), two names, or ``"default"`` (always
-#: the router's own pair, as before pairs were recognised)
+#: ``pair=`` value: ``None`` or ``"default"`` (the router's own pair, the default), ``"auto"``
+#: (recognise the inner models) or two names
 PairSpec = tuple[str, str] | Sequence[str] | str | None
 
-#: ``pair="default"``: score the router's own pair whatever the inner models
+#: ``pair="default"`` (or ``None``): score the router's own pair whatever the inner models
 DEFAULT_PAIR = "default"
+#: ``pair="auto"``: score the pair of the inner models, recognised from their names
+AUTO_PAIR = "auto"
 
 _GPT4 = STRONG_MODEL  # every GPT-4-class spelling is this name in the training alias tables
 _GPT35 = ("gpt-3.5-turbo", "gpt-3.5-turbo-1106")
@@ -178,20 +186,20 @@ def resolve_model(name: str, known: Sequence[str],
 
 
 def check_pair(value: object) -> tuple[str, str] | str | None:
-    """A ``pair=`` setting: ``None``, ``"default"``, or two different non-empty names.
+    """A ``pair=`` setting: ``None``, ``"default"``, ``"auto"``, or two different names.
 
     Raises:
         ConfigError: anything else (the message says what to pass).
     """
-    if value is None or value == DEFAULT_PAIR:
+    if value is None or value in (DEFAULT_PAIR, AUTO_PAIR):
         return value  # type: ignore[return-value]
     if (isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2
             and all(isinstance(v, str) and v.strip() for v in value) and value[0] != value[1]):
         return (str(value[0]), str(value[1]))
     raise ConfigError(
         f"pair must be two different model names (strong, weak) such as ('gpt-4o', "
-        f"'gpt-4o-mini'), 'default' (always the router's own pair), or None (recognise the "
-        f"inner models); got {type(value).__name__} {value!r}")
+        f"'gpt-4o-mini'), 'auto' (recognise the inner models), or None / 'default' (the "
+        f"router's own pair); got {type(value).__name__} {value!r}")
 
 
 def check_aliases(value: object) -> dict[str, str]:
@@ -226,9 +234,10 @@ def route_pair(router: Router, *, pair: PairSpec = None, aliases: Mapping[str, s
 
     Args:
         router: the loaded router (a bound one is rebound from its inner router).
-        pair: ``None`` (the inner models' names), ``(strong, weak)``, or ``"default"``.
+        pair: ``None``/``"default"`` (the router's own pair), ``"auto"`` (the inner models'
+            names) or ``(strong, weak)``.
         aliases: the user's ``{name: model}`` table (:func:`resolve_model`).
-        strong_name, weak_name: the inner models' names (used when ``pair`` is ``None``).
+        strong_name, weak_name: the inner models' names (used when ``pair`` is ``"auto"``).
         need_calibration: whether the threshold comes from a calibration table (a
             ``strong_fraction``): a pair the checkpoint cannot calibrate then falls back to
             the router's own pair. With a raw ``threshold``, any known pair is scored.
@@ -245,14 +254,14 @@ def route_pair(router: Router, *, pair: PairSpec = None, aliases: Mapping[str, s
     table = check_aliases(aliases)
     inner = router.router if isinstance(router, PairRouter) else router
     own = (inner.strong_model, inner.weak_model)
-    if spec == DEFAULT_PAIR:
+    if spec is None or spec == DEFAULT_PAIR:
         return inner
     given = spec if isinstance(spec, tuple) else (strong_name, weak_name)
     if given[0] is None or given[1] is None:
         return inner
     names = (given[0], given[1])
     known = known_models(inner)
-    where = "pair=" if spec is not None else "the inner models"
+    where = "pair=" if spec != AUTO_PAIR else "the inner models"
     if not known:
         if not set(names) <= set(own):
             _log_once((id(inner), names, "estimates"),
@@ -266,7 +275,7 @@ def route_pair(router: Router, *, pair: PairSpec = None, aliases: Mapping[str, s
         _log_once((id(inner), names, "unknown"),
                   "routellm: router %r does not know %s (from %s), so it scores its own pair "
                   "(%s vs %s). Name the models it knows with aliases={your name: its name} "
-                  "(its models: %s), or pass pair='default' to silence this",
+                  "(its models: %s), or pass pair=None to silence this",
                   inner.name, " and ".join(repr(m) for m in missing), where, *own,
                   ", ".join(known))
         return inner

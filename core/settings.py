@@ -80,9 +80,9 @@ class RoutingSettings:
         calibration_window: follow the traffic: the threshold becomes the
             ``strong_fraction`` quantile of the last this-many scores (``None``: the
             calibration table's threshold, fixed).
-        pair: which pair the router scores: ``None`` (the inner models, recognised from
-            ``strong_name``/``weak_name``), ``(strong, weak)`` names, or ``"default"`` (the
-            router's own pair); see :mod:`routellm_core.pairs`.
+        pair: which pair the router scores: ``None`` (the router's own pair), ``"auto"``
+            (the inner models, recognised from ``strong_name``/``weak_name``) or
+            ``(strong, weak)`` names; see :mod:`routellm_core.pairs`.
         aliases: ``{your model name: a model the router knows}`` for recognising the pair.
 
     Example:

@@ -484,13 +484,14 @@ class RouteLLMChat(BaseChatModel):
             the cost and savings in :attr:`stats`.
         embeddings: a LangChain ``Embeddings`` (or a routellm embedder) for an embedding
             router loaded by name or directory; it must be the model the router was trained on.
-        pair: which two models the router scores. ``None`` (default): the inner models,
-            recognised from their names (``ChatOpenAI(model="gpt-4o")``'s ``model_name``)
-            through the API alias map of :mod:`routellm_core.pairs`; ``("gpt-4o",
-            "gpt-4o-mini")``: these names; ``"default"``: always the router's own pair
-            (GPT-4 vs Mixtral for the shipped router). A pair the router does not know (or
-            cannot calibrate) falls back to its own pair, logged once; the record's ``pair``
-            says which pair was scored.
+        pair: which two models the router scores. ``None`` (default): the router's own
+            pair (GPT-4 vs Mixtral for the shipped router). ``"auto"``: the inner models,
+            recognised from their names (``ChatOpenAI(model="gpt-4o")``'s ``model_name````) through the API alias map of
+            :mod:`routellm_core.pairs`; ``("gpt-4o", "gpt-4o-mini")``: these names. A pair the
+            router does not know (or cannot calibrate) falls back to its own pair, logged
+            once; the record's ``pair`` says which pair was scored. Off by default: the
+            per-model estimates of other pairs did not route better when measured
+            (``docs/results.md``).
         aliases: ``{your model name: a model the router knows}`` (an API name such as
             ``"gpt-4o-mini"`` or the router's own spelling) for a model it does not
             recognise, e.g. ``{"my-finetune": "gpt-4o-mini"}``.

@@ -108,6 +108,7 @@ def test_bind_pair_errors_name_the_problem() -> None:
 # ---- the engine ---------------------------------------------------------------------------------
 def _engine(**kw: object) -> RoutingEngine:
     kw.setdefault("strong_fraction", 0.2)
+    kw.setdefault("pair", "auto")
     return RoutingEngine(PlantedPairRouter(), **kw)  # type: ignore[arg-type]
 
 
@@ -127,11 +128,16 @@ def test_explicit_pair_aliases_and_default() -> None:
     assert e.decide(WRITING).route == "strong"
     e = _engine(strong_name="gpt-4o", weak_name="my-finetune", aliases={"my-finetune": MINI})
     assert e.decide(WRITING).route == "strong"
-    e = _engine(strong_name="gpt-4o", weak_name="gpt-4o-mini", pair="default")
+    for off in ("default", None):
+        e = _engine(strong_name="gpt-4o", weak_name="gpt-4o-mini", pair=off)
+        assert e.decide(WRITING).route == "weak"
+        assert e.decide(WRITING).to_dict()["pair"] == [STRONG_MODEL, WEAK_MODEL]
+    # the default is the router's own pair, whatever the inner models
+    e = RoutingEngine(PlantedPairRouter(), strong_name="gpt-4o", weak_name="gpt-4o-mini",
+                      strong_fraction=0.2)
     assert e.decide(WRITING).route == "weak"
-    assert e.decide(WRITING).to_dict()["pair"] == [STRONG_MODEL, WEAK_MODEL]
     # configure rebinds; a bad pair changes nothing
-    e.configure(pair=None)
+    e.configure(pair="auto")
     assert e.decide(WRITING).route == "strong"
     with pytest.raises(ConfigError):
         e.configure(pair=("a", "a"))
@@ -143,7 +149,7 @@ def test_an_unknown_pair_falls_back_to_the_default_pair_logged_once(caplog) -> N
     router = PlantedPairRouter()
     for _ in range(2):
         e = RoutingEngine(router, strong_name="gpt-4o", weak_name="claude-9-tiny",
-                          strong_fraction=0.2)
+                          strong_fraction=0.2, pair="auto")
     assert e.decide(MATHS).route == "strong"  # the default pair's routing
     assert e.decide(MATHS).to_dict()["pair"] == [STRONG_MODEL, WEAK_MODEL]
     msgs = [r.getMessage() for r in caplog.records if "claude-9-tiny" in r.getMessage()]
@@ -155,26 +161,28 @@ def test_a_checkpoint_without_pair_calibration_falls_back_unless_the_threshold_i
     caplog.set_level(logging.WARNING, "routellm_core.pairs")
     old = PlantedPairRouter(calibrate=False)
     old.calibration_ = PlantedPairRouter().calibration_  # a table for its own pair only
-    e = RoutingEngine(old, strong_name="gpt-4o", weak_name="gpt-4o-mini", strong_fraction=0.2)
+    e = RoutingEngine(old, strong_name="gpt-4o", weak_name="gpt-4o-mini", strong_fraction=0.2,
+                      pair="auto")
     assert e.decide(MATHS).route == "strong"
     assert e.decide(MATHS).to_dict()["pair"] == [STRONG_MODEL, WEAK_MODEL]
     assert any("stores no calibration" in r.getMessage() for r in caplog.records)
     # a raw threshold needs no table: the pair is scored
-    e = RoutingEngine(old, strong_name="gpt-4o", weak_name="gpt-4o-mini", threshold=0.7)
+    e = RoutingEngine(old, strong_name="gpt-4o", weak_name="gpt-4o-mini", threshold=0.7,
+                      pair="auto")
     assert e.decide(WRITING).route == "strong"
     assert e.decide(WRITING).to_dict()["pair"] == [STRONG_MODEL, MINI]
 
 
 def test_routers_without_per_model_estimates_keep_their_pair() -> None:
     e = RoutingEngine(KeywordRouter(), strong_name="gpt-4o", weak_name="gpt-4o-mini",
-                      strong_fraction=0.3)
+                      strong_fraction=0.3, pair="auto")
     assert e.router.name == "keyword" and e.decide("prove it").to_dict()["pair"] == ["s", "w"]
 
 
 def test_the_shipped_default_routes_a_pair_it_can_calibrate_else_its_own() -> None:
     shipped = load_router("default")
     e = RoutingEngine("default", strong_name="gpt-4o", weak_name="gpt-3.5-turbo",
-                      strong_fraction=0.3)
+                      strong_fraction=0.3, pair="auto")
     pair = e.decide("Prove that there are infinitely many primes.").to_dict()["pair"]
     if getattr(shipped, "pair_calibration_", None):  # a default trained with pair calibration
         assert pair == [STRONG_MODEL, "gpt-3.5-turbo"]
@@ -233,6 +241,7 @@ def test_an_older_checkpoint_loads_and_cannot_calibrate_a_pair(tmp_path, caplog)
     assert bind_pair(old, "mid", "low").calibration_ is None
     caplog.set_level(logging.WARNING, "routellm_core.pairs")
     assert route_pair(old, pair=("mid", "low")) is old
+    assert route_pair(old, pair=None, strong_name="mid", weak_name="low") is old
     assert any("stores no calibration" in r.getMessage() for r in caplog.records)
     # a pair calibration block of a version this library does not read: ignored, logged
     config["pair_calibration"] = {"version": 99, "models": []}
@@ -280,6 +289,7 @@ def test_recalibrating_an_older_checkpoint_stores_what_calibrates_its_pairs(tmp_
                  "--out", str(out), "--no-progress"]) == 0
     copy = Router.load(out)
     assert copy.pair_calibration_ is not None and copy.pair_calibration_["prompt_set"] == "mine.txt"
-    e = RoutingEngine(out, strong_name="gpt-4o", weak_name="gpt-3.5-turbo", strong_fraction=0.5)
+    e = RoutingEngine(out, strong_name="gpt-4o", weak_name="gpt-3.5-turbo", strong_fraction=0.5,
+                      pair="auto")
     assert e.decide(prompts[1]).to_dict()["pair"] == [STRONG_MODEL, "gpt-3.5-turbo"]
     assert e.router.calibration_ is not None and e.router.calibration_["n"] == len(prompts)

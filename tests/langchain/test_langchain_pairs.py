@@ -13,6 +13,7 @@ MATHS, WRITING = "prove the theorem about primes", "write a poem about autumn"
 
 
 def _llm(strong: str, weak: str, **kw) -> RouteLLMChat:
+    kw.setdefault("pair", "auto")
     return RouteLLMChat(strong=ScriptedChatModel(model_name=strong),
                         weak=ScriptedChatModel(model_name=weak),
                         router=PlantedPairRouter(), strong_fraction=0.2, **kw)
@@ -41,6 +42,11 @@ def test_explicit_pair_aliases_default_and_an_unknown_pair() -> None:
     assert rec["route"] == "weak" and rec["pair"] == [STRONG_MODEL, WEAK_MODEL]
     rec = _record(_llm("acme-large", "acme-small"), MATHS)
     assert rec["route"] == "strong" and rec["pair"] == [STRONG_MODEL, WEAK_MODEL]
+
+
+def test_the_default_is_the_routers_own_pair() -> None:
+    rec = _record(_llm("gpt-4o", "gpt-4o-mini", pair=None), WRITING)
+    assert rec["route"] == "weak" and rec["pair"] == [STRONG_MODEL, WEAK_MODEL]
 
 
 def test_swapping_an_inner_model_rebinds_the_pair() -> None:

@@ -47,12 +47,12 @@ def _record(llm: RouteLLM, text: str) -> dict:
 
 def test_llm_names_choose_the_pair_scored() -> None:
     llm = RouteLLM(strong=by_model("gpt-4o"), weak=by_metadata("gpt-4o-mini"),
-                   router=PlantedPairRouter(), strong_fraction=0.2)
+                   router=PlantedPairRouter(), strong_fraction=0.2, pair="auto")
     rec = _record(llm, WRITING)
     assert rec["route"] == "strong" and rec["pair"] == [STRONG_MODEL, "gpt-4o-mini"]
     assert _record(llm, MATHS)["route"] == "weak"
     llm = RouteLLM(strong=by_model("gpt-4o"), weak=by_model("mixtral-8x7b"),
-                   router=PlantedPairRouter(), strong_fraction=0.2)
+                   router=PlantedPairRouter(), strong_fraction=0.2, pair="auto")
     assert _record(llm, MATHS)["route"] == "strong" and _record(llm, WRITING)["route"] == "weak"
 
 
@@ -61,8 +61,12 @@ def test_explicit_pair_aliases_and_an_unknown_pair() -> None:
         return RouteLLM(strong=by_model("acme-large"), weak=by_model("acme-small"),
                         router=PlantedPairRouter(), strong_fraction=0.2, **kw)
 
-    rec = _record(make(), MATHS)
+    rec = _record(make(pair="auto"), MATHS)
     assert rec["route"] == "strong" and rec["pair"] == [STRONG_MODEL, WEAK_MODEL]
     assert _record(make(pair=("gpt-4o", "gpt-4o-mini")), WRITING)["route"] == "strong"
-    llm = make(aliases={"acme-large": "gpt-4o", "acme-small": "gpt-4o-mini"})
+    llm = make(aliases={"acme-large": "gpt-4o", "acme-small": "gpt-4o-mini"}, pair="auto")
     assert _record(llm, WRITING)["pair"] == [STRONG_MODEL, "gpt-4o-mini"]
+    # off by default: the router's own pair, whatever the inner models
+    llm = RouteLLM(strong=by_model("gpt-4o"), weak=by_model("gpt-4o-mini"),
+                   router=PlantedPairRouter(), strong_fraction=0.2)
+    assert _record(llm, WRITING)["pair"] == [STRONG_MODEL, WEAK_MODEL]
