@@ -25,7 +25,7 @@ a routing engine scores:
 3. **The pair** (:func:`route_pair`): both names known, and not the router's own pair: the
    router bound to them (:func:`~routellm_core.routers.pair.bind_pair`), with that pair's
    calibration table. Otherwise the router's own pair (the default: GPT-4 vs Mixtral), logged
-   once per engine setting: when a name is not recognised, when the router has no per-model
+   once per router and pair: when a name is not recognised, when the router has no per-model
    estimates, and when the checkpoint cannot calibrate the pair (trained before pair
    calibration was stored) while a ``strong_fraction`` needs a table.
 
