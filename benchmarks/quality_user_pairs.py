@@ -5,7 +5,8 @@ into five folds (seeded, per source). One router is trained per fold, on every s
 config, with that fold's prompts left out of training, and with them every prompt of another
 source that asks the same question (:func:`routellm_core.data.overlap.shared_questions`, for
 the overlaps the data README lists); every pair is then scored on its fold's prompts by that
-fold's router. So each fold is one training, whatever the number of pairs.
+fold's router. So each fold is one fit, whatever the number of pairs, and the training set is
+built once for all five (``routellm_core.training.runs.train_holdouts``).
 
 Routers compared (APGR, mean ± std over the five folds):
 
@@ -124,29 +125,23 @@ def folds_and_holdouts(data_dir: Path) -> tuple[dict[str, dict[str, int]], list[
 def fold_routers(config: dict, data_dir: Path, holdouts: list[set[str]], cache: Path, *,
                  train: bool = True) -> list[Router | None]:
     """One router per fold, trained without the fold's holdout (cached in ``cache``); with
-    ``train=False`` only the cached ones (``None`` for the others)."""
+    ``train=False`` only the cached ones (``None`` for the others). The folds still to train
+    share one build of the training set (``train_holdouts``)."""
     from routellm_core.training.config import config_hash
-    from routellm_core.training.runs import train_from_config
+    from routellm_core.training.runs import train_holdouts
 
     root = cache / f"{config_hash(config)}-folds{N_FOLDS}"
-    out: list[Router | None] = []
-    for f, held in enumerate(holdouts):
-        path = root / f"fold{f}"
-        if (path / "config.json").is_file():
-            out.append(Router.load(path))
-            continue
-        if not train:
-            out.append(None)
-            continue
+    paths = [root / f"fold{f}" for f in range(N_FOLDS)]
+    todo = {f"fold{f}": held for f, held in enumerate(holdouts)
+            if not (paths[f] / "config.json").is_file()}
+    if todo and train:
         t0 = time.perf_counter()
-        print(f"training fold {f + 1}/{N_FOLDS} ({len(held):,} prompts held out)...",
-              file=sys.stderr, flush=True)
-        router = train_from_config(config, data_dir, holdout=held)
-        router.save(path)
-        print(f"  fold {f + 1} trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr,
+        print(f"training {len(todo)} fold routers ({', '.join(todo)})...", file=sys.stderr,
               flush=True)
-        out.append(router)
-    return out
+        for name, router in train_holdouts(config, todo, data_dir).items():
+            router.save(root / name)
+        print(f"  trained in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    return [Router.load(p) if (p / "config.json").is_file() else None for p in paths]
 
 
 def router_names(config: dict, strong: str, weak: str) -> tuple[str, str]:
