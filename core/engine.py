@@ -29,6 +29,7 @@ from .calibration import TrafficThreshold, check_fraction
 from .costs import Price, PriceTable, count_tokens
 from .errors import ConfigError, DataError, unknown_name
 from .long_text import score_text
+from .pairs import PairSpec, route_pair, scored_pair
 from .recorder import RecorderStats, TrafficRecorder, check_recorder
 from .routers import load_router
 from .routers.base import Router
@@ -171,6 +172,8 @@ class RouteDecision:
         latency_ms: time spent scoring.
         text: the routed text, when it was computed (the router was asked, or a recorder is
             attached); not part of :meth:`to_dict`.
+        pair: the pair the router scored, ``(strong, weak)`` as the router names them (its
+            own pair, or the user's: :mod:`routellm_core.pairs`); ``None`` on a ladder.
     """
 
     route: Route
@@ -181,10 +184,11 @@ class RouteDecision:
     reason: str = "router"
     latency_ms: float = 0.0
     text: str | None = field(default=None, compare=False, repr=False)
+    pair: tuple[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The record wrappers attach to responses (``routellm`` metadata)."""
-        return {
+        out: dict[str, Any] = {
             "route": self.route,
             "model": self.model,
             "score": self.score,
@@ -192,6 +196,9 @@ class RouteDecision:
             "router": self.router,
             "reason": self.reason,
         }
+        if self.pair is not None:
+            out["pair"] = list(self.pair)
+        return out
 
 
 #: What ``router=`` accepts: a name (``"default"``, ``"random"``), a checkpoint directory, or a
@@ -425,6 +432,11 @@ class RoutingEngine:
             the calibration table's threshold. Needs ``strong_fraction``; changing settings
             later starts a new window.
         embedder: optional embedder for embedding routers (any object with ``embed``).
+        pair: the pair the router scores: ``None`` (default: the router's own pair),
+            ``"auto"`` (recognise ``strong_name`` and ``weak_name``) or ``(strong, weak)``
+            names. A pair the router knows is scored and calibrated for itself; any other
+            falls back to the router's own pair, logged once (:mod:`routellm_core.pairs`).
+        aliases: ``{your model name: a model the router knows}`` for that recognition.
 
     Raises:
         ConfigError: a setting has a wrong type or value (the message names it and the fix).
@@ -459,10 +471,12 @@ class RoutingEngine:
         calibration_window: int | None = None,
         embedder: Any = None,
         recorder: TrafficRecorder | None = None,
+        pair: PairSpec = None,
+        aliases: Mapping[str, str] | None = None,
     ) -> None:
         settings = RoutingSettings(router, embedder, strong_fraction, threshold, strong_name,
                                    weak_name, routing_text, sticky, on_router_error, on_route,
-                                   prices, max_sticky_threads, calibration_window)
+                                   prices, max_sticky_threads, calibration_window, pair, aliases)
         active, callbacks = self._resolve(settings, None)
         self._settings = settings
         self._active = active
@@ -556,6 +570,9 @@ class RoutingEngine:
             router = current[1]
         else:
             router = load_router(s.router, embedder=s.embedder)
+        # the user's pair, when the router knows it (routellm_core.pairs)
+        router = route_pair(router, pair=s.pair, aliases=s.aliases, strong_name=strong_name,
+                            weak_name=weak_name, need_calibration=threshold is None)
         if threshold is None:
             assert fraction is not None
             threshold = router.threshold_for(fraction)
@@ -851,7 +868,8 @@ class RoutingEngine:
         logger.warning("the %s model (%s) raised; retrying once on the %s model (%s)",
                        decision.route, decision.model, to, names[to])
         new = RouteDecision(to, names[to], decision.score, decision.threshold,
-                            decision.router, "fallback", decision.latency_ms, decision.text)
+                            decision.router, "fallback", decision.latency_ms, decision.text,
+                            decision.pair)
         self._notify(new)
         return new
 
@@ -1049,7 +1067,7 @@ class RoutingEngine:
               text: str | None = None, threshold: float | None = None) -> RouteDecision:
         return RouteDecision(route, a.names[route], score,
                              a.threshold if threshold is None else threshold, a.router.name,
-                             reason, ms, text)
+                             reason, ms, text, scored_pair(a.router))
 
     def _sticky_get(self, thread_id: str) -> Route | None:
         with self._sticky_lock:

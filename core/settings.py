@@ -80,6 +80,10 @@ class RoutingSettings:
         calibration_window: follow the traffic: the threshold becomes the
             ``strong_fraction`` quantile of the last this-many scores (``None``: the
             calibration table's threshold, fixed).
+        pair: which pair the router scores: ``None`` (the router's own pair), ``"auto"``
+            (the inner models, recognised from ``strong_name``/``weak_name``) or
+            ``(strong, weak)`` names; see :mod:`routellm_core.pairs`.
+        aliases: ``{your model name: a model the router knows}`` for recognising the pair.
 
     Example:
         >>> s = RoutingSettings(router="random", strong_fraction=0.3)
@@ -100,6 +104,8 @@ class RoutingSettings:
     prices: Mapping[str, Price | tuple[float, float]] | None = None
     max_sticky_threads: int = 10_000
     calibration_window: int | None = None
+    pair: Any = None
+    aliases: Mapping[str, str] | None = None
 
     def changed(self, **changes: Any) -> RoutingSettings:
         """These settings with ``changes``; a ``threshold`` replaces a ``strong_fraction``

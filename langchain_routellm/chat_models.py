@@ -94,6 +94,7 @@ from routellm_core.engine import (
     turn_role,
 )
 from routellm_core.long_text import check_prompt
+from routellm_core.pairs import PairSpec
 from routellm_core.recorder import TrafficRecorder, check_recorder
 from routellm_core.routers.base import Router
 from routellm_core.settings import PARTNERS, RoutingSettings, inner_model_name
@@ -114,7 +115,7 @@ ROUTE_EVENT = "routellm_route"
 #: fields whose value lives in the routing engine: assigning one reconfigures the engine
 _ENGINE_FIELDS = frozenset({
     "strong", "weak", "router", "strong_fraction", "threshold", "routing_text", "sticky",
-    "on_router_error", "on_route", "prices", "embeddings", "calibration_window",
+    "on_router_error", "on_route", "prices", "embeddings", "calibration_window", "pair", "aliases",
 })
 #: a threshold replaces a strong fraction, and the reverse (the one set last wins)
 _PARTNER = PARTNERS
@@ -483,6 +484,17 @@ class RouteLLMChat(BaseChatModel):
             the cost and savings in :attr:`stats`.
         embeddings: a LangChain ``Embeddings`` (or a routellm embedder) for an embedding
             router loaded by name or directory; it must be the model the router was trained on.
+        pair: which two models the router scores. ``None`` (default): the router's own
+            pair (GPT-4 vs Mixtral for the shipped router). ``"auto"``: the inner models,
+            recognised from their names (``ChatOpenAI(model="gpt-4o")``'s ``model_name````) through the API alias map of
+            :mod:`routellm_core.pairs`; ``("gpt-4o", "gpt-4o-mini")``: these names. A pair the
+            router does not know (or cannot calibrate) falls back to its own pair, logged
+            once; the record's ``pair`` says which pair was scored. Off by default: the
+            per-model estimates of other pairs did not route better when measured
+            (``docs/results.md``).
+        aliases: ``{your model name: a model the router knows}`` (an API name such as
+            ``"gpt-4o-mini"`` or the router's own spelling) for a model it does not
+            recognise, e.g. ``{"my-finetune": "gpt-4o-mini"}``.
         recorder: a :class:`routellm_core.recorder.TrafficRecorder`: append each call (routed
             text, decision, answer) to a local replay log, with optional shadow calls
             (``docs/adapt.md``). Off by default.
@@ -528,6 +540,8 @@ class RouteLLMChat(BaseChatModel):
     strong_fraction: float | None = None
     threshold: float | None = None
     calibration_window: int | None = None
+    pair: SkipValidation[PairSpec] = None
+    aliases: SkipValidation[Mapping[str, str] | None] = None
     routing_text: SkipValidation[RoutingTextPolicy] = "last_user"
     sticky: bool = False
     on_router_error: Literal["strong", "weak"] = "strong"

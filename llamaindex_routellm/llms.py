@@ -77,6 +77,7 @@ from routellm_core.engine import (
 )
 from routellm_core.errors import RouteLLMError, unknown_name
 from routellm_core.long_text import check_prompt
+from routellm_core.pairs import PairSpec
 from routellm_core.recorder import TrafficRecorder
 from routellm_core.settings import RoutingSettings, inner_model_name
 
@@ -278,6 +279,17 @@ class RouteLLM(FunctionCallingLLM):
         calibration_window: keep the share of strong calls at ``strong_fraction`` on your
             traffic: after 20 calls the threshold follows the ``strong_fraction`` quantile of
             the last this-many router scores (``None``: the calibration table's threshold).
+        pair: which two models the router scores. ``None`` (default): the router's own
+            pair (GPT-4 vs Mixtral for the shipped router). ``"auto"``: the inner models,
+            recognised from their names (``OpenAI(model="gpt-4o")``'s ``metadata.model_name````) through the API alias map of
+            :mod:`routellm_core.pairs`; ``("gpt-4o", "gpt-4o-mini")``: these names. A pair the
+            router does not know (or cannot calibrate) falls back to its own pair, logged
+            once; the record's ``pair`` says which pair was scored. Off by default: the
+            per-model estimates of other pairs did not route better when measured
+            (``docs/results.md``).
+        aliases: ``{your model name: a model the router knows}`` (an API name such as
+            ``"gpt-4o-mini"`` or the router's own spelling) for a model it does not
+            recognise, e.g. ``{"my-finetune": "gpt-4o-mini"}``.
         routing_text: which text the router scores: ``"question"`` (default: the user's
             question, ``query_str``, when a query engine or selector formats a prompt
             template; otherwise the last user message), ``"last_user"``, ``"first_user"``,
@@ -352,6 +364,8 @@ class RouteLLM(FunctionCallingLLM):
         strong_fraction: float | None = None,
         threshold: float | None = None,
         calibration_window: int | None = None,
+        pair: PairSpec = None,
+        aliases: Mapping[str, str] | None = None,
         routing_text: RoutingTextPolicy = "question",
         sticky: bool = False,
         on_router_error: Route = "strong",
@@ -374,6 +388,8 @@ class RouteLLM(FunctionCallingLLM):
             strong_fraction=strong_fraction,
             threshold=threshold,
             calibration_window=calibration_window,
+            pair=pair,
+            aliases=aliases,
             strong_name=_llm_name(strong),
             weak_name=_llm_name(weak),
             routing_text=routing_text,
@@ -894,7 +910,8 @@ class RouteLLM(FunctionCallingLLM):
 _LLM_FIELDS = frozenset(LLM.model_fields) - {"callback_manager", "strong", "weak", "fallback"}
 #: every keyword RouteLLM accepts, for the error on an unknown one
 _VALID_ARGUMENTS = (
-    "strong", "weak", "router", "strong_fraction", "threshold", "calibration_window",
+    "strong", "weak", "router", "strong_fraction", "threshold", "calibration_window", "pair",
+    "aliases",
     "routing_text", "sticky", "on_router_error", "fallback", "prices", "embed_model", "on_route", "callback_manager",
     *sorted(_LLM_FIELDS),
 )

@@ -148,6 +148,9 @@ def _calibrate(args: argparse.Namespace) -> int:
     if target is not None:
         router.calibration_ = calibration_table(router, prompts, Path(args.prompts).name,
                                                 scores=scores)
+        from ..routers.pair import pair_calibration  # other pairs' tables, from the same prompts
+
+        router.pair_calibration_ = pair_calibration(router, prompts, Path(args.prompts).name)
         router.save(target)
         print(f"saved the calibration table on {len(prompts)} prompts to {target}")
         if args.out is not None:

@@ -26,6 +26,7 @@ import numpy as np
 from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..embeddings import Embedder
 from ..errors import CheckpointError, DataError, RouteLLMError
+from ._pair_state import read_pair_calibration, write_pair_calibration
 from .registry import get_router_class
 
 if TYPE_CHECKING:  # the data kit loads when a router is fitted, never to route
@@ -97,6 +98,8 @@ class Router:
     # Learned/loaded state (annotations only: absent until fit/load, as in scikit-learn).
     is_fitted_: bool
     calibration_: dict[str, Any] | None
+    #: every known model's logits on the calibration prompts (``routers.pair``), or ``None``
+    pair_calibration_: dict[str, Any] | None
     checkpoint_path_: Path
     fit_seconds_: float
     training_report_: dict[str, Any]
@@ -215,6 +218,9 @@ class Router:
             "calibration": getattr(self, "calibration_", None),
             **self._config_extra(),
         }
+        # what calibrates any other pair of its models (routers.pair), when stored
+        write_pair_calibration(self, config, tensors)
+        config["tensors"] = sorted(tensors)
         if tensors:
             from safetensors.numpy import save_file
 
@@ -306,6 +312,7 @@ class Router:
             router._restore_embedder(config.get("embedder") or {}, embedder, p)
         router._set_state(dict(config.get("state") or {}), tensors, p)
         router.calibration_ = config.get("calibration")
+        router.pair_calibration_ = read_pair_calibration(config, tensors, p)
         router.is_fitted_ = True
         router.checkpoint_path_ = p
         return router

@@ -173,6 +173,15 @@ class EnsembleRouter(Router):
             return self.predict_win_rate(texts)
         return np.asarray(self._quality_member().score_pair(texts, strong, weak))
 
+    def model_logits(self, prompts: Sequence[str]) -> np.ndarray:
+        """The quality member's per-model logits (what :meth:`score_pair` of a pair other
+        than the routed one is computed from; :mod:`routellm_core.routers.pair`)."""
+        return np.asarray(self._quality_member().model_logits(check_prompts(prompts)))
+
+    def pair_score_from_logits(self, strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+        """The quality member's pair score from two columns of :meth:`model_logits`."""
+        return np.asarray(self._quality_member().pair_score_from_logits(strong, weak))
+
     # ---- checkpoint ---------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         return ({"n_members": len(self.members_)},

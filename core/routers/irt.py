@@ -548,6 +548,23 @@ class IRTRouter(EmbeddingRouter):
         self.check_is_fitted()
         return self._gain(self._prompt_features(texts), strong, weak)
 
+    # ---- what a pair's calibration is computed from (routers.pair) ----------------------------
+    def model_logits(self, prompts: Sequence[str]) -> np.ndarray:
+        """Every known model's logit ``q_m`` per prompt, ``(len(prompts), len(models_))``:
+        :meth:`score_pair` of any pair follows from two columns
+        (:meth:`pair_score_from_logits`), so a checkpoint stores these on its calibration
+        prompts to calibrate any pair later (:mod:`routellm_core.routers.pair`)."""
+        texts = check_prompts(prompts)
+        self.check_is_fitted()
+        return np.asarray(self._logits(self._prompt_features(texts), self.models_))
+
+    def pair_score_from_logits(self, strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+        """:meth:`score_pair` from the two models' columns of :meth:`model_logits`."""
+        ps, pw = _sigmoid(np.asarray(strong, np.float64)), _sigmoid(np.asarray(weak, np.float64))
+        if self.score == "weak-failure":
+            return 1.0 - pw
+        return (1.0 + ps - pw) / 2.0
+
     # ---- checkpoint ---------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta = {"models": self.models_, "sources": self.sources_,

@@ -197,6 +197,21 @@ class MatrixFactorizationRouter(EmbeddingRouter):
         u, c = self.pair_vector(strong, weak)
         return _sigmoid(self.embed(texts).astype(np.float64) @ u + c)
 
+    def model_logits(self, prompts: Sequence[str]) -> np.ndarray:
+        """Every known model's bilinear score ``s(m, q)`` per prompt, ``(len(prompts),
+        len(models_))``: ``score_pair(strong, weak)`` is ``sigmoid(s_strong - s_weak)``
+        (:meth:`pair_score_from_logits`); a checkpoint stores these on its calibration prompts
+        to calibrate any pair later (:mod:`routellm_core.routers.pair`)."""
+        texts = check_prompts(prompts)
+        self.check_is_fitted()
+        h = (self.embed(texts).astype(np.float64) @ self.projection_.astype(np.float64).T
+             + self.projection_bias_.astype(np.float64))
+        return (h * self.classifier_.astype(np.float64)) @ self.model_vectors_.astype(np.float64).T
+
+    def pair_score_from_logits(self, strong: np.ndarray, weak: np.ndarray) -> np.ndarray:
+        """:meth:`score_pair` from the two models' columns of :meth:`model_logits`."""
+        return _sigmoid(np.asarray(strong, np.float64) - np.asarray(weak, np.float64))
+
     # ------------------------------------------------------------------------------------------
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         meta = {"models": self.models_, "embedding_dim": self.embedding_dim_}

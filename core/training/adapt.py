@@ -151,8 +151,10 @@ def adapt_router(
         dropped = [m.name for m in members if m not in adaptable]
     if refit:
         from ..calibration import calibration_table
+        from ..routers.pair import pair_calibration
 
         new.calibration_ = calibration_table(new, cal, "user prompts")
+        new.pair_calibration_ = pair_calibration(new, cal, "user prompts")
     else:
         logger.warning("kept the initial calibration table: %d user prompts are fewer than %d",
                        len(cal), MIN_CALIBRATION_PROMPTS)

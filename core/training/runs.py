@@ -97,6 +97,7 @@ def train_from_config(
         :meth:`TrainingReport.to_dict`).
     """
     from ..calibration import calibration_table
+    from ..routers.pair import pair_calibration
 
     cfg = TrainingConfig.from_config(config)
     data_dir = data_dir if data_dir is not None else cfg.data_dir
@@ -119,6 +120,8 @@ def train_from_config(
         if progress is not None:
             progress.stage(f"calibrating on {len(prompts):,} {cfg.calibration} prompts")
         router.calibration_ = calibration_table(router, prompts, cfg.calibration)
+        # and what any other known pair's table follows from (routers.pair)
+        router.pair_calibration_ = pair_calibration(router, prompts, cfg.calibration)
     router.training_report_ = report.to_dict()
     return router
 

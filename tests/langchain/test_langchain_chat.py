@@ -107,7 +107,8 @@ def test_routes_by_score_and_records_the_decision(make_llm):
     assert easy.response_metadata["model_name"] == "small-model"
     rec = hard.response_metadata["routellm"]
     assert rec == {"route": "strong", "model": "big-model", "score": pytest.approx(0.9),
-                   "threshold": 0.5, "router": "keyword", "reason": "router"}
+                   "threshold": 0.5, "router": "keyword", "reason": "router",
+                   "pair": ["s", "w"]}  # the router's own pair: it has no per-model estimates
     assert easy.response_metadata["routellm"]["route"] == "weak"
     snap = llm.stats.snapshot()
     assert snap.calls == {"strong": 1, "weak": 1}

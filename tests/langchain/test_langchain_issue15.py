@@ -209,7 +209,8 @@ async def test_astream_events_carry_the_decision_and_the_chosen_model(make_llm):
     assert [e["name"] for e in custom] == [ROUTE_EVENT]
     assert custom[0]["data"] == {"route": "strong", "model": "big-model",
                                  "score": pytest.approx(0.9), "threshold": 0.5,
-                                 "router": "keyword", "reason": "router"}
+                                 "router": "keyword", "reason": "router",
+                                 "pair": ["s", "w"]}
     start = next(e for e in events if e["event"] == "on_chat_model_start")
     assert custom[0]["run_id"] == start["run_id"]
     end = next(e for e in events if e["event"] == "on_chat_model_end")
