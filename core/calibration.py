@@ -168,6 +168,23 @@ class TrafficThreshold:
         self.__dict__.update(state)
         self._lock = threading.Lock()
 
+    def carry_from(self, other: TrafficThreshold | None) -> None:
+        """Continue from ``other``'s recent scores (a copy, a pickled or a derived engine of
+        the same router), so a warm window stays warm: the last ``window`` of its scores are
+        kept and the threshold recomputed from them (at this object's ``strong_fraction``).
+        ``None`` changes nothing."""
+        if other is None or other is self:
+            return
+        with other._lock:
+            scores = list(other._scores)
+        with self._lock:
+            self._scores = deque(scores, maxlen=self.window)
+            if len(self._scores) >= self.warmup:
+                self._threshold = threshold_for_fraction(np.fromiter(self._scores, np.float64),
+                                                         self.strong_fraction)
+            else:
+                self._threshold = self.initial
+
     @property
     def seen(self) -> int:
         """How many scores the window holds."""

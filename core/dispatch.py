@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 from .engine import RouteDecision, RoutingEngine, ShadowResult
+from .fingerprint import router_fingerprint
 
 __all__ = ["Reply", "Tally", "SumTally", "LastTally", "RoutedCall", "reported", "account_usage"]
 
@@ -179,10 +180,12 @@ class RoutedCall:
     @property
     def record(self) -> dict[str, Any]:
         """The decision's record for the response (``routellm`` metadata): the decision's
-        :meth:`~routellm_core.engine.RouteDecision.to_dict`, plus ``run_id`` when recording."""
+        :meth:`~routellm_core.engine.RouteDecision.to_dict`, plus ``run_id`` and ``router_id``
+        (:func:`~routellm_core.fingerprint.router_fingerprint`) when recording."""
         out = self.decision.to_dict()
         if self.run_id is not None:
             out["run_id"] = self.run_id
+            out["router_id"] = router_fingerprint(self.engine.router)
         return out
 
     # ---- falling back -----------------------------------------------------------------------

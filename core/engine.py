@@ -28,6 +28,7 @@ from typing import Any
 from .calibration import TrafficThreshold, check_fraction
 from .costs import Price, PriceTable, count_tokens
 from .errors import ConfigError, DataError, unknown_name
+from .fingerprint import router_fingerprint
 from .long_text import score_text
 from .pairs import PairSpec, route_pair, scored_pair
 from .recorder import RecorderStats, TrafficRecorder, check_recorder
@@ -42,6 +43,7 @@ from .settings import (
     check_callbacks,
     check_flag,
     check_name,
+    distinct_names,
     check_positive_int,
     check_route,
     check_routing_text,
@@ -430,7 +432,8 @@ class RoutingEngine:
             ``strong_fraction`` quantile of the last ``calibration_window`` router scores
             (:class:`~routellm_core.calibration.TrafficThreshold`; at least 10), instead of
             the calibration table's threshold. Needs ``strong_fraction``; changing settings
-            later starts a new window.
+            later starts a new window, while copies, variants, pickles and deep copies keep
+            the window's recent scores (a warm threshold stays warm).
         embedder: optional embedder for embedding routers (any object with ``embed``).
         pair: the pair the router scores: ``None`` (default: the router's own pair),
             ``"auto"`` (recognise ``strong_name`` and ``weak_name``) or ``(strong, weak)``
@@ -587,10 +590,9 @@ class RoutingEngine:
             assert fraction is not None
             traffic = TrafficThreshold(fraction, float(threshold), window=window,
                                        warmup=TRAFFIC_WARMUP)
-        names: dict[Route, str] = {
-            "strong": strong_name or router.strong_model,
-            "weak": weak_name or router.weak_model,
-        }
+        strong, weak = distinct_names(strong_name or router.strong_model,
+                                      weak_name or router.weak_model)
+        names: dict[Route, str] = {"strong": strong, "weak": weak}
         active = _Active(router, float(threshold), fraction, names, policy, sticky, on_error,
                          max_sticky, traffic)
         return active, callbacks
@@ -681,6 +683,8 @@ class RoutingEngine:
                         fresh_stats=lambda: RoutingStats(settings.prices))
         new._score_lock = self._score_lock if active.router is self.router else threading.Lock()
         new.recorder = self.recorder  # one log file: variants and copies record to it too
+        if active.traffic is not None and active.router is self.router:
+            active.traffic.carry_from(self._active.traffic)  # a warm window stays warm
         return new
 
     def __getstate__(self) -> dict[str, Any]:
@@ -691,12 +695,15 @@ class RoutingEngine:
         with self._sticky_lock:
             sticky = dict(self._sticky)
         return {"settings": replace(s, router=router), "on_route": list(self.on_route),
-                "stats": self.stats, "sticky": sticky, "recorder": self.recorder}
+                "stats": self.stats, "sticky": sticky, "recorder": self.recorder,
+                "traffic": getattr(self._active, "traffic", None)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         settings: RoutingSettings = state["settings"]
         # a router given by name or directory is loaded again, not unpickled
         active, _ = self._resolve(settings, None)
+        if active.traffic is not None:
+            active.traffic.carry_from(state.get("traffic"))  # the window's recent scores
         self._restore(settings, active, state)
         self.recorder = state.get("recorder")
 
@@ -975,31 +982,40 @@ class RoutingEngine:
                       shadow: Callable[[Route], ShadowResult] | None) -> None:
         """The shadow call of a recorded call (:meth:`record_call`): on the recorder's
         ``shadow_rate`` share of router-decided calls, ``shadow`` runs the *other* model and
-        its answer is recorded under ``run_id``. Never raises."""
+        its answer is recorded under ``run_id``, on the recorder's worker threads (off the
+        caller's path: :meth:`~routellm_core.recorder.TrafficRecorder.submit`). Never raises."""
         target = self._shadow_target(decision, run_id, shadow)
         if target is None or shadow is None:
             return
         rec, other, rid = target
-        try:
-            result: ShadowResult | None = shadow(other)
-        except Exception as exc:
-            _shadow_failed(other, exc)
-            result = None
-        self._write_shadow(rec, decision, other, rid, result)
+
+        def job() -> None:
+            try:
+                result: ShadowResult | None = shadow(other)
+            except Exception as exc:
+                _shadow_failed(other, exc)
+                result = None
+            self._write_shadow(rec, decision, other, rid, result)
+        rec.submit(job)
 
     async def arecord_shadow(self, decision: RouteDecision, run_id: str | None,
                              shadow: Callable[[Route], Awaitable[ShadowResult]] | None) -> None:
-        """:meth:`record_shadow` with an async ``shadow`` call."""
+        """:meth:`record_shadow` with an async ``shadow`` call, started as a task on the
+        running loop (:meth:`~routellm_core.recorder.TrafficRecorder.submit_async`); returns
+        without waiting for it."""
         target = self._shadow_target(decision, run_id, shadow)
         if target is None or shadow is None:
             return
         rec, other, rid = target
-        try:
-            result: ShadowResult | None = await shadow(other)
-        except Exception as exc:
-            _shadow_failed(other, exc)
-            result = None
-        self._write_shadow(rec, decision, other, rid, result)
+
+        async def job() -> None:
+            try:
+                result: ShadowResult | None = await shadow(other)
+            except Exception as exc:
+                _shadow_failed(other, exc)
+                result = None
+            self._write_shadow(rec, decision, other, rid, result)
+        rec.submit_async(job)
 
     def _shadow_target(self, decision: RouteDecision, run_id: str | None,
                        shadow: object) -> tuple[TrafficRecorder, Route, str] | None:
@@ -1021,6 +1037,7 @@ class RoutingEngine:
             "input_tokens": tin, "output_tokens": tout, "run_id": run_id, "route": route,
             "reason": decision.reason, "score": decision.score,
             "threshold": decision.threshold, "router": decision.router,
+            "router_id": router_fingerprint(self._active.router),
             "strong_model": names["strong"], "weak_model": names["weak"], "time": time.time(),
         }
 
@@ -1042,13 +1059,14 @@ class RoutingEngine:
 
     def _write_shadow(self, rec: TrafficRecorder, decision: RouteDecision, route: Route,
                       run_id: str, result: ShadowResult | None) -> None:
+        prices = self.stats.prices
         if result is None:
-            rec.count_shadow(route, 0, 0, failed=True)
+            rec.count_shadow(route, 0, 0, failed=True, prices=prices)
             return
         answer, tin, tout = result
         prompt = decision.text or ""
         rec.count_shadow(route, count_tokens(prompt) if tin is None else int(tin),
-                         count_tokens(answer) if tout is None else int(tout))
+                         count_tokens(answer) if tout is None else int(tout), prices=prices)
         row = self._row(decision, route, self._active.names[route], answer, tin, tout, run_id,
                         prompt)
         row["shadow"] = True

@@ -378,7 +378,9 @@ class LadderEngine(RoutingEngine):
         self.stats.record_fallback(decision.route, to, decision.reason)  # type: ignore[arg-type]
         logger.warning("%s raised; retrying once on %s", decision.model, to)
         estimates = getattr(decision, "estimates", {})
-        new = LadderDecision(to, to, decision.score, decision.threshold,  # type: ignore[arg-type]
+        # the score of the model that now answers (its own quality estimate), not the first's
+        score = estimates.get(to, decision.score) if decision.score is not None else None
+        new = LadderDecision(to, to, score, decision.threshold,  # type: ignore[arg-type]
                              decision.router, "fallback", decision.latency_ms,
                              text=decision.text, estimates=estimates,
                              knob=getattr(decision, "knob", self.ladder.knob))

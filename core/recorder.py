@@ -13,14 +13,21 @@ Writing never raises into the user's call: an unwritable file or a full disk log
 (once per kind of error) and is counted in :attr:`TrafficRecorder.stats`.
 
 *Shadow sampling* (off by default: ``shadow_rate=0``) also sends a share of the calls to the
-other model, after the user's call has been answered, and records that answer too (with
-``"shadow": true``); both answers of a run can then be graded and compared. Shadow calls cost
-money: their calls, tokens and, with ``prices``, their cost are in
-:meth:`TrafficRecorder.snapshot`.
+other model and records that answer too (with ``"shadow": true``); both answers of a run can
+then be graded and compared. Shadow calls run in the background, off the caller's path: the
+caller gets its answer in the time of the model that served it. Sync calls hand their shadow
+call to the recorder's worker threads, async calls start it as a task on their event loop; at
+most ``shadow_queue`` shadow calls wait or run at once, and one more is dropped and counted
+(``shadow_dropped``). :meth:`TrafficRecorder.flush` (``await``
+:meth:`TrafficRecorder.aflush` in async code) waits for them, :meth:`TrafficRecorder.close`
+(or ``with TrafficRecorder(...)``) also stops the workers, and at interpreter exit the
+pending sync shadow calls are waited for (up to :data:`EXIT_TIMEOUT` seconds). Shadow calls
+cost money: their calls, tokens and, with ``prices`` (the recorder's, else the wrapper's),
+their cost are in :meth:`TrafficRecorder.snapshot`.
 
 A quality signal is attached afterwards with :meth:`TrafficRecorder.feedback` by run id (the
 ``run_id`` of the record: the LangChain run id of the call, or the id in the response's
-``routellm`` metadata). Feedback goes to a side file (``<log>.feedback.jsonl``), append-only;
+``routellm`` metadata); a run id the log does not hold is refused at once. Feedback goes to a side file (``<log>.feedback.jsonl``), append-only;
 :func:`~routellm_core.evaluation.traffic.load_traffic` merges it into the records when the
 log is read (offline: reading logs belongs to the evaluation kit, writing them to the
 runtime).
@@ -42,15 +49,19 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import json
 import logging
 import math
 import os
+import queue
 import random
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+import weakref
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,12 +75,45 @@ __all__ = [
     "feedback_path",
     "OUTCOME_KINDS",
     "check_recorder",
+    "EXIT_TIMEOUT",
+    "append_line",
 ]
 
 logger = logging.getLogger("routellm")
 
 #: the kinds of quality signal :meth:`TrafficRecorder.feedback` takes
 OUTCOME_KINDS = ("correct", "grade", "thumbs")
+
+#: seconds the interpreter waits at exit for pending shadow calls (per recorder)
+EXIT_TIMEOUT = 30.0
+
+#: a worker thread with nothing to do for this long ends (a new one starts on demand)
+_WORKER_IDLE_S = 5.0
+
+#: every live recorder, for the exit flush and for resetting the workers after a fork
+_LIVE: weakref.WeakSet[TrafficRecorder] = weakref.WeakSet()
+
+
+def append_line(path: Path, data: bytes) -> None:
+    """Append ``data`` (whole lines) to ``path`` in one ``write`` on a file opened for
+    appending: lines from several threads or processes never interleave. A file whose last
+    line was cut (a crash mid-write) gets a newline first, so the torn line stays alone and
+    this one stays readable."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        if size:
+            with path.open("rb") as fh:
+                fh.seek(size - 1)
+                if fh.read(1) != b"\n":
+                    data = b"\n" + data
+        view = memoryview(data)
+        while view:  # a regular file takes it in one write; loop only on a partial write
+            n = os.write(fd, view)
+            view = view[n:]
+    finally:
+        os.close(fd)
 
 
 def feedback_path(path: str | os.PathLike[str]) -> Path:
@@ -89,7 +133,11 @@ class RecorderStats:
         shadow_errors: shadow calls that raised (not recorded; the user's call is unaffected).
         shadow_input_tokens, shadow_output_tokens: tokens of the shadow calls per route
             (provider figures, else estimates).
-        shadow_cost: USD of the shadow calls with ``prices``, else ``None``.
+        shadow_cost: USD of the shadow calls with ``prices`` (the recorder's, else those of
+            the engine that made the calls), else ``None``.
+        shadow_dropped: shadow calls not made: the queue was full (``shadow_queue``), or an
+            async one was cancelled when its event loop closed.
+        shadow_pending: shadow calls waiting or running now.
     """
 
     records: int
@@ -99,6 +147,8 @@ class RecorderStats:
     shadow_input_tokens: dict[str, int]
     shadow_output_tokens: dict[str, int]
     shadow_cost: float | None
+    shadow_dropped: int = 0
+    shadow_pending: int = 0
 
     @property
     def total_shadow_calls(self) -> int:
@@ -115,9 +165,13 @@ class TrafficRecorder:
         seed: seeds the shadow sampling (``None``: not reproducible).
         prices: ``{"strong": (in, out), "weak": (in, out)}`` in USD per million tokens, to
             price the shadow calls in :meth:`snapshot` (a wrapper's ``prices`` when omitted).
+        shadow_queue: how many shadow calls may wait or run at once (64); one more is
+            dropped and counted in ``shadow_dropped``.
+        shadow_workers: threads that run the shadow calls of sync calls (2).
 
     Raises:
-        ConfigError: ``shadow_rate`` is not a number in [0, 1], or the path is not ``.jsonl``.
+        ConfigError: ``shadow_rate`` is not a number in [0, 1], ``shadow_queue`` or
+            ``shadow_workers`` is not a positive integer, or the path is not ``.jsonl``.
     """
 
     def __init__(
@@ -127,6 +181,8 @@ class TrafficRecorder:
         shadow_rate: float = 0.0,
         seed: int | None = None,
         prices: Mapping[str, Price | tuple[float, float]] | None = None,
+        shadow_queue: int = 64,
+        shadow_workers: int = 2,
     ) -> None:
         p = Path(path)
         if p.suffix.lower() != ".jsonl":
@@ -136,12 +192,16 @@ class TrafficRecorder:
                 or not 0.0 <= float(shadow_rate) <= 1.0):
             raise ConfigError(f"shadow_rate must be a number in [0, 1], got {shadow_rate!r}; "
                               "0 turns shadow calls off")
+        for name, value in (("shadow_queue", shadow_queue), ("shadow_workers", shadow_workers)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a positive integer, got {value!r}")
         self.path = p
         self.shadow_rate = float(shadow_rate)
         self.seed = seed
         self.prices = PriceTable(prices) if prices else None
+        self.shadow_queue = shadow_queue
+        self.shadow_workers = shadow_workers
         self._rng = random.Random(seed)
-        self._lock = threading.Lock()
         self._records = 0
         self._write_errors = 0
         self._warned: set[str] = set()
@@ -149,16 +209,42 @@ class TrafficRecorder:
         self._shadow_in = {"strong": 0, "weak": 0}
         self._shadow_out = {"strong": 0, "weak": 0}
         self._shadow_errors = 0
+        self._shadow_dropped = 0
+        self._shadow_cost = 0.0
+        self._engine_prices: PriceTable | None = None
+        self._run_ids: set[str] = set()
+        self._scanned = 0
+        self._runtime()
+
+    def _runtime(self) -> None:
+        """The state that is not copied or pickled: locks, the workers and their queue."""
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._jobs: queue.SimpleQueue[Callable[[], None] | None] = queue.SimpleQueue()
+        self._queued = 0  # shadow jobs waiting in the queue (not yet taken by a worker)
+        self._threads: list[threading.Thread] = []
+        self._pending_sync = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        _LIVE.add(self)
 
     def __repr__(self) -> str:
         return f"TrafficRecorder({str(self.path)!r}, shadow_rate={self.shadow_rate})"
 
+    _RUNTIME = frozenset({"_lock", "_idle", "_jobs", "_queued", "_threads", "_pending_sync",
+                          "_tasks"})
+
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+        return {k: v for k, v in self.__dict__.items() if k not in self._RUNTIME}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.Lock()
+        self._runtime()
+
+    def __enter__(self) -> TrafficRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> TrafficRecorder:
         return self  # one file, one recorder: copies of a wrapper share it
@@ -171,15 +257,18 @@ class TrafficRecorder:
 
     def write(self, row: Mapping[str, Any]) -> bool:
         """Append one row; returns whether it was written. Never raises: a failure (an
-        unwritable file, a full disk, a value JSON cannot hold) is warned about and counted."""
+        unwritable file, a full disk, a value JSON cannot hold) is warned about and counted.
+
+        Each row is one ``write`` on a file opened for appending (:func:`append_line`), so
+        rows from several threads or processes never interleave."""
         try:
             line = json.dumps(dict(row), ensure_ascii=False, default=str) + "\n"
             with self._lock:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                with self.path.open("a", encoding="utf-8") as fh:
-                    fh.write(line)
-                    fh.flush()
+                append_line(self.path, line.encode("utf-8"))
                 self._records += 1
+                run_id = row.get("run_id")
+                if run_id is not None:
+                    self._run_ids.add(str(run_id))
             return True
         except Exception as exc:  # the user's call must never fail because of the log
             self.count_error(exc)
@@ -205,9 +294,12 @@ class TrafficRecorder:
             return self._rng.random() < self.shadow_rate
 
     def count_shadow(self, route: str, input_tokens: int, output_tokens: int, *,
-                     failed: bool = False) -> None:
-        """Count one shadow call to ``route`` (``failed``: it raised)."""
+                     failed: bool = False, prices: PriceTable | None = None) -> None:
+        """Count one shadow call to ``route`` (``failed``: it raised). ``prices``: the
+        calling engine's, used for the cost when the recorder has none of its own."""
         with self._lock:
+            if prices is not None and self._engine_prices is None:
+                self._engine_prices = prices
             if failed:
                 self._shadow_errors += 1
                 return
@@ -216,16 +308,173 @@ class TrafficRecorder:
             self._shadow_out[route] += int(output_tokens)
 
     def snapshot(self, prices: PriceTable | None = None) -> RecorderStats:
-        """What was written and what the shadow calls cost (``prices`` by route, else the
-        recorder's own)."""
-        table = self.prices or prices
+        """What was written and what the shadow calls cost (priced with the recorder's own
+        ``prices``, else ``prices`` given here, else those of the engine that made the shadow
+        calls; ``None`` when none is known)."""
         with self._lock:
+            table = self.prices or prices or self._engine_prices
             calls, tin, tout = dict(self._shadow_calls), dict(self._shadow_in), dict(self._shadow_out)
             recs, errs, serr = self._records, self._write_errors, self._shadow_errors
+            dropped = self._shadow_dropped
+            pending = self._pending_sync + len(self._tasks)
         cost = None
         if table is not None:
             cost = float(sum(table.cost(r, tin[r], tout[r]) for r in calls))
-        return RecorderStats(recs, errs, calls, serr, tin, tout, cost)
+        return RecorderStats(recs, errs, calls, serr, tin, tout, cost, dropped, pending)
+
+    # ---- shadow calls in the background -------------------------------------------------------
+    def _admit(self) -> bool:
+        """Whether one more shadow call fits (``shadow_queue``); counted as dropped if not.
+        Call with the lock held."""
+        if self._pending_sync + len(self._tasks) < self.shadow_queue:
+            return True
+        self._shadow_dropped += 1
+        if "queue_full" not in self._warned:
+            self._warned.add("queue_full")
+            logger.warning("routellm recorder: %d shadow calls already pending; this one is "
+                           "dropped (counted in recorder.stats.shadow_dropped; raise "
+                           "shadow_queue= or lower shadow_rate=)", self.shadow_queue)
+        return False
+
+    def submit(self, job: Callable[[], None]) -> bool:
+        """Run ``job`` (a sync shadow call and its record) on a worker thread, off the
+        caller's path. Returns whether it was queued (``False``: the queue was full, the call
+        dropped and counted). ``job`` must not raise; if it does, the error is logged."""
+        with self._lock:
+            if not self._admit():
+                return False
+            self._pending_sync += 1
+            # put under the lock: a worker that finds the queue empty under the lock may end,
+            # and the next submit then starts a new one
+            self._jobs.put(job)
+            self._queued += 1
+            if len(self._threads) < min(self.shadow_workers, self._pending_sync):
+                t = threading.Thread(target=self._work, name="routellm-shadow", daemon=True)
+                self._threads.append(t)
+                t.start()
+        return True
+
+    def _work(self) -> None:
+        me = threading.current_thread()
+        while True:
+            try:
+                job = self._jobs.get(timeout=_WORKER_IDLE_S)
+            except queue.Empty:
+                with self._lock:
+                    if self._queued == 0:  # idle: end (submit starts a new worker if needed)
+                        if me in self._threads:
+                            self._threads.remove(me)
+                        return
+                continue
+            with self._lock:
+                self._queued -= 1
+            if job is None:  # close(): stop
+                with self._lock:
+                    if me in self._threads:
+                        self._threads.remove(me)
+                return
+            try:
+                job()
+            except Exception as exc:  # a job must not end the worker
+                logger.warning("routellm recorder: a shadow call failed (%s: %s)",
+                               type(exc).__name__, exc)
+            finally:
+                with self._idle:
+                    self._pending_sync -= 1
+                    self._idle.notify_all()
+
+    def submit_async(self, job: Callable[[], Awaitable[None]]) -> bool:
+        """Start ``job()`` (an async shadow call and its record) as a task on the running
+        event loop, off the caller's path. Returns whether it was started (``False``: the
+        queue was full, or no loop runs; dropped and counted). A task still pending when its
+        loop closes is cancelled and counted as dropped: ``await`` :meth:`aflush` first."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            with self._lock:
+                self._shadow_dropped += 1
+            return False
+        with self._lock:
+            if not self._admit():
+                return False
+            task: asyncio.Task[None] = loop.create_task(_run_job(job))
+            self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return True
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        with self._idle:
+            self._tasks.discard(task)
+            if task.cancelled():
+                self._shadow_dropped += 1
+                first = "cancelled" not in self._warned
+                self._warned.add("cancelled")
+            else:
+                first = False
+            self._idle.notify_all()
+        if first:
+            logger.warning("routellm recorder: a shadow call was cancelled (its event loop "
+                           "closed first); counted in recorder.stats.shadow_dropped. "
+                           "`await recorder.aflush()` before the loop ends keeps them")
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until the pending shadow calls of sync calls are made and recorded.
+
+        Async shadow calls are tasks on their event loop: ``await`` :meth:`aflush` there
+        (waiting for them here, on the loop's own thread, could never end).
+
+        Args:
+            timeout: seconds to wait at most (``None``: until done).
+
+        Returns:
+            Whether none is pending any more.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._idle:
+            while self._pending_sync:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    async def aflush(self, timeout: float | None = None) -> bool:
+        """Wait until every pending shadow call is made and recorded: the tasks started on
+        this event loop, and the sync ones on the worker threads.
+
+        Returns:
+            Whether none is pending any more.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while True:
+            with self._lock:
+                mine = [t for t in self._tasks if t.get_loop() is loop]
+            if not mine:
+                break
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(mine, timeout=left)
+        left = None if deadline is None else max(0.0, deadline - loop.time())
+        done = await asyncio.to_thread(self.flush, left)
+        with self._lock:
+            return done and not any(t.get_loop() is loop for t in self._tasks)
+
+    def close(self, timeout: float | None = None) -> bool:
+        """:meth:`flush`, then stop the worker threads (a later shadow call starts them
+        again). Returns whether nothing was left pending."""
+        done = self.flush(timeout)
+        with self._lock:
+            for _ in self._threads:
+                self._jobs.put(None)
+                self._queued += 1
+        return done
+
+    def _after_fork(self) -> None:
+        # the parent's workers do not exist in a forked child; its queued jobs stay with the
+        # parent (they were counted there)
+        self._runtime()
 
     @property
     def stats(self) -> RecorderStats:
@@ -255,7 +504,8 @@ class TrafficRecorder:
             note: free text kept with the feedback.
 
         Raises:
-            ConfigError: not exactly one signal, or a value of the wrong type.
+            ConfigError: not exactly one signal, a value of the wrong type, or a run id that
+                the log does not hold (at once, not when the log is read).
             DataError: the feedback file cannot be written (feedback is explicit, so this one
                 does raise).
         """
@@ -275,6 +525,13 @@ class TrafficRecorder:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ConfigError(f"grade= must be a finite number, got {value!r}")
             outcome = float(value)
+        if not self.has_run(run_id):
+            raise ConfigError(
+                f"feedback for run id {run_id!r}: {self.path} holds no record with that run id. "
+                "Give the run_id of a recorded call (LangChain: "
+                "msg.response_metadata['routellm']['run_id']; LlamaIndex: "
+                "response.additional_kwargs['routellm']['run_id']); a call whose record could "
+                "not be written (recorder.stats.write_errors) cannot take feedback")
         row: dict[str, Any] = {"run_id": run_id, "kind": kind, "outcome": outcome,
                                "time": time.time()}
         if shadow:
@@ -284,11 +541,67 @@ class TrafficRecorder:
         fb = feedback_path(self.path)
         try:
             with self._lock:
-                fb.parent.mkdir(parents=True, exist_ok=True)
-                with fb.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                append_line(fb, (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8"))
         except OSError as exc:
             raise DataError(f"could not write feedback to {fb}: {exc}") from None
+
+    def has_run(self, run_id: str) -> bool:
+        """Whether the log holds a record with this run id (written by this recorder, or
+        found in the file: by another process, or before a restart). The file is read once,
+        then only what was appended since."""
+        with self._lock:
+            if run_id in self._run_ids:
+                return True
+            self._scan()
+            return run_id in self._run_ids
+
+    def _scan(self) -> None:
+        """Add the run ids of the lines appended to the log since the last scan (lock held);
+        a torn last line is read again next time."""
+        try:
+            with self.path.open("rb") as fh:
+                fh.seek(self._scanned)
+                data = fh.read()
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1
+        for line in data[:end].splitlines():
+            if b'"run_id"' not in line:
+                continue
+            try:
+                rid = json.loads(line).get("run_id")
+            except (ValueError, AttributeError):  # a torn or foreign line: not a record
+                continue
+            if rid is not None:
+                self._run_ids.add(str(rid))
+        self._scanned += end
+
+
+async def _run_job(job: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await job()
+    except Exception as exc:  # never an unretrieved task exception
+        logger.warning("routellm recorder: a shadow call failed (%s: %s)",
+                       type(exc).__name__, exc)
+
+
+def _flush_all_at_exit() -> None:
+    for rec in list(_LIVE):
+        with rec._lock:
+            pending = rec._pending_sync
+        if pending and not rec.flush(EXIT_TIMEOUT):
+            logger.warning("routellm recorder: %d shadow calls still pending at exit after "
+                           "%.0f s; their records are lost", rec._pending_sync, EXIT_TIMEOUT)
+
+
+def _reset_after_fork() -> None:
+    for rec in list(_LIVE):
+        rec._after_fork()
+
+
+atexit.register(_flush_all_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def check_recorder(recorder: Any) -> TrafficRecorder | None:

@@ -46,6 +46,7 @@ __all__ = [
     "check_positive_int",
     "check_name",
     "inner_model_name",
+    "distinct_names",
 ]
 
 Route = Literal["strong", "weak"]
@@ -229,9 +230,7 @@ def inner_model_name(*candidates: object, fallback: str) -> str:
     The first candidate that is a real name (a non-empty string that is not a placeholder such
     as ``"unknown"``) wins; a model with no name is called by ``fallback`` (its class name).
     Two inner models may end up with the same name (two models of one class, or one model
-    twice): the decisions then report that name for both, and forcing a route by it is an
-    error that asks for ``"strong"`` or ``"weak"``
-    (:meth:`~routellm_core.engine.RoutingEngine.resolve_force`).
+    twice): :func:`distinct_names` then tells them apart by route.
 
     Args:
         *candidates: what the framework reports, best first (e.g. LangChain's
@@ -242,3 +241,20 @@ def inner_model_name(*candidates: object, fallback: str) -> str:
         if isinstance(c, str) and c.strip() and c.strip().lower() not in PLACEHOLDER_NAMES:
             return c
     return fallback
+
+
+def distinct_names(strong: str, weak: str) -> tuple[str, str]:
+    """The two inner models' names, told apart when they are the same: ``"name (strong)"``
+    and ``"name (weak)"`` (the wrapper's field name), so decisions, records and battles never
+    merge two models (two ``FakeListChatModel``s, two ``ChatOpenAI``s of one model). Give the
+    models names of your own to avoid the suffix (LangChain: the inner model's ``name=``).
+
+    Example:
+        >>> distinct_names("gpt-4o", "gpt-4o-mini")
+        ('gpt-4o', 'gpt-4o-mini')
+        >>> distinct_names("MockLLM", "MockLLM")
+        ('MockLLM (strong)', 'MockLLM (weak)')
+    """
+    if strong == weak:
+        return f"{strong} (strong)", f"{weak} (weak)"
+    return strong, weak

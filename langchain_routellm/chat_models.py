@@ -166,15 +166,16 @@ def _checked_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
 
 
 def _model_name(model: BaseChatModel) -> str:
-    """The inner model's name: LangChain's ``ls_model_name``, else its ``model_name``,
-    ``model`` or ``model_id``, else its class name (the rule of
-    :func:`~routellm_core.settings.inner_model_name`, shared with LlamaIndex)."""
+    """The inner model's name: the ``name=`` the user gave it, else LangChain's
+    ``ls_model_name``, else its ``model_name``, ``model`` or ``model_id``, else its class name
+    (the rule of :func:`~routellm_core.settings.inner_model_name`, shared with LlamaIndex)."""
     try:
         name = model._get_ls_params().get("ls_model_name")
     except Exception:  # a provider's _get_ls_params is not ours to trust
         name = None
     return inner_model_name(
-        name, *(getattr(model, a, None) for a in ("model_name", "model", "model_id")),
+        getattr(model, "name", None), name,
+        *(getattr(model, a, None) for a in ("model_name", "model", "model_id")),
         fallback=type(model).__name__,
     )
 

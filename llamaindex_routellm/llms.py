@@ -645,8 +645,9 @@ class RouteLLM(FunctionCallingLLM):
         if method.startswith("stream"):
             # The inner stream is opened now (the inner model's start event fires now); a
             # failure before the first chunk may still fall back, a failure after it cannot.
-            # Streamed calls are recorded without a shadow call.
-            return call.stream(fn, opened=call.attempt(fn), tally=LastTally(_read), tag=_tag)
+            # The shadow call streams the other model to its end, in the background.
+            return call.stream(fn, opened=call.attempt(fn), tally=LastTally(_read), tag=_tag,
+                               shadow=lambda r: _last(fn(r)), read=_read)
         response = call.run(fn, read=_read, shadow=fn)
         response.additional_kwargs[TAG_KEY] = call.record
         return response
@@ -657,7 +658,11 @@ class RouteLLM(FunctionCallingLLM):
         call = self._routed(decision, method, prompt_text)
         if method.startswith("astream"):
             opened = await call.aattempt(fn)
-            return call.astream(fn, opened=opened, tally=LastTally(_read), tag=_tag)
+
+            async def shadow(route: Route) -> Any:
+                return await _alast(await fn(route))
+            return call.astream(fn, opened=opened, tally=LastTally(_read), tag=_tag,
+                                shadow=shadow, read=_read)
         response = await call.arun(fn, read=_read, shadow=fn)
         response.additional_kwargs[TAG_KEY] = call.record
         return response
@@ -915,3 +920,19 @@ _VALID_ARGUMENTS = (
     "routing_text", "sticky", "on_router_error", "fallback", "prices", "embed_model", "on_route", "callback_manager",
     *sorted(_LLM_FIELDS),
 )
+
+
+def _last(stream: Any) -> Any:
+    """The last chunk of a LlamaIndex stream (each chunk holds the answer so far)."""
+    last = None
+    for last in stream:  # noqa: B007 - the loop keeps the last chunk
+        pass
+    return last
+
+
+async def _alast(stream: Any) -> Any:
+    """:func:`_last` for an async stream."""
+    last = None
+    async for last in stream:  # noqa: B007
+        pass
+    return last

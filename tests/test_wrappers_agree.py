@@ -149,7 +149,7 @@ def test_model_forces_a_route_in_both() -> None:
     b = li.chat([LIMessage(role="user", content="Prove it.")], model="weak")
     b_record = b.additional_kwargs["routellm"]
     assert {**a, "model": None} == {**b_record, "model": None}
-    assert (a["route"], a["reason"], b_record["model"]) == ("weak", "forced", "LIReporting")
+    assert (a["route"], a["reason"], b_record["model"]) == ("weak", "forced", "LIReporting (weak)")
 
 
 def test_both_wrappers_and_the_middleware_build_their_engine_from_routing_settings(

@@ -40,37 +40,46 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--decontaminate-against", default="benchmarks", metavar="WHAT",
                    help="'benchmarks' (MT-Bench, GSM8K, held-out MMLU: the training rule), "
                    "'none', or a prompt file (.jsonl/.txt) you will evaluate on")
-    p.add_argument("--threshold", type=float, default=0.95,
-                   help="cosine similarity at which a prompt counts as the same (0.95)")
-    p.add_argument("--embedder", default="local",
-                   help="embedder for decontamination: local (MiniLM), static, hashing-<dim>")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="cosine similarity at which a prompt counts as the same (default: "
+                   f"{STATIC_THRESHOLD} with the static embedder, 0.95 with the others)")
+    p.add_argument("--embedder", default="static",
+                   help="embedder for decontamination: static (the default: shipped, numpy "
+                   "only), local (MiniLM under torch: the training rule), hashing-<dim>")
     p.add_argument("--data-dir", default=None, help="data directory (for 'benchmarks')")
+    p.add_argument("--strict", action="store_true",
+                   help="fail on a torn or invalid line of the log or the feedback file "
+                   "(default: skip it with a warning that counts them)")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no stage lines or progress bars on standard error")
     p.set_defaults(func=_battles)
 
 
-def _battles(args: argparse.Namespace) -> int:
-    from ..data.benchmarks import evaluation_prompts
-    from ..evaluation.traffic import load_traffic
-    from ..training.adapt import battles_from_traffic
-    from ..training.config import make_embedder
-    from ..training.decontamination import decontaminate
+#: decontamination threshold with the static embedder: its mean-of-token vectors sit closer
+#: together than MiniLM's, so 0.95 would drop many distinct prompts of one style (measured by
+#: benchmarks/probe_decontamination.py; docs/adapt.md)
+STATIC_THRESHOLD = 0.99
 
-    log = load_traffic(args.from_log)
+
+def _battles(args: argparse.Namespace) -> int:
+    from ..evaluation.traffic import load_traffic
+    from ..progress import Progress
+    from ..training.adapt import battles_from_traffic
+
+    progress = Progress(enabled=not args.no_progress)
+    progress.stage(f"reading {args.from_log}")
+    log = load_traffic(args.from_log, strict=args.strict)
+    progress.stage(f"{len(log.records)} records ({len(log.labelled())} labelled); building "
+                   "battles")
     battles, counts = battles_from_traffic(log, strong=args.strong, weak=args.weak,
                                            as_strong=args.as_strong, as_weak=args.as_weak)
     against = args.decontaminate_against
     dropped = 0
     if against != "none" and len(battles):
-        if against == "benchmarks":
-            ev = [p for ps in evaluation_prompts(args.data_dir).values() for p in ps]
-        else:
-            from ..data.files import read_prompt_file
-
-            ev = read_prompt_file(against)
         before = len(battles.prompts())
-        battles, _ = decontaminate(battles, ev, make_embedder(args.embedder),
-                                   threshold=args.threshold)
+        battles = _decontaminate(battles, against, args, progress)
         dropped = before - len(battles.prompts())
+    progress.stage(f"writing {len(battles)} battles to {args.out}")
     battles.to_jsonl(args.out)
     c = battles.counts()["outcome"]
     print(f"{len(log.records)} records, {len(log.labelled())} labelled -> {len(battles)} battles "
@@ -78,7 +87,34 @@ def _battles(args: argparse.Namespace) -> int:
           f"{c.get('model_b', 0)}); {dropped} prompts dropped by decontamination "
           f"({against}); written to {args.out}")
     print("runs: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    if log.skipped or log.feedback_skipped:
+        print(f"skipped: {len(log.skipped)} torn or invalid lines, "
+              f"{len(log.feedback_skipped)} feedback rows whose record is not in the log "
+              f"(first: {(log.skipped or log.feedback_skipped)[0]})")
     return 0
+
+
+def _decontaminate(battles: Any, against: str, args: argparse.Namespace, progress: Any) -> Any:
+    """The battles without the prompts close to an evaluation prompt."""
+    from ..data.benchmarks import evaluation_prompts
+    from ..data.files import read_prompt_file
+    from ..training.config import make_embedder
+    from ..training.decontamination import decontaminate
+
+    if against == "benchmarks":
+        progress.stage("reading the benchmark prompts (MT-Bench, GSM8K, held-out MMLU)")
+        ev = [p for ps in evaluation_prompts(args.data_dir).values() for p in ps]
+    else:
+        ev = read_prompt_file(against)
+    embedder = make_embedder(args.embedder)
+    threshold = args.threshold
+    if threshold is None:
+        threshold = STATIC_THRESHOLD if args.embedder == "static" else 0.95
+    n = len(battles.prompts())
+    progress.stage(f"decontaminating {n} prompts against {len(ev)} ({args.embedder} "
+                   f"embedder, cosine >= {threshold:g})")
+    kept, _ = decontaminate(battles, ev, progress.attach(embedder), threshold=threshold)
+    return kept
 
 
 def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
@@ -107,6 +143,7 @@ def run_adapt(args: argparse.Namespace) -> int:
     """``routellm train --init ...``."""
     from ..data.battles import Battles
     from ..data.files import read_prompt_file
+    from ..progress import Progress
     from ..routers import load_router
     from ..training.adapt import adapt_router
 
@@ -116,12 +153,18 @@ def run_adapt(args: argparse.Namespace) -> int:
     if args.config or args.router:
         raise DataError("--init adapts a trained router: drop --config/--router (they train "
                         "from zero)")
+    progress = Progress(enabled=not getattr(args, "no_progress", False))
+    progress.stage(f"loading router {args.init!r}")
     router = load_router(args.init)
+    progress.stage(f"reading battles from {args.battles}")
     battles = Battles.from_jsonl(args.battles, source="user")
     cal = read_prompt_file(args.calibrate_on) if args.calibrate_on else None
+    progress.stage(f"adapting the {router.name} router on {len(battles)} battles (and "
+                   "refitting its calibration table on your prompts)")
     new = adapt_router(router, battles, weight=args.weight, steps=args.steps,
                        anchor=args.anchor, train=args.train_part, calibration_prompts=cal,
                        keep_frozen=args.keep_frozen)
+    progress.stage(f"saving to {args.out}")
     out = new.save(args.out)
     summary: dict[str, Any] = getattr(new, "adaptation_", {})
     if args.report:

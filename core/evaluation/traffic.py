@@ -20,17 +20,21 @@ Example:
 
 from __future__ import annotations
 
+import json
+import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..data.files import read_jsonl
 from ..errors import DataError
 from ..recorder import OUTCOME_KINDS, feedback_path
 from .replay import ReplayLog, ReplayRecord
 
 __all__ = ["TrafficRecord", "TrafficLog", "load_traffic"]
+
+logger = logging.getLogger("routellm")
 
 
 @dataclass
@@ -79,10 +83,16 @@ class TrafficLog:
     Attributes:
         path: the log file.
         records: the records in file order.
+        skipped: the lines left out (not strict): ``"file:line: why"`` for each torn or
+            invalid line of the log or the feedback file.
+        feedback_skipped: the feedback rows left out because their record is not in the log
+            (lost to a crash or a failed write, or skipped above): ``"file:line: why"``.
     """
 
     path: Path
     records: list[TrafficRecord]
+    skipped: list[str] = field(default_factory=list)
+    feedback_skipped: list[str] = field(default_factory=list)
 
     def labelled(self) -> list[TrafficRecord]:
         """The records with a quality signal."""
@@ -102,7 +112,51 @@ _RESERVED = {"prompt", "model", "answer", "outcome", "input_tokens", "output_tok
              "route", "shadow", "outcome_kind"}
 
 
-def load_traffic(path: str | os.PathLike[str], *, feedback: bool = True) -> TrafficLog:
+def _lines(path: Path, strict: bool, skipped: list[str]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line; a line that is not a JSON object
+    raises (``strict``) or is noted in ``skipped``."""
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                why = f"{path}:{lineno}: not valid JSON ({exc.msg}; a line cut by a crash?)"
+            else:
+                if isinstance(obj, dict):
+                    yield lineno, obj
+                    continue
+                why = f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}"
+            if strict:
+                raise DataError(why)
+            skipped.append(why)
+
+
+def _row(p: Path, lineno: int, obj: dict[str, Any]) -> TrafficRecord:
+    """One log row as a record; a bad row is a :class:`DataError` naming the file and line."""
+    try:
+        rec = ReplayRecord.from_dict(obj)
+    except DataError as exc:
+        raise DataError(f"{p}:{lineno}: {exc}") from None
+    kind = obj.get("outcome_kind")
+    if kind is not None and kind not in OUTCOME_KINDS:
+        raise DataError(f"{p}:{lineno}: outcome_kind must be one of {', '.join(OUTCOME_KINDS)}, "
+                        f"got {kind!r}")
+    if kind is not None and rec.outcome is None:
+        raise DataError(f"{p}:{lineno}: outcome_kind is {kind!r} but the outcome is missing; "
+                        "give the grade in 'outcome' or drop 'outcome_kind'")
+    route = obj.get("route")
+    if route is not None and route not in ("strong", "weak"):
+        raise DataError(f"{p}:{lineno}: route must be 'strong' or 'weak', got {route!r}")
+    run_id = obj.get("run_id")
+    return TrafficRecord(rec, None if run_id is None else str(run_id), route,
+                         bool(obj.get("shadow", False)), kind, lineno,
+                         {k: v for k, v in obj.items() if k not in _RESERVED})
+
+
+def load_traffic(path: str | os.PathLike[str], *, feedback: bool = True,
+                 strict: bool = False) -> TrafficLog:
     """Read a recorded (or hand-written) log in the replay-log JSONL format and merge the
     feedback side file (:func:`feedback_path`) when there is one.
 
@@ -110,12 +164,23 @@ def load_traffic(path: str | os.PathLike[str], *, feedback: bool = True) -> Traf
     ``run_id``, ``route`` and ``shadow`` are optional. Feedback replaces a row's outcome;
     later feedback for the same answer wins.
 
+    A log survives a crash: a torn or invalid line (not JSON, a missing field, a bad value)
+    is skipped with one warning that counts the lines (listed in
+    :attr:`TrafficLog.skipped`), unless ``strict``. Feedback whose record is not in the log
+    (the record was lost, or skipped) is skipped and reported
+    (:attr:`TrafficLog.feedback_skipped`), never fatal.
+
+    Args:
+        path: the log (``.jsonl``).
+        feedback: merge the feedback side file.
+        strict: fail on the first torn or invalid line instead of skipping it.
+
     Raises:
-        DataError: the file is missing or not ``.jsonl``; a line is not valid JSON (a
-            truncated last line, for example); a row misses a field or has a bad value; a
-            row's ``outcome_kind`` is set with no outcome (a missing grade); feedback names a
-            run id or model the log does not hold, or has no value. Every message names the
-            file and line.
+        DataError: the file is missing or not ``.jsonl``; with ``strict``, a line is not
+            valid JSON (a truncated last line, for example), a row misses a field or has a
+            bad value, a row's ``outcome_kind`` is set with no outcome (a missing grade), or
+            a feedback row has no value or an unknown kind. Every message names the file and
+            line.
     """
     p = Path(path)
     if p.suffix.lower() not in (".jsonl", ".ndjson"):
@@ -123,51 +188,56 @@ def load_traffic(path: str | os.PathLike[str], *, feedback: bool = True) -> Traf
     if not p.is_file():
         raise DataError(f"traffic log {str(p)!r} does not exist")
     records: list[TrafficRecord] = []
+    skipped: list[str] = []
+    lost: list[str] = []
     by_run: dict[str, list[TrafficRecord]] = {}
-    for lineno, obj in read_jsonl(p):
+    for lineno, obj in _lines(p, strict, skipped):
         try:
-            rec = ReplayRecord.from_dict(obj)
+            tr = _row(p, lineno, obj)
         except DataError as exc:
-            raise DataError(f"{p}:{lineno}: {exc}") from None
-        kind = obj.get("outcome_kind")
-        if kind is not None and kind not in OUTCOME_KINDS:
-            raise DataError(f"{p}:{lineno}: outcome_kind must be one of {', '.join(OUTCOME_KINDS)}, "
-                            f"got {kind!r}")
-        if kind is not None and rec.outcome is None:
-            raise DataError(f"{p}:{lineno}: outcome_kind is {kind!r} but the outcome is missing; "
-                            "give the grade in 'outcome' or drop 'outcome_kind'")
-        route = obj.get("route")
-        if route is not None and route not in ("strong", "weak"):
-            raise DataError(f"{p}:{lineno}: route must be 'strong' or 'weak', got {route!r}")
-        run_id = obj.get("run_id")
-        tr = TrafficRecord(rec, None if run_id is None else str(run_id), route,
-                           bool(obj.get("shadow", False)), kind, lineno,
-                           {k: v for k, v in obj.items() if k not in _RESERVED})
+            if strict:
+                raise
+            skipped.append(str(exc))
+            continue
         records.append(tr)
         if tr.run_id is not None:
             by_run.setdefault(tr.run_id, []).append(tr)
     fb = feedback_path(p)
     if feedback and fb.is_file():
-        for lineno, obj in read_jsonl(fb):
+        for lineno, obj in _lines(fb, strict, skipped):
             run_id, kind = obj.get("run_id"), obj.get("kind")
-            if kind not in OUTCOME_KINDS:
-                raise DataError(f"{fb}:{lineno}: kind must be one of {', '.join(OUTCOME_KINDS)}, "
-                                f"got {kind!r}")
             value = obj.get("outcome")
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise DataError(f"{fb}:{lineno}: the {kind} value is missing or not a number "
-                                f"(outcome={value!r})")
+            why = None
+            if kind not in OUTCOME_KINDS:
+                why = f"{fb}:{lineno}: kind must be one of {', '.join(OUTCOME_KINDS)}, got {kind!r}"
+            elif isinstance(value, bool) or not isinstance(value, (int, float)):
+                why = (f"{fb}:{lineno}: the {kind} value is missing or not a number "
+                       f"(outcome={value!r})")
+            if why is not None:
+                if strict:
+                    raise DataError(why)
+                skipped.append(why)
+                continue
             runs = by_run.get(str(run_id))
             if not runs:
-                raise DataError(f"{fb}:{lineno}: run id {run_id!r} is not in {p}")
+                lost.append(f"{fb}:{lineno}: run id {run_id!r} is not in {p}")
+                continue
             want_shadow = bool(obj.get("shadow", False))
             target = [r for r in runs if r.shadow == want_shadow][:1]
             if not target:
-                raise DataError(f"{fb}:{lineno}: run {run_id!r} has no "
-                                f"{'shadow' if want_shadow else 'served'} answer in {p}")
+                lost.append(f"{fb}:{lineno}: run {run_id!r} has no "
+                            f"{'shadow' if want_shadow else 'served'} answer in {p}")
+                continue
             for r in target:
                 r.record = ReplayRecord(r.record.prompt, r.record.model, r.record.answer,
                                         float(value), r.record.input_tokens,
                                         r.record.output_tokens)
                 r.kind = kind
-    return TrafficLog(p, records)
+    if skipped:
+        logger.warning("%s: skipped %d torn or invalid line%s (first: %s); strict=True "
+                       "(routellm battles --strict) fails on them instead", p, len(skipped),
+                       "" if len(skipped) == 1 else "s", skipped[0])
+    if lost:
+        logger.warning("%s: skipped %d feedback row%s whose record is not in the log (first: "
+                       "%s)", fb, len(lost), "" if len(lost) == 1 else "s", lost[0])
+    return TrafficLog(p, records, skipped, lost)

@@ -39,9 +39,12 @@ def contaminated_prompts(
     ev = np.asarray(embedder.embed(list(dict.fromkeys(eval_prompts))), dtype=np.float32)
     eval_set = set(eval_prompts)
     best = np.full(len(prompts), -1.0, dtype=np.float32)
-    for start in range(0, len(ev), chunk):
-        sims = train @ ev[start : start + chunk].T
-        best = np.maximum(best, sims.max(axis=1))
+    # blocks of chunk x chunk similarities: memory stays bounded for any number of prompts
+    for row in range(0, len(train), chunk):
+        block = train[row : row + chunk]
+        for start in range(0, len(ev), chunk):
+            sims = block @ ev[start : start + chunk].T
+            np.maximum(best[row : row + chunk], sims.max(axis=1), out=best[row : row + chunk])
     return {p for p, s in zip(prompts, best, strict=True) if s >= threshold or p in eval_set}
 
 

@@ -260,6 +260,7 @@ def test_recorded_calls_carry_the_run_id_tokens_tool_calls_and_a_shadow(tmp_path
         return {**answer(route, (10, 0)), "tools": [{"name": "search", "args": {"q": "x"}}]}
 
     call.run(fn, read=read, shadow=lambda r: answer(r, (11, 2)))
+    assert e.recorder is not None and e.recorder.flush(timeout=10)  # shadows: background
     assert call.record["run_id"] == "run-1" and call.record["route"] == "strong"
     first, shadow = rows(path)
     assert (first["run_id"], first["model"], first["answer"]) == ("run-1", "big", "strong says 42")
@@ -275,6 +276,7 @@ def test_a_stream_gets_its_shadow_only_when_it_ran_to_its_end(tmp_path: Path) ->
     call = RoutedCall(e, e.decide(PROMPT), prompt=PROMPT)
     assert call.run_id is not None  # a recorder: a new run id
     list(call.stream(pieces, tally=SumTally(read), shadow=lambda r: answer(r), read=read))
+    assert e.recorder is not None and e.recorder.flush(timeout=10)  # shadows: background
     it = RoutedCall(e, e.decide(PROMPT), prompt=PROMPT).stream(
         pieces, tally=SumTally(read), shadow=lambda r: answer(r), read=read)
     next(it)
@@ -298,4 +300,5 @@ async def test_an_async_stream_gets_its_shadow_after_the_end(tmp_path: Path) -> 
     call = RoutedCall(e, e.decide(PROMPT), prompt=PROMPT)
     assert len([c async for c in call.astream(agen, tally=SumTally(read), shadow=shadow,
                                               read=read)]) == 3
+    assert e.recorder is not None and await e.recorder.aflush(timeout=10)  # a task
     assert [bool(r.get("shadow")) for r in rows(path)] == [False, True]

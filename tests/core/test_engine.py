@@ -218,14 +218,17 @@ def test_fallback_reaches_on_route_and_the_reasons():
     assert s.reasons == {"fallback": 1} and sum(s.reasons.values()) == s.total_calls == 1
 
 
-def test_same_model_names_make_a_forced_name_ambiguous():
-    from routellm_core.errors import ConfigError
+def test_same_model_names_are_told_apart_by_route():
+    from routellm_core.errors import ConfigError, UnknownNameError
     from routellm_core.settings import inner_model_name
 
     e = RoutingEngine(KeywordRouter(), threshold=0.5, strong_name="FakeChat", weak_name="FakeChat")
-    with pytest.raises(ConfigError, match="ambiguous.*model='strong' or model='weak'"):
+    assert e.names == {"strong": "FakeChat (strong)", "weak": "FakeChat (weak)"}
+    assert e.decide("x", force="FakeChat (strong)").route == "strong"
+    with pytest.raises(UnknownNameError, match=r"valid models: FakeChat \(strong\), FakeChat \(weak\)"):
         e.decide("x", force="FakeChat")
     assert e.decide("x", force="weak").route == "weak"
+    assert e.decide("x", force="weak").model == "FakeChat (weak)"
     assert inner_model_name(None, "unknown", "", fallback="MockLLM") == "MockLLM"
     assert inner_model_name("gpt-4o", "x", fallback="ChatOpenAI") == "gpt-4o"
     with pytest.raises(ConfigError, match="model="):

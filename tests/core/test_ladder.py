@@ -230,3 +230,11 @@ def test_ladder_eval_hull_area_and_cost_to_reach():
     assert _cost_to_reach(cost, quality, 0.9) == pytest.approx(10.0)
     assert _cost_to_reach(np.array([1.0, 3.0]), np.array([0.2, 0.95]), 0.9) < 3.0
     assert _cost_to_reach(cost, quality, 0.95) is None
+
+
+def test_a_fallback_reports_the_served_models_own_score():
+    e = LadderEngine(PlantedRouter(), ["top", "mid", "low"], prices=PRICES, tolerance=0.05)
+    d = e.decide("explain tides")
+    f = e.fallback_decision(d)
+    assert f.model == "top" and f.score == d.estimates["top"] != d.score
+    assert e.fallback_decision(e.decide(None, force="mid")).score is None

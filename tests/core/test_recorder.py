@@ -62,12 +62,10 @@ def test_unwritable_log_warns_counts_and_never_raises(tmp_path, monkeypatch, cap
         path = tmp_path / "is_a_dir.jsonl"
         path.mkdir()
     else:
+        if not Path("/dev/full").exists():
+            pytest.skip("needs /dev/full (Linux) to play a full disk")
         path = tmp_path / "t.jsonl"
-
-        def full(*args, **kwargs):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-        monkeypatch.setattr(Path, "open", full)
+        path.symlink_to("/dev/full")  # every write fails with ENOSPC
     rec = TrafficRecorder(path)
     e = engine(rec)
     with caplog.at_level(logging.WARNING, logger="routellm"):
@@ -100,6 +98,7 @@ def test_shadow_calls_are_recorded_counted_and_priced(tmp_path):
         return "strong answer", 1_000_000, 1_000_000
 
     run_id = e.record_call(e.decide("hi"), "weak answer", shadow=shadow)
+    assert rec.flush(timeout=10)
     assert seen == ["strong"]
     recs = load_traffic(rec.path).records
     assert [(r.model, r.shadow, r.run_id) for r in recs] == [
@@ -107,6 +106,8 @@ def test_shadow_calls_are_recorded_counted_and_priced(tmp_path):
     s = e.recorder_stats()
     assert s.shadow_calls == {"strong": 1, "weak": 0}
     assert s.shadow_cost == pytest.approx(40.0)  # 1M in at $10 + 1M out at $30
+    # the recorder's own statistics know the engine's prices too
+    assert rec.stats.shadow_cost == pytest.approx(40.0)
     # the user's own statistics are not touched by the shadow call
     assert e.stats.snapshot().calls == {"strong": 0, "weak": 1}
 
@@ -138,6 +139,7 @@ def test_a_failing_shadow_call_is_counted(tmp_path):
         raise RuntimeError("down")
 
     e.record_call(e.decide("hi"), "a", shadow=bad)
+    assert rec.flush(timeout=10)
     assert rec.stats.shadow_errors == 1 and rec.stats.records == 1
 
 
@@ -146,6 +148,7 @@ def test_feedback_attaches_to_the_right_record(tmp_path):
     e = engine(rec)
     first = e.record_call(e.decide("first"), "a1", shadow=lambda r: ("b1", None, None))
     second = e.record_call(e.decide("second"), "a2", shadow=lambda r: ("b2", None, None))
+    assert rec.flush(timeout=10)
     rec.feedback(second, grade=8)
     rec.feedback(second, grade=3, shadow=True)
     rec.feedback(first, thumbs=False)
@@ -165,9 +168,15 @@ def test_feedback_errors(tmp_path):
         rec.feedback("x", correct=1)  # type: ignore[arg-type]
     e = engine(rec)
     e.record_call(e.decide("hi"), "a", run_id="r1")
-    rec.feedback("nope", correct=True)
-    with pytest.raises(DataError, match=r"t\.feedback\.jsonl:1: run id 'nope' is not in"):
-        load_traffic(rec.path)
+    with pytest.raises(ConfigError, match=r"run id 'no-such-run': .*t\.jsonl holds no record"):
+        rec.feedback("no-such-run", correct=True)  # refused at once, nothing written
+    assert not feedback_path(rec.path).exists()
+    rec.feedback("r1", correct=True)
+    # a new recorder on the same log (a restart, another process) finds the old run ids
+    TrafficRecorder(rec.path).feedback("r1", correct=False)
+    other = TrafficRecorder(rec.path)
+    e.record_call(e.decide("hi"), "b", run_id="r2")  # written by the first recorder
+    other.feedback("r2", thumbs=True)               # found by reading what was appended
 
 
 def test_bad_recorder_settings():
@@ -184,11 +193,11 @@ def test_bad_logs_name_file_and_line(tmp_path):
     good = json.dumps({"prompt": "q", "model": "m", "answer": "a"})
     p.write_text(good + "\n" + '{"prompt": "q2", "model": "m", "ans')
     with pytest.raises(DataError, match=r"bad\.jsonl:2: not valid JSON"):
-        load_traffic(p)
+        load_traffic(p, strict=True)
     p.write_text(good + "\n" + json.dumps({"prompt": "q", "model": "m", "answer": "b",
                                             "outcome_kind": "grade"}) + "\n")
     with pytest.raises(DataError, match=r"bad\.jsonl:2: outcome_kind is 'grade' but the outcome is missing"):
-        load_traffic(p)
+        load_traffic(p, strict=True)
 
 
 def test_copies_and_pickles_keep_the_recorder(tmp_path):
@@ -201,3 +210,196 @@ def test_copies_and_pickles_keep_the_recorder(tmp_path):
     assert copy.deepcopy(e).recorder is rec
     clone = pickle.loads(pickle.dumps(e))
     assert clone.recorder.path == rec.path
+
+
+# ---- issue 21: shadow calls off the caller's path ---------------------------------------------
+def test_shadow_calls_run_in_the_background_and_flush_writes_them(tmp_path):
+    import threading
+
+    rec = TrafficRecorder(tmp_path / "t.jsonl", shadow_rate=1.0, seed=0)
+    e = engine(rec)
+    release, started = threading.Event(), threading.Event()
+
+    def slow_strong(route):
+        started.set()
+        release.wait(10)  # a slow strong model: it answers only when the test says so
+        return "strong answer", 3, 4
+
+    run_id = e.record_call(e.decide("hi"), "weak answer", shadow=slow_strong)
+    # record_call returned while the shadow call is still running: the caller did not wait
+    assert started.wait(10) and not release.is_set()
+    assert [r.shadow for r in load_traffic(rec.path).records] == [False]
+    assert rec.stats.shadow_pending == 1
+    assert not rec.flush(timeout=0.05)  # still pending
+    release.set()
+    assert rec.close(timeout=10)
+    recs = load_traffic(rec.path).records
+    assert [(r.shadow, r.answer, r.run_id) for r in recs] == [
+        (False, "weak answer", run_id), (True, "strong answer", run_id)]
+    assert rec.stats.shadow_pending == 0
+
+
+def test_a_full_shadow_queue_drops_and_counts(tmp_path, caplog):
+    import threading
+
+    rec = TrafficRecorder(tmp_path / "t.jsonl", shadow_rate=1.0, shadow_queue=2,
+                          shadow_workers=1)
+    e = engine(rec)
+    release = threading.Event()
+    with caplog.at_level(logging.WARNING, logger="routellm"):
+        for _ in range(5):
+            e.record_call(e.decide("hi"), "a", shadow=lambda r: (release.wait(10), ("b", 1, 1))[1])
+    s = rec.stats
+    assert (s.shadow_pending, s.shadow_dropped) == (2, 3)
+    assert sum("dropped" in r.getMessage() for r in caplog.records) == 1  # warned once
+    release.set()
+    assert rec.flush(timeout=10)
+    assert rec.stats.total_shadow_calls == 2 and rec.stats.records == 7
+
+
+def test_async_shadow_calls_are_tasks_and_aflush_waits_for_them(tmp_path):
+    import asyncio
+
+    rec = TrafficRecorder(tmp_path / "t.jsonl", shadow_rate=1.0)
+    e = engine(rec)
+
+    async def main():
+        release = asyncio.Event()
+
+        async def slow(route):
+            await release.wait()
+            return "strong answer", None, None
+
+        await e.arecord_call(e.decide("hi"), "weak answer", shadow=slow)
+        assert rec.stats.shadow_pending == 1 and rec.stats.records == 1  # not waited for
+        release.set()
+        assert await rec.aflush(timeout=10)
+
+    asyncio.run(main())
+    assert rec.stats.records == 2 and rec.stats.shadow_pending == 0
+
+
+def test_async_shadow_cancelled_with_its_loop_is_counted_as_dropped(tmp_path):
+    import asyncio
+
+    rec = TrafficRecorder(tmp_path / "t.jsonl", shadow_rate=1.0)
+    e = engine(rec)
+
+    async def never(route):
+        await asyncio.sleep(60)
+        return "x", None, None
+
+    async def main():
+        await e.arecord_call(e.decide("hi"), "a", shadow=never)
+
+    asyncio.run(main())  # the loop ends with the task pending: cancelled
+    s = rec.stats
+    assert (s.shadow_dropped, s.shadow_pending, s.records) == (1, 0, 1)
+
+
+def test_pending_shadow_calls_are_written_at_exit(tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+
+    path = tmp_path / "t.jsonl"
+    script = textwrap.dedent(f"""
+        import time
+        from routellm_core.engine import RoutingEngine
+        from routellm_core.recorder import TrafficRecorder
+        rec = TrafficRecorder({str(path)!r}, shadow_rate=1.0)
+        e = RoutingEngine("random", threshold=1.0, recorder=rec)
+        def slow(route):
+            time.sleep(0.5)
+            return "late answer", 1, 1
+        e.record_call(e.decide("hi"), "a", shadow=slow)
+        # no flush, no close: the interpreter exits with the shadow call pending
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
+    assert [r.answer for r in load_traffic(path).records] == ["a", "late answer"]
+
+
+# ---- issue 21: a log that survives -------------------------------------------------------------
+def test_torn_and_invalid_lines_are_skipped_with_a_counting_warning(tmp_path, caplog):
+    p = tmp_path / "t.jsonl"
+    good = json.dumps({"prompt": "q", "model": "m", "answer": "a", "run_id": "r1"})
+    bad_value = json.dumps({"prompt": "q", "model": "m", "answer": "b", "route": "middle"})
+    p.write_text(good + "\n" + bad_value + "\n" + "[1, 2]\n" + '{"prompt": "q2", "mo')
+    with caplog.at_level(logging.WARNING, logger="routellm"):
+        log = load_traffic(p)
+    assert [r.answer for r in log.records] == ["a"]
+    assert len(log.skipped) == 3 and "t.jsonl:4: not valid JSON" in log.skipped[2]
+    msgs = [r.getMessage() for r in caplog.records]
+    assert any("skipped 3 torn or invalid lines" in m for m in msgs)
+    with pytest.raises(DataError, match=r"t\.jsonl:2: route must be"):
+        load_traffic(p, strict=True)
+
+
+def test_feedback_whose_record_was_lost_is_skipped_and_reported(tmp_path, caplog):
+    rec = TrafficRecorder(tmp_path / "t.jsonl")
+    e = engine(rec)
+    e.record_call(e.decide("one"), "a", run_id="r1")
+    e.record_call(e.decide("two"), "b", run_id="r2")
+    rec.feedback("r1", correct=True)
+    rec.feedback("r2", correct=False)
+    rec.feedback("r2", correct=True, shadow=True)  # no shadow answer was ever recorded
+    lines = rec.path.read_text().splitlines()
+    rec.path.write_text(lines[0] + "\n")  # r2's record is lost
+    for strict in (False, True):  # never fatal
+        with caplog.at_level(logging.WARNING, logger="routellm"):
+            log = load_traffic(rec.path, strict=strict)
+        assert [(r.run_id, r.outcome) for r in log.records] == [("r1", 1.0)]
+        assert len(log.feedback_skipped) == 2
+        assert "t.feedback.jsonl:2: run id 'r2' is not in" in log.feedback_skipped[0]
+    assert any("skipped 2 feedback rows" in r.getMessage() for r in caplog.records)
+
+
+def test_a_torn_last_line_does_not_swallow_the_next_record(tmp_path):
+    p = tmp_path / "t.jsonl"
+    p.write_text(json.dumps({"prompt": "q", "model": "m", "answer": "a"}) + "\n"
+                 + '{"prompt": "cut by a cra')
+    rec = TrafficRecorder(p)
+    e = engine(rec)
+    e.record_call(e.decide("after the restart"), "b", run_id="r9")
+    log = load_traffic(p)
+    assert [r.answer for r in log.records] == ["a", "b"] and len(log.skipped) == 1
+
+
+def _write_many(path: str, tag: str, n: int) -> None:
+    rec = TrafficRecorder(path)
+    e = RoutingEngine("random", threshold=1.0, recorder=rec)
+    for i in range(n):
+        e.record_call(e.decide(f"{tag} {i} " + "x" * 5000), "y" * 3000, run_id=f"{tag}-{i}")
+
+
+def test_writes_from_threads_and_processes_never_interleave(tmp_path):
+    import multiprocessing
+    import threading
+
+    path = str(tmp_path / "t.jsonl")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_write_many, args=(path, f"p{k}", 40)) for k in range(2)]
+    threads = [threading.Thread(target=_write_many, args=(path, f"t{k}", 40)) for k in range(3)]
+    for w in (*procs, *threads):
+        w.start()
+    for w in (*procs, *threads):
+        w.join(120)
+    log = load_traffic(path, strict=True)  # every line whole
+    assert len(log.records) == 200 and len({r.run_id for r in log.records}) == 200
+
+
+# ---- issue 21: records that say who routed -----------------------------------------------------
+def test_records_name_the_router_and_its_checkpoint(tmp_path):
+    from routellm_core.routers.random import RandomRouter
+
+    rec = TrafficRecorder(tmp_path / "t.jsonl")
+    plain = RandomRouter()
+    recalibrated = RandomRouter()
+    recalibrated.calibration_ = {"fractions": [0.5], "thresholds": [0.7]}  # an "adapted" copy
+    for router in (plain, recalibrated, RandomRouter()):
+        e = RoutingEngine(router, threshold=1.0, recorder=rec)
+        e.record_call(e.decide("hi"), "a")
+    rows = [json.loads(x) for x in rec.path.read_text().splitlines()]
+    assert [r["router"] for r in rows] == ["random"] * 3
+    ids = [r["router_id"] for r in rows]
+    assert ids[0] == ids[2] != ids[1] and all(len(i) == 12 for i in ids)

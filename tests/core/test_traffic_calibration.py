@@ -72,3 +72,20 @@ def test_engine_follows_the_traffic_and_reports_the_moving_threshold() -> None:
     # changing a setting starts a new window from the table's threshold
     moving.configure(sticky=True)
     assert moving.threshold == 0.95
+
+
+def test_copies_and_pickles_keep_the_windows_recent_scores() -> None:
+    import copy
+
+    rng = np.random.default_rng(4)
+    warm = RoutingEngine(NumberRouter(), strong_fraction=0.3, calibration_window=200)
+    for x in rng.uniform(0.5, 0.8, 300):
+        warm.decide(f"{x:.4f}")
+    t = warm.threshold
+    assert t < 0.8  # warm: far from the table's 0.95
+    for clone in (pickle.loads(pickle.dumps(warm)), copy.deepcopy(warm), warm.copy(),
+                  warm.variant(sticky=True)):
+        assert clone.threshold == t
+        clone.decide("0.7900")  # each goes on with its own window
+    assert warm.threshold == t
+    assert warm.copy(strong_fraction=0.5).threshold < t  # the same scores at another share

@@ -263,11 +263,17 @@ async def test_on_route_sees_the_fallback_and_reasons_count_it(make_llm):
 
 
 # ---- item 7: inner models with one name --------------------------------------------------------------
-def test_forcing_a_name_both_models_share_is_an_error():
+def test_inner_models_of_one_class_get_distinct_names():
     llm = RouteLLMChat(**fake_pair(), router="random")
-    assert llm.engine.names == {"strong": "FakeListChatModel", "weak": "FakeListChatModel"}
-    with pytest.raises(ValueError, match="ambiguous.*model='strong' or model='weak'"):
+    assert llm.engine.names == {"strong": "FakeListChatModel (strong)",
+                                "weak": "FakeListChatModel (weak)"}
+    with pytest.raises(ValueError, match=r"valid models: FakeListChatModel \(strong\)"):
         llm.invoke(HARD, model="FakeListChatModel")
+    assert llm.invoke(HARD, model="FakeListChatModel (weak)").content == "weak answer"
+    pair = fake_pair()
+    pair["strong"].name, pair["weak"].name = "judge-a", "judge-b"  # user-given names win
+    named = RouteLLMChat(**pair, router="random")
+    assert named.engine.names == {"strong": "judge-a", "weak": "judge-b"}
     assert llm.invoke(HARD, model="weak").content == "weak answer"
 
 

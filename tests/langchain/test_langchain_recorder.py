@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import uuid
+from typing import Any
 
 from conftest import KeywordRouter
 from langchain_core.tools import tool
@@ -82,6 +84,14 @@ def test_unwritable_log_never_breaks_the_call(make_llm, unwritable_recorder):
     assert llm.stats.snapshot().total_calls == 3
 
 
+def by_run(r):
+    """Rows grouped by run id, served answer first (shadow rows are written when they finish)."""
+    out: dict[str, list] = {}
+    for x in r:
+        out.setdefault(x["run_id"], []).append(x)
+    return [sorted(v, key=lambda x: x.get("shadow", False)) for v in out.values()]
+
+
 def test_shadow_calls_record_the_other_answer(tmp_path):
     strong = ScriptedChatModel(model_name="big-model")
     weak = ScriptedChatModel(model_name="small-model")
@@ -90,16 +100,92 @@ def test_shadow_calls_record_the_other_answer(tmp_path):
                        recorder=rec, prices={"strong": (10.0, 30.0), "weak": (1.0, 1.0)})
     llm.invoke("hello")
     list(llm.stream("hello"))
-    asyncio.run(llm.ainvoke("hello"))
-    r = rows(rec.path)
-    assert [(x["model"], x.get("shadow", False)) for x in r] == [
-        ("small-model", False), ("big-model", True)] * 3
-    assert r[0]["run_id"] == r[1]["run_id"]
+
+    async def main():
+        await llm.ainvoke("hello")
+        assert await rec.aflush(timeout=10)
+
+    asyncio.run(main())
+    runs = by_run(rows(rec.path))
+    assert [[(x["model"], x.get("shadow", False)) for x in run] for run in runs] == [
+        [("small-model", False), ("big-model", True)]] * 3
     s = llm.engine.recorder_stats()
     assert s.shadow_calls["strong"] == 3 and s.shadow_cost > 0
+    assert rec.stats.shadow_cost == s.shadow_cost  # the recorder knows the wrapper's prices
     assert len(strong.calls) == 3
     # the user's statistics count the user's calls only
     assert llm.stats.snapshot().calls == {"strong": 0, "weak": 3}
+
+
+class SlowChatModel(ScriptedChatModel):
+    """A strong model that answers only once ``gate`` is set (a slow provider)."""
+
+    gate: Any = None
+
+    def _respond(self, messages, stop, **kwargs):
+        assert self.gate.wait(5), "the slow model was never released"
+        return super()._respond(messages, stop, **kwargs)
+
+    async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):
+        while not self.gate.is_set():
+            await asyncio.sleep(0.01)
+        return self._generate(messages, stop, **kwargs)
+
+
+def test_shadow_calls_do_not_hold_up_the_caller(tmp_path):
+    gate = threading.Event()
+    strong = SlowChatModel(model_name="big-model", gate=gate)
+    weak = ScriptedChatModel(model_name="small-model")
+    rec = TrafficRecorder(tmp_path / "t.jsonl", shadow_rate=1.0, seed=0)
+    llm = RouteLLMChat(strong=strong, weak=weak, router=KeywordRouter(), threshold=0.5,
+                       recorder=rec)
+    # every call goes weak; its shadow call goes to the slow strong model, which is held
+    assert llm.invoke("hello").content
+    assert "".join(c.text for c in llm.stream("hello"))
+
+    async def main():
+        assert (await llm.ainvoke("hello")).content
+        async for _ in llm.astream("hello"):
+            pass
+        # every call answered while its shadow call is still waiting for the strong model
+        assert rec.stats.shadow_pending == 4
+        assert [x.get("shadow", False) for x in rows(rec.path)] == [False] * 4
+        gate.set()
+        assert await rec.aflush(timeout=10)
+
+    asyncio.run(main())
+    runs = by_run(rows(rec.path))
+    assert len(runs) == 4 and all([x["route"] for x in run] == ["weak", "strong"] for run in runs)
+    assert rec.stats.shadow_errors == 0 and rec.stats.shadow_pending == 0
+
+
+def test_two_inner_models_of_one_class_are_recorded_apart(tmp_path):
+    rec = TrafficRecorder(tmp_path / "t.jsonl", shadow_rate=1.0, seed=0)
+    llm = RouteLLMChat(strong=ScriptedChatModel(), weak=ScriptedChatModel(),
+                       router=KeywordRouter(), threshold=0.5, recorder=rec)
+    msg = llm.invoke("hello")
+    assert rec.flush(timeout=10)
+    assert {x["model"] for x in rows(rec.path)} == {"scripted (strong)", "scripted (weak)"}
+    meta = msg.response_metadata["routellm"]
+    assert meta["model"] == "scripted (weak)" and len(meta["router_id"]) == 12
+
+
+def test_model_copy_keeps_a_warm_calibration_window():
+    import copy
+    import pickle
+
+    from routellm_test_fake_routers import NumberRouter
+
+    llm = RouteLLMChat(strong=ScriptedChatModel(model_name="big"),
+                       weak=ScriptedChatModel(model_name="small"), router=NumberRouter(),
+                       strong_fraction=0.3, calibration_window=100)
+    for i in range(150):
+        llm.engine.decide(f"{0.5 + (i % 50) / 200:.4f}")
+    warm = llm.engine.threshold
+    assert warm != llm.engine.router.threshold_for(0.3)
+    for twin in (llm.model_copy(), copy.copy(llm), copy.deepcopy(llm),
+                 pickle.loads(pickle.dumps(llm))):
+        assert twin.engine.threshold == warm
 
 
 def test_recorder_off_by_default_and_assignable(make_llm, tmp_path):

@@ -120,11 +120,12 @@ def test_shallow_copies_get_their_own_statistics_and_bad_copies_name_the_model()
 
 
 # ---- item 7: one naming rule; forcing with model= ------------------------------------------------
-def test_inner_models_of_one_class_share_a_name_and_forcing_it_is_an_error():
+def test_inner_models_of_one_class_get_distinct_names():
     llm = RouteLLM(strong=MockLLM(), weak=MockLLM(), router="random")
-    assert llm.engine.names == {"strong": "MockLLM", "weak": "MockLLM"}
-    with pytest.raises(ConfigError, match="ambiguous.*model='strong' or model='weak'"):
+    assert llm.engine.names == {"strong": "MockLLM (strong)", "weak": "MockLLM (weak)"}
+    with pytest.raises(ValueError, match=r"valid models: MockLLM \(strong\), MockLLM \(weak\)"):
         llm.complete(EASY, model="MockLLM")
+    assert llm.complete(EASY, model="MockLLM (weak)").additional_kwargs["routellm"]["route"] == "weak"
     assert llm.complete(HARD, model="weak").additional_kwargs["routellm"]["route"] == "weak"
 
 

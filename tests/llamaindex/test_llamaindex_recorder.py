@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 
 from llama_index.core.base.llms.types import ChatMessage
+from llama_index.core.llms.mock import MockFunctionCallingLLM
 from llama_index.core.tools import FunctionTool
 
 from routellm_core.evaluation.replay import ReplayLog
@@ -21,6 +24,14 @@ def multiply(a: int, b: int) -> int:
 
 def rows(path):
     return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def by_run(r):
+    """Rows grouped by run id, served answer first (shadow rows are written when they finish)."""
+    out: dict[str, list] = {}
+    for x in r:
+        out.setdefault(x["run_id"], []).append(x)
+    return [sorted(v, key=lambda x: x.get("shadow", False)) for v in out.values()]
 
 
 async def test_every_call_kind_writes_one_record(make_llm, tmp_path):
@@ -64,14 +75,77 @@ async def test_shadow_calls_and_feedback(make_llm, tmp_path):
                    prices={"strong": (10.0, 30.0), "weak": (1.0, 1.0)})
     resp = llm.complete("hello")
     await llm.achat([ChatMessage(role="user", content="hey")])
-    r = rows(rec.path)
-    assert [(x["route"], x.get("shadow", False)) for x in r] == [
-        ("weak", False), ("strong", True)] * 2
+    assert "".join(c.delta or "" for c in llm.stream_complete("hello"))
+    async for _ in await llm.astream_chat([ChatMessage(role="user", content="hey")]):
+        pass
+    assert await rec.aflush(timeout=10)
+    runs = by_run(rows(rec.path))
+    assert [[(x["route"], x.get("shadow", False)) for x in run] for run in runs] == [
+        [("weak", False), ("strong", True)]] * 4  # streams too
     s = llm.engine.recorder_stats()
-    assert s.shadow_calls == {"strong": 2, "weak": 0} and s.shadow_cost > 0
-    assert llm.stats.snapshot().calls == {"strong": 0, "weak": 2}
+    assert s.shadow_calls == {"strong": 4, "weak": 0} and s.shadow_cost > 0
+    assert rec.stats.shadow_cost == s.shadow_cost
+    assert llm.stats.snapshot().calls == {"strong": 0, "weak": 4}
     run_id = resp.additional_kwargs["routellm"]["run_id"]
     rec.feedback(run_id, correct=False)
     rec.feedback(run_id, correct=True, shadow=True)  # the shadow answer
     got = [(x.shadow, x.outcome) for x in load_traffic(rec.path).records if x.run_id == run_id]
     assert got == [(False, 0.0), (True, 1.0)]
+
+
+class SlowLLM(MockFunctionCallingLLM):
+    """The mock's async methods run the sync ones on the loop; this one waits without
+    blocking the loop until its gate opens (a slow provider)."""
+
+    def complete(self, prompt: str, formatted: bool = False, **kwargs):  # type: ignore[override]
+        assert self.__dict__["gate"].wait(5), "the slow model was never released"
+        return super().complete(prompt, formatted=formatted, **kwargs)
+
+    def stream_complete(self, prompt: str, formatted: bool = False, **kwargs):  # type: ignore[override]
+        assert self.__dict__["gate"].wait(5), "the slow model was never released"
+        return super().stream_complete(prompt, formatted=formatted, **kwargs)
+
+    async def acomplete(self, prompt: str, formatted: bool = False, **kwargs):  # type: ignore[override]
+        while not self.__dict__["gate"].is_set():
+            await asyncio.sleep(0.01)
+        return self.complete(prompt, formatted=formatted, **kwargs)
+
+
+async def test_shadow_calls_do_not_hold_up_the_caller(make_llm, tmp_path):
+    gate = threading.Event()
+    seen: list[str] = []
+
+    def slow(messages, **kwargs):
+        seen.append("called")
+        assert gate.wait(5), "the slow model was never released"
+        return ChatMessage(role="assistant", content="[strong] slow answer")
+
+    strong = SlowLLM(response_generator=slow, is_chat_model=True)
+    strong.__dict__["gate"] = gate  # not a pydantic field
+    rec = TrafficRecorder(tmp_path / "t.jsonl", shadow_rate=1.0, seed=0)
+    llm = make_llm(strong=strong, recorder=rec)  # every call goes weak; shadows go strong
+    assert llm.complete("hello").text
+    assert llm.chat([ChatMessage(role="user", content="hey")]).message.content
+    assert "".join(c.delta or "" for c in llm.stream_complete("hello"))
+    # the async path: the shadow call is a task, not yet started when the answer comes back
+    assert (await llm.acomplete("hello")).text
+    assert rec.stats.shadow_pending == 4
+    assert [x.get("shadow", False) for x in rows(rec.path)] == [False] * 4
+    gate.set()
+    assert await rec.aflush(timeout=10)
+    shadows = [x for x in rows(rec.path) if x.get("shadow")]
+    assert len(shadows) == 4 and "[strong] slow answer" in {x["answer"] for x in shadows}
+    assert rec.stats.shadow_errors == 0
+
+
+def test_two_inner_models_of_one_class_are_recorded_apart(tmp_path):
+    from llama_index.core.llms import MockLLM
+
+    from llamaindex_routellm import RouteLLM
+
+    rec = TrafficRecorder(tmp_path / "t.jsonl")
+    llm = RouteLLM(strong=MockLLM(), weak=MockLLM(), router="random", threshold=1.0,
+                   recorder=rec)
+    resp = llm.complete("hello")
+    assert rows(rec.path)[0]["model"] == "MockLLM (weak)"
+    assert len(resp.additional_kwargs["routellm"]["router_id"]) == 12

@@ -196,6 +196,7 @@ def test_battles_cli_end_to_end(tmp_path, capsys):
                                  shadow=lambda r: ("strong answer", None, None))
         rec.feedback(run, correct=i >= 5)                   # weak right on easy only
         rec.feedback(run, correct=True, shadow=True)          # strong always right
+    assert rec.flush(timeout=10)  # the shadow answers are recorded in the background
     evalf = tmp_path / "eval.txt"
     evalf.write_text(EASY[0] + "\n")
     out = tmp_path / "battles.jsonl"
@@ -218,8 +219,40 @@ def test_bad_logs_fail_naming_file_and_line(tmp_path, capsys, content, message):
     p = tmp_path / "t.jsonl"
     p.write_text(content)
     assert main(["battles", "--from-log", str(p), "--out", str(tmp_path / "b.jsonl"),
-                 "--decontaminate-against", "none", "--strong", "gpt", "--weak", "mix"]) == 2
+                 "--decontaminate-against", "none", "--strong", "gpt", "--weak", "mix",
+                 "--strict"]) == 2
     assert __import__("re").search(message, capsys.readouterr().err)
+
+
+def test_battles_cli_skips_torn_lines_and_lost_feedback(tmp_path, capsys, caplog):
+    from routellm_core.engine import RoutingEngine
+
+    log = tmp_path / "traffic.jsonl"
+    rec = TrafficRecorder(log, shadow_rate=1.0, seed=0)
+    engine = RoutingEngine("random", threshold=1.0, recorder=rec)
+    runs = []
+    for p in HARD[:3]:
+        run = engine.record_call(engine.decide(p), "weak answer",
+                                 shadow=lambda r: ("strong answer", None, None))
+        rec.feedback(run, correct=False)
+        runs.append(run)
+    assert rec.flush(timeout=10)
+    # a crash: the second run's record is cut mid-line, its feedback now names a lost record
+    lines = log.read_text().splitlines(keepends=True)
+    torn = next(i for i, x in enumerate(lines) if runs[1] in x and '"shadow"' not in x)
+    lines[torn] = lines[torn][: len(lines[torn]) // 2] + "\n"  # the recorder's next write
+    log.write_text("".join(lines))
+    out = tmp_path / "battles.jsonl"
+    args = ["battles", "--from-log", str(log), "--out", str(out), "--decontaminate-against",
+            "none", "--no-progress"]
+    with caplog.at_level("WARNING", logger="routellm"):
+        assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "skipped: 1 torn or invalid lines, 1 feedback rows whose record is not in the log" in text
+    assert len(Battles.from_jsonl(out)) == 2  # the other two runs still count
+    assert any("skipped 1 torn or invalid line" in r.getMessage() for r in caplog.records)
+    assert main([*args, "--strict"]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
 
 
 def test_train_init_needs_battles(tmp_path, capsys):
