@@ -43,11 +43,11 @@ from .settings import (
     check_callbacks,
     check_flag,
     check_name,
-    distinct_names,
     check_positive_int,
     check_route,
     check_routing_text,
     check_threshold,
+    distinct_names,
 )
 
 __all__ = [

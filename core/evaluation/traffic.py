@@ -213,7 +213,8 @@ def load_traffic(path: str | os.PathLike[str], *, feedback: bool = True,
             elif isinstance(value, bool) or not isinstance(value, (int, float)):
                 why = (f"{fb}:{lineno}: the {kind} value is missing or not a number "
                        f"(outcome={value!r})")
-            if why is not None:
+            if why is not None or not isinstance(value, (int, float)):
+                why = why or f"{fb}:{lineno}: not a number (outcome={value!r})"
                 if strict:
                     raise DataError(why)
                 skipped.append(why)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 from pathlib import Path
@@ -267,7 +266,7 @@ def test_async_shadow_calls_are_tasks_and_aflush_waits_for_them(tmp_path):
         release = asyncio.Event()
 
         async def slow(route):
-            await release.wait()
+            await asyncio.wait_for(release.wait(), 5)  # a slow strong model, held by the test
             return "strong answer", None, None
 
         await e.arecord_call(e.decide("hi"), "weak answer", shadow=slow)
@@ -286,7 +285,7 @@ def test_async_shadow_cancelled_with_its_loop_is_counted_as_dropped(tmp_path):
     e = engine(rec)
 
     async def never(route):
-        await asyncio.sleep(60)
+        await asyncio.sleep(5)
         return "x", None, None
 
     async def main():

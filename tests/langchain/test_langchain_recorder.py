@@ -127,7 +127,9 @@ class SlowChatModel(ScriptedChatModel):
         return super()._respond(messages, stop, **kwargs)
 
     async def _agenerate(self, messages, stop=None, run_manager=None, **kwargs):
-        while not self.gate.is_set():
+        for _ in range(500):  # waits without blocking the loop, 5 s at most
+            if self.gate.is_set():
+                break
             await asyncio.sleep(0.01)
         return self._generate(messages, stop, **kwargs)
 

@@ -106,7 +106,9 @@ class SlowLLM(MockFunctionCallingLLM):
         return super().stream_complete(prompt, formatted=formatted, **kwargs)
 
     async def acomplete(self, prompt: str, formatted: bool = False, **kwargs):  # type: ignore[override]
-        while not self.__dict__["gate"].is_set():
+        for _ in range(500):  # waits without blocking the loop, 5 s at most
+            if self.__dict__["gate"].is_set():
+                break
             await asyncio.sleep(0.01)
         return self.complete(prompt, formatted=formatted, **kwargs)
 
