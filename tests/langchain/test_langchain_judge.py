@@ -22,6 +22,7 @@ def recorded(tmp_path, n: int = 2):
                        router="random", strong_fraction=0.5, recorder=rec)
     for i in range(n):
         llm.invoke(f"question {i}")
+    assert rec.flush(timeout=10)  # the shadow answers are written in the background
     return path
 
 

@@ -53,6 +53,7 @@ def test_a_llamaindex_llm_judges_in_both_orders(tmp_path):
                    router="random", strong_fraction=0.5, recorder=rec)
     for i in range(3):
         llm.complete(f"question {i}")
+    assert rec.flush(timeout=10)  # the shadow answers are written in the background
     judge = as_judge(ScriptedJudge())
     assert judge.name == "scripted-judge"
     report = judge_log(path, judge)
@@ -66,6 +67,7 @@ def test_mock_llm_echo_is_not_a_verdict(tmp_path):
     llm = RouteLLM(strong=Fixed(answer="s"), weak=Fixed(answer="w"), router="random",
                    strong_fraction=0.5, recorder=rec)
     llm.complete("q")
+    assert rec.flush(timeout=10)
     report = judge_log(path, as_judge(MockLLM()))  # MockLLM echoes the prompt back
     assert report.unparseable == 1 and report.judged == 0
 
