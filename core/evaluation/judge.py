@@ -37,6 +37,8 @@ Example:
     ...                        recorder=rec)
     >>> _ = engine.record_call(engine.decide("What is 2 + 2?"), "4", run_id="run-1",
     ...                        shadow=lambda route: ("5", None, None))
+    >>> rec.flush()  # the shadow call runs in the background
+    True
     >>> def judge(prompt: str) -> str:  # a stand-in for a real model: prefers the answer "4"
     ...     first = prompt.split("[Answer A]")[1].split("[Answer B]")[0]
     ...     return "VERDICT: A" if first.strip() == "4" else "VERDICT: B"
