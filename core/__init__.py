@@ -20,11 +20,12 @@ from .costs import DEFAULT_PRICES, Price, PriceTable, count_tokens
 from .defaults import STRONG_MODEL, WEAK_MODEL
 from .engine import RouteDecision, RoutingEngine, RoutingStats, StatsSnapshot, Turn, routing_text
 from .errors import CheckpointError, DataError, RouteLLMError, UnknownNameError
+from .records import Battle, Battles
 from .routers import ROUTERS, get_router_class, load_router
 from .routers.base import EmbeddingRouter, Router
 
 if TYPE_CHECKING:
-    from .data.battles import Battle, Battles
+    from .records import Battle, Battles
     from .data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
     from .data.files import resolve_data_dir
     from .evaluation.replay import ReplayLog, ReplayRecord
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
 #: ``import routellm_core`` (and routing a prompt) never loads a kit
 _LAZY = {
     "BENCHMARKS": "data.benchmarks",
-    "Battle": "data.battles",
-    "Battles": "data.battles",
     "BenchmarkSet": "data.benchmarks",
     "load_benchmark": "data.benchmarks",
     "resolve_data_dir": "data.files",

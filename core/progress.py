@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:
-    from .data.battles import Battles, TrainingData
+    from .records import Battles, TrainingData
     from .embeddings import Embedder
     from .routers.base import Router
 

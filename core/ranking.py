@@ -12,7 +12,7 @@ Ratings are on the logit scale: ``P(a beats b) = sigmoid(r_a - r_b)``; they are 
 their (unweighted) mean is 0. Multiply by ``400 / ln(10)`` for the Elo scale.
 
 Example:
-    >>> from routellm_core.data.battles import Battle, Battles
+    >>> from routellm_core.records import Battle, Battles
     >>> bs = Battles([Battle("q", "a", "b", "model_a"), Battle("r", "a", "b", "tie")])
     >>> r = bradley_terry_ratings(bs)
     >>> r["a"] > r["b"]
@@ -31,7 +31,7 @@ import numpy as np
 from .errors import DataError
 
 if TYPE_CHECKING:
-    from .data.battles import Battle
+    from .records import Battle
 
 __all__ = [
     "OUTCOME_VALUES",
@@ -149,7 +149,7 @@ def bradley_terry_ratings(battles: Iterable[Battle], *, l2: float = 1e-3) -> dic
     aggregated by (model pair, outcome) first, so millions of battles fit in milliseconds.
 
     Args:
-        battles: the battles (any iterable of :class:`~routellm_core.data.battles.Battle`).
+        battles: the battles (any iterable of :class:`~routellm_core.records.Battle`).
         l2: ridge strength (keeps an undefeated model's rating finite).
 
     Returns:
@@ -159,7 +159,7 @@ def bradley_terry_ratings(battles: Iterable[Battle], *, l2: float = 1e-3) -> dic
         DataError: no battles.
 
     Example:
-        >>> from routellm_core.data.battles import Battle
+        >>> from routellm_core.records import Battle
         >>> r = bradley_terry_ratings([Battle("q", "x", "y", "model_b")])
         >>> r["y"] > r["x"]
         True

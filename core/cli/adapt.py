@@ -141,7 +141,7 @@ def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
 
 def run_adapt(args: argparse.Namespace) -> int:
     """``routellm train --init ...``."""
-    from ..data.battles import Battles
+    from ..records import Battles
     from ..data.files import read_prompt_file
     from ..progress import Progress
     from ..routers import load_router

@@ -9,14 +9,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ..errors import DataError
+from ..records import read_jsonl
 
 __all__ = [
     "DATA_ENV",
@@ -137,22 +135,6 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
 
 #: the one command that gets the data for a user who has none
 GET_DATA_COMMAND = "routellm data fetch && routellm data build"
-
-
-def read_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield ``(line_number, object)`` for each non-blank line; malformed lines raise DataError."""
-    p = Path(path)
-    with p.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{p}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise DataError(f"{p}:{lineno}: expected a JSON object, got {type(obj).__name__}")
-            yield lineno, obj
 
 
 def read_prompt_file(path: str | Path) -> list[str]:

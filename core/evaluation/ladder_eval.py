@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from ..costs import Price, count_tokens
-from ..data.battles import TrainingData
+from ..records import TrainingData
 from ..data.benchmarks import arena_bench_answers, arena_bench_questions
 from ..data.files import resolve_data_dir
 from ..errors import DataError

@@ -33,7 +33,7 @@ from ._torch_runtime import LABELS, STRONG_WINS, check_model_dir, predict_in_bat
 from .base import Router
 
 if TYPE_CHECKING:  # the data and training kits load when a router is fitted
-    from ..data.battles import Battles
+    from ..records import Battles
     from ..training._torch_loop import Examples, TrainResult
 
 __all__ = ["ClassifierRouter", "MODEL_SUBDIR"]

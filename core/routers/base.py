@@ -30,7 +30,7 @@ from ._pair_state import read_pair_calibration, write_pair_calibration
 from .registry import get_router_class
 
 if TYPE_CHECKING:  # the data kit loads when a router is fitted, never to route
-    from ..data.battles import Battles, TrainingData
+    from ..records import Battles, TrainingData
 
 __all__ = [
     "FORMAT_VERSION",
@@ -88,7 +88,7 @@ class Router:
     name: ClassVar[str] = "base"
     #: whether ``fit`` needs battles (RandomRouter does not)
     needs_fit: ClassVar[bool] = True
-    #: whether ``_fit`` takes :class:`~routellm_core.data.battles.TrainingData` with dense outcome
+    #: whether ``_fit`` takes :class:`~routellm_core.records.TrainingData` with dense outcome
     #: tables (else it gets battles)
     uses_tables: ClassVar[bool] = False
     #: constructor arguments that say how to run, not what was learned (``device``,
@@ -128,13 +128,13 @@ class Router:
 
     # ---- learning -----------------------------------------------------------------------------
     def fit(self: R, battles: Battles | TrainingData) -> R:
-        """Learn from battles (or :class:`~routellm_core.data.battles.TrainingData`) and return ``self``.
+        """Learn from battles (or :class:`~routellm_core.records.TrainingData`) and return ``self``.
 
         Routers that read dense outcome tables (``uses_tables``) get the training data as is;
         the others get it as battles (tables expanded into all-pairs battles).
         """
         if self.needs_fit:
-            from ..data.battles import Battles, TrainingData
+            from ..records import Battles, TrainingData
 
             if isinstance(battles, TrainingData):
                 data: Battles | TrainingData = battles if self.uses_tables else battles.to_battles()

@@ -14,7 +14,7 @@ learns from battles sees the outcome tables expanded into battles among ``battle
 checkpoint in ``members/<i>/``.
 
 Example:
-    >>> from routellm_core.data.battles import OutcomeTable, TrainingData
+    >>> from routellm_core.records import OutcomeTable, TrainingData
     >>> t = OutcomeTable(["add 2 and 2", "prove it"], {"big": [1, 1], "small": [1, 0]})
     >>> r = EnsembleRouter("big", "small", members=[
     ...     {"router": "irt", "embedder": "hashing-32", "params": {"epochs": 20}},
@@ -37,7 +37,7 @@ from ..errors import CheckpointError, DataError
 from .base import EmbeddingRouter, Router, check_prompts
 
 if TYPE_CHECKING:
-    from ..data.battles import Battles, TrainingData
+    from ..records import Battles, TrainingData
 
 __all__ = ["EnsembleRouter"]
 
@@ -102,7 +102,7 @@ class EnsembleRouter(Router):
             raise DataError(f"ensemble member {spec['router']!r}: bad params ({exc})") from None
 
     def _fit(self, data: TrainingData | Battles) -> None:  # type: ignore[override]
-        from ..data.battles import Battles, TrainingData
+        from ..records import Battles, TrainingData
 
         self._check()
         if isinstance(data, Battles):

@@ -52,7 +52,7 @@ Training uses torch (imported lazily), single-threaded with a fixed seed, so a c
 the same tensors on every run.
 
 Example:
-    >>> from routellm_core.data.battles import OutcomeTable, TrainingData
+    >>> from routellm_core.records import OutcomeTable, TrainingData
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> table = OutcomeTable(["add 2 and 2", "prove the theorem"],
     ...                      {"big": [1.0, 1.0], "small": [1.0, 0.0]}, source="toy")
@@ -79,7 +79,7 @@ from .base import EmbeddingRouter, check_prompts
 from .quality_scale import QualityScale
 
 if TYPE_CHECKING:
-    from ..data.battles import Battles, TrainingData
+    from ..records import Battles, TrainingData
 
 __all__ = ["IRTRouter", "Observations", "observations"]
 
@@ -270,7 +270,7 @@ class IRTRouter(EmbeddingRouter):
                                 f"number, got {v}")
 
     def _fit(self, data: TrainingData | Battles) -> None:  # type: ignore[override]
-        from ..data.battles import Battles, TrainingData
+        from ..records import Battles, TrainingData
 
         self._check_params()
         if isinstance(data, Battles):

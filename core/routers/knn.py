@@ -15,7 +15,7 @@ Labels (``label_mode``):
   strong-vs-weak battles: more labelled prompts, noisier labels.
 
 Example:
-    >>> from routellm_core.data.battles import Battle, Battles
+    >>> from routellm_core.records import Battle, Battles
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
@@ -41,7 +41,7 @@ from .base import EmbeddingRouter
 from .sw_ranking import check_pair_in_battles
 
 if TYPE_CHECKING:
-    from ..data.battles import Battles
+    from ..records import Battles
 
 __all__ = ["KNNRouter"]
 

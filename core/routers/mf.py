@@ -14,7 +14,7 @@ At inference the bilinear form for the configured pair collapses to one vector `
 ``c = (w * (v_s - v_w)) . b``, so routing a prompt is one numpy dot product after embedding.
 
 Example:
-    >>> from routellm_core.data.battles import Battle, Battles
+    >>> from routellm_core.records import Battle, Battles
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
@@ -37,7 +37,7 @@ from ..errors import DataError, unknown_name
 from .base import EmbeddingRouter, check_prompts
 
 if TYPE_CHECKING:
-    from ..data.battles import Battles
+    from ..records import Battles
 
 __all__ = ["MatrixFactorizationRouter"]
 

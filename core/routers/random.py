@@ -11,7 +11,7 @@ from ..defaults import STRONG_MODEL, WEAK_MODEL
 from .base import Router
 
 if TYPE_CHECKING:
-    from ..data.battles import Battles
+    from ..records import Battles
 
 __all__ = ["RandomRouter"]
 

@@ -15,7 +15,7 @@ instead of every battle: the result is identical (a test checks it against the n
 per-battle fit).
 
 Example:
-    >>> from routellm_core.data.battles import Battle, Battles
+    >>> from routellm_core.records import Battle, Battles
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
@@ -38,7 +38,7 @@ from ..ranking import aggregate_cells, assign_tiers, bradley_terry_ratings, fit_
 from .base import EmbeddingRouter
 
 if TYPE_CHECKING:
-    from ..data.battles import Battles
+    from ..records import Battles
 
 __all__ = ["SWRankingRouter", "check_pair_in_battles"]
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from ..data.battles import Battles
+from ..records import Battles
 from ..errors import DataError
 from ..routers._torch_runtime import LABELS, STRONG_WINS, TIE, WEAK_WINS
 

@@ -27,7 +27,7 @@ bit for bit. With at least :data:`MIN_CALIBRATION_PROMPTS` user prompts, the cal
 table is refitted on them (``strong_fraction`` then means the share of *your* traffic).
 
 Example:
-    >>> from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
+    >>> from routellm_core.records import Battle, Battles, OutcomeTable, TrainingData
     >>> from routellm_core.embeddings import HashingEmbedder
     >>> from routellm_core.routers.irt import IRTRouter
     >>> t = OutcomeTable(["add 2 and 2", "prove it"], {"big": [1.0, 1.0], "small": [1.0, 0.0]})
@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data.battles import Battles, TrainingData
+from ..records import Battles, TrainingData
 from ..errors import DataError, unknown_name
 
 if TYPE_CHECKING:
@@ -304,7 +304,7 @@ def battles_from_traffic(
         DataError: a record's model is neither the strong nor the weak model and has no
             route (the message names the file and line and the fix).
     """
-    from ..data.battles import Battle
+    from ..records import Battle
     from ..defaults import STRONG_MODEL, WEAK_MODEL
 
     groups: dict[str, list[tuple[str, Any]]] = {}

@@ -16,7 +16,7 @@ import numpy as np
 from .config import make_embedder
 
 if TYPE_CHECKING:
-    from ..data.battles import Battles
+    from ..records import Battles
     from ..embeddings import Embedder
 
 __all__ = ["contaminated_prompts", "decontaminate", "decontamination_embedder"]

@@ -19,7 +19,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..data.battles import Battles, TrainingData
+from ..records import Battles, TrainingData
 from ..data.sources import calibration_prompts
 from ..errors import DataError
 from .config import TrainingConfig, config_hash, default_config, make_embedder

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..data.battles import Battles, OutcomeTable, TrainingData
+from ..records import Battles, OutcomeTable, TrainingData
 from ..data.benchmarks import evaluation_prompts
 from ..data.overlap import cross_source_duplicates
 from ..data.sources import load_source, load_table
