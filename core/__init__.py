@@ -25,10 +25,10 @@ from .routers import ROUTERS, get_router_class, load_router
 from .routers.base import EmbeddingRouter, Router
 
 if TYPE_CHECKING:
-    from .records import Battle, Battles
     from .data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
     from .data.files import resolve_data_dir
     from .evaluation.replay import ReplayLog, ReplayRecord
+    from .records import Battle, Battles
 
 #: names of the offline kits, re-exported here but imported only when first asked for, so that
 #: ``import routellm_core`` (and routing a prompt) never loads a kit

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:
-    from .records import Battles, TrainingData
     from .embeddings import Embedder
+    from .records import Battles, TrainingData
     from .routers.base import Router
 
 __all__ = ["Progress", "run_in_chunks", "CHUNK"]

@@ -52,11 +52,11 @@ from typing import Any
 import numpy as np
 
 from ..costs import Price, count_tokens
-from ..records import TrainingData
 from ..data.benchmarks import arena_bench_answers, arena_bench_questions
 from ..data.files import resolve_data_dir
 from ..errors import DataError
 from ..ladder import DEFAULT_OUTPUT_TOKENS, DEFAULT_TOLERANCE, Ladder, choose
+from ..records import TrainingData
 
 __all__ = ["LADDERS", "DOCS_LADDER", "PRICE_SOURCE", "hull", "curve_area", "run_ladder_eval",
            "difficulty_shares", "format_report", "plot_ladder"]

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ..records import Battles
 from ..errors import DataError
+from ..records import Battles
 from ..routers._torch_runtime import LABELS, STRONG_WINS, TIE, WEAK_WINS
 
 __all__ = [

@@ -49,8 +49,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..records import Battles, TrainingData
 from ..errors import DataError, unknown_name
+from ..records import Battles, TrainingData
 
 if TYPE_CHECKING:
     from ..routers.base import Router
@@ -304,8 +304,8 @@ def battles_from_traffic(
         DataError: a record's model is neither the strong nor the weak model and has no
             route (the message names the file and line and the fix).
     """
-    from ..records import Battle
     from ..defaults import STRONG_MODEL, WEAK_MODEL
+    from ..records import Battle
 
     groups: dict[str, list[tuple[str, Any]]] = {}
     for r in log.records:

@@ -16,8 +16,8 @@ import numpy as np
 from .config import make_embedder
 
 if TYPE_CHECKING:
-    from ..records import Battles
     from ..embeddings import Embedder
+    from ..records import Battles
 
 __all__ = ["contaminated_prompts", "decontaminate", "decontamination_embedder"]
 

@@ -19,9 +19,9 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..records import Battles, TrainingData
 from ..data.sources import calibration_prompts
 from ..errors import DataError
+from ..records import Battles, TrainingData
 from .config import TrainingConfig, config_hash, default_config, make_embedder
 from .decontamination import decontamination_embedder
 from .sets import build_training_data, build_training_set

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..records import Battles, OutcomeTable, TrainingData
 from ..data.benchmarks import evaluation_prompts
 from ..data.overlap import cross_source_duplicates
 from ..data.sources import load_source, load_table
 from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..errors import DataError
+from ..records import Battles, OutcomeTable, TrainingData
 from .config import normalise_sources, resolve_aliases
 from .decontamination import contaminated_prompts, decontaminate
 
