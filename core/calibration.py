@@ -19,16 +19,14 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from .errors import DataError, RouteLLMError
 
-if TYPE_CHECKING:
-    from .routers.base import Router
-
 __all__ = [
+    "Scorer",
     "TABLE_FRACTIONS",
     "check_fraction",
     "threshold_for_fraction",
@@ -38,6 +36,14 @@ __all__ = [
     "TrafficThreshold",
     "simulate_traffic_share",
 ]
+
+
+class Scorer(Protocol):
+    """What calibration needs of a router: scores for prompts (any
+    :class:`~routellm_core.routers.base.Router` is one). A protocol, so that this module and
+    the routers, which read their thresholds from it, do not import each other."""
+
+    def predict_win_rate(self, prompts: Sequence[str]) -> np.ndarray: ...
 
 #: strong fractions stored in a checkpoint's calibration table: 5 %, 10 %, ..., 95 %
 TABLE_FRACTIONS: tuple[float, ...] = tuple(round(0.05 * i, 2) for i in range(1, 20))
@@ -79,14 +85,14 @@ def threshold_for_fraction(scores: np.ndarray | Sequence[float], strong_fraction
     return float(lo + (hi - lo) / 2.0)
 
 
-def calibrate(router: Router, prompts: Sequence[str], strong_fraction: float) -> float:
+def calibrate(router: Scorer, prompts: Sequence[str], strong_fraction: float) -> float:
     """The threshold at which ``router`` sends ``strong_fraction`` of ``prompts`` to strong."""
     check_fraction(strong_fraction)
     return threshold_for_fraction(router.predict_win_rate(list(prompts)), strong_fraction)
 
 
 def calibration_table(
-    router: Router, prompts: Sequence[str], prompt_set: str, *, scores: np.ndarray | None = None
+    router: Scorer, prompts: Sequence[str], prompt_set: str, *, scores: np.ndarray | None = None
 ) -> dict[str, Any]:
     """Thresholds for strong fractions 5 %..95 %, ready to store as ``router.calibration_``."""
     s = router.predict_win_rate(list(prompts)) if scores is None else np.asarray(scores)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .errors import DataError, unknown_name
 
-__all__ = ["Price", "PriceTable", "DEFAULT_PRICES", "count_tokens"]
+__all__ = ["Price", "PriceTable", "DEFAULT_PRICES", "count_tokens", "parse_price"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,32 @@ class Price:
         return (input_tokens * self.input + output_tokens * self.output) / 1_000_000
 
 
+def parse_price(value: object, name: str) -> Price:
+    """One model's price: a :class:`Price`, ``(input, output)`` USD per million tokens, or
+    one number for both; the one rule for every price table (two models and ladders).
+
+    Raises:
+        DataError: anything else, e.g. a 3-tuple (the message names the model and the form).
+
+    Example:
+        >>> parse_price((10, 30), "gpt-4o"), parse_price(0.5, "small").output
+        (Price(input=10.0, output=30.0), 0.5)
+    """
+    if isinstance(value, Price):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Price(float(value), float(value))
+    form = ("must be (input, output) USD per million tokens, or one number for both; got "
+            f"{value!r}")
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:  # type: ignore[arg-type]
+        raise DataError(f"price of {name!r} {form}")
+    try:
+        pin, pout = (float(v) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        raise DataError(f"price of {name!r} {form}") from None
+    return Price(pin, pout)
+
+
 @dataclass
 class PriceTable:
     """Prices by model name. Values may be :class:`Price` or ``(input, output)`` pairs."""
@@ -42,16 +68,7 @@ class PriceTable:
     def __init__(self, prices: Mapping[str, Price | tuple[float, float]] | None = None) -> None:
         self.prices = {}
         for name, p in (prices or {}).items():
-            if isinstance(p, Price):
-                self.prices[name] = p
-                continue
-            try:
-                pin, pout = float(p[0]), float(p[1])
-            except (TypeError, ValueError, IndexError):
-                raise DataError(
-                    f"price of {name!r} must be (input, output) USD per million tokens, got {p!r}"
-                ) from None
-            self.prices[name] = Price(pin, pout)
+            self.prices[name] = parse_price(p, name)
 
     def __contains__(self, model: object) -> bool:
         return model in self.prices

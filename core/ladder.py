@@ -48,7 +48,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .costs import Price, PriceTable, count_tokens
+from .costs import PriceTable, count_tokens, parse_price
 from .errors import ConfigError, DataError, UnknownNameError
 
 __all__ = [
@@ -246,10 +246,11 @@ def calibrate_knob(estimates: np.ndarray, costs: np.ndarray | Sequence[float],
     The average cost falls step by step as either knob grows, one prompt moving to a cheaper
     model at each step, so a bisection lands within one prompt's price change of the target
     (closer when the target is between two steps). A target outside the reachable range
-    (from "always the cheapest" to "always the best estimate") gives the nearest end.
+    (from "always the cheapest" to "always the best estimate") gives the nearest end: a
+    target of 0 (or any below the cheapest model's cost) always picks the cheapest model.
 
     Raises:
-        DataError: the target is not a positive number.
+        DataError: the target is negative or not a number.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -263,8 +264,9 @@ def calibrate_knob(estimates: np.ndarray, costs: np.ndarray | Sequence[float],
         target = float(target_cost)
     except (TypeError, ValueError):
         raise DataError(f"target_cost must be a number (USD per call), got {target_cost!r}") from None
-    if not target > 0 or math.isinf(target):
-        raise DataError(f"target_cost must be a positive number (USD per call), got {target_cost!r}")
+    if not target >= 0 or math.isinf(target):
+        raise DataError(f"target_cost must be a non-negative number (USD per call), got "
+                        f"{target_cost!r}")
     q = np.asarray(estimates, dtype=np.float64)
     if q.ndim != 2 or q.shape[0] == 0:
         raise DataError("cannot calibrate on an empty prompt set")
@@ -302,18 +304,6 @@ class LadderChoice:
     costs: dict[str, float]
     knob: str
     value: float
-
-
-def _price(p: Any, name: str) -> Price:
-    if isinstance(p, Price):
-        return p
-    if isinstance(p, (int, float)) and not isinstance(p, bool):
-        return Price(float(p), float(p))
-    try:
-        return Price(float(p[0]), float(p[1]))
-    except (TypeError, ValueError, IndexError, KeyError):
-        raise DataError(f"price of {name!r} must be (input, output) USD per million tokens or one "
-                        f"number for both, got {p!r}") from None
 
 
 class Ladder:
@@ -371,8 +361,8 @@ class Ladder:
         if missing:
             raise DataError(
                 f"no price for {', '.join(map(repr, missing))}: pass prices={{model: (input, "
-                "output)}} in USD per million tokens for every model of the ladder")
-        self.prices = {m: _price(table[m], m) for m in names}
+                "output)} in USD per million tokens for every model of the ladder")
+        self.prices = {m: parse_price(table[m], m) for m in names}
         self.output_tokens = int(output_tokens)
         if self.output_tokens < 0:
             raise ConfigError(f"output_tokens must be >= 0, got {output_tokens!r}")

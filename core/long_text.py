@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 from .errors import DataError
 
 if TYPE_CHECKING:
-    from .engine import Turn
     from .routers.base import Router
+    from .turns import Turn
 
 __all__ = [
     "LONG_TEXT_CHARS",

@@ -60,13 +60,13 @@ import random
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .costs import Price, PriceTable
+from .costs import Price, PriceTable, count_tokens
+from .decisions import RouteDecision
 from .errors import ConfigError, DataError
 
 __all__ = [
@@ -75,9 +75,20 @@ __all__ = [
     "feedback_path",
     "OUTCOME_KINDS",
     "check_recorder",
-    "EXIT_TIMEOUT",
-    "append_line",
+    "ShadowResult",
+    "SHADOWED_REASONS",
+    "record_call",
+    "arecord_call",
+    "record_shadow",
+    "arecord_shadow",
+    "text_of",
 ]
+
+#: what a shadow call returns: the other model's answer and its input/output tokens (``None``
+#: where the provider reported none)
+ShadowResult = tuple[str, int | None, int | None]
+#: the decisions whose calls may get a shadow call (a forced call says nothing of the router)
+SHADOWED_REASONS = ("router", "sticky", "momentum")
 
 logger = logging.getLogger("routellm")
 
@@ -618,3 +629,157 @@ def check_recorder(recorder: Any) -> TrafficRecorder | None:
 # --------------------------------------------------------------------------------------------
 
 
+
+
+# ---- writing a routed call's record (the engine's record_call) ----------------------------------
+def text_of(value: str | Callable[[], str] | None) -> str:
+    """A text, or what a function returning it returns (``""`` for ``None``)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else value()
+
+
+def _row(names: Mapping[str, str], decision: RouteDecision, route: str, model: str,
+         answer: str, tin: int | None, tout: int | None, run_id: str,
+         prompt: str) -> dict[str, Any]:
+    return {
+        "prompt": prompt, "model": model, "answer": answer, "outcome": None,
+        "input_tokens": tin, "output_tokens": tout, "run_id": run_id, "route": route,
+        "reason": decision.reason, "score": decision.score,
+        "threshold": decision.threshold, "router": decision.router,
+        "strong_model": names.get("strong"), "weak_model": names.get("weak"), "time": time.time(),
+    }
+
+
+def _write_record(rec: TrafficRecorder, names: Mapping[str, str], decision: RouteDecision,
+                  answer: str | Callable[[], str], tin: int | None, tout: int | None,
+                  run_id: str | None, prompt: str | Callable[[], str] | None,
+                  extra: Mapping[str, Any] | None) -> str:
+    run_id = run_id or rec.new_run_id()
+    try:
+        text = decision.text if decision.text is not None else text_of(prompt)
+        row = _row(names, decision, decision.route, decision.model, text_of(answer), tin, tout,
+                   str(run_id), text)
+        row.update(extra or {})
+    except Exception as exc:  # e.g. an answer callable that raises: count it as lost
+        rec.count_error(exc)
+        return str(run_id)
+    rec.write(row)
+    return str(run_id)
+
+
+def record_call(rec: TrafficRecorder | None, names: Mapping[str, str], decision: RouteDecision,
+                answer: str | Callable[[], str], *, input_tokens: int | None = None,
+                output_tokens: int | None = None, run_id: str | None = None,
+                prompt: str | Callable[[], str] | None = None,
+                extra: Mapping[str, Any] | None = None,
+                shadow: Callable[[str], ShadowResult] | None = None,
+                other: Callable[[str], str] | None = None) -> str | None:
+    """Append a routed call to ``rec``'s log (nothing without a recorder); never raises.
+
+    Wrappers call this (through the engine's ``record_call``) once per answered call, after
+    the answer has reached the user's code path (for streams: when the stream ends).
+
+    Args:
+        rec: the recorder, or ``None``.
+        names: the inner models' names by route.
+        decision: the decision that answered (after any fallback).
+        answer: the answer text (or a function returning it).
+        input_tokens, output_tokens: the provider's figures, when it reported them.
+        run_id: the call's id (the LangChain run id); a new UUID when ``None``.
+        prompt: the routed text when the decision does not carry it.
+        extra: more fields for the row (e.g. ``tool_calls``).
+        shadow: calls the *other* model on the same input and returns ``(answer,
+            input_tokens, output_tokens)``; used on the recorder's ``shadow_rate`` share of
+            router-decided calls.
+        other: the route a shadow call goes to, given the decision's.
+
+    Returns:
+        The run id of the record, or ``None`` without a recorder.
+    """
+    if rec is None:
+        return None
+    rid = _write_record(rec, names, decision, answer, input_tokens, output_tokens, run_id,
+                        prompt, extra)
+    record_shadow(rec, names, decision, rid, shadow, other)
+    return rid
+
+
+async def arecord_call(rec: TrafficRecorder | None, names: Mapping[str, str],
+                       decision: RouteDecision, answer: str | Callable[[], str], *,
+                       input_tokens: int | None = None, output_tokens: int | None = None,
+                       run_id: str | None = None, prompt: str | Callable[[], str] | None = None,
+                       extra: Mapping[str, Any] | None = None,
+                       shadow: Callable[[str], Awaitable[ShadowResult]] | None = None,
+                       other: Callable[[str], str] | None = None) -> str | None:
+    """:func:`record_call` with an async ``shadow`` call."""
+    if rec is None:
+        return None
+    rid = _write_record(rec, names, decision, answer, input_tokens, output_tokens, run_id,
+                        prompt, extra)
+    await arecord_shadow(rec, names, decision, rid, shadow, other)
+    return rid
+
+
+def _shadow_target(rec: TrafficRecorder | None, decision: RouteDecision, run_id: str | None,
+                   shadow: object, other: Callable[[str], str] | None) -> str | None:
+    """The route a shadow call goes to, or ``None`` when none is made: no recorder, no shadow
+    function, a forced call, or not in the recorder's ``shadow_rate`` share."""
+    if rec is None or shadow is None or run_id is None or other is None:
+        return None
+    if decision.reason not in SHADOWED_REASONS or not rec.should_shadow():
+        return None
+    return other(decision.route)
+
+
+def record_shadow(rec: TrafficRecorder | None, names: Mapping[str, str],
+                  decision: RouteDecision, run_id: str | None,
+                  shadow: Callable[[str], ShadowResult] | None,
+                  other: Callable[[str], str] | None = None) -> None:
+    """The shadow call of a recorded call: on the recorder's ``shadow_rate`` share of
+    router-decided calls, ``shadow`` runs the *other* model and its answer is recorded under
+    ``run_id``. Never raises."""
+    route = _shadow_target(rec, decision, run_id, shadow, other)
+    if route is None or shadow is None or rec is None or run_id is None:
+        return
+    try:
+        result: ShadowResult | None = shadow(route)
+    except Exception as exc:
+        _shadow_failed(route, exc)
+        result = None
+    _write_shadow(rec, names, decision, route, run_id, result)
+
+
+async def arecord_shadow(rec: TrafficRecorder | None, names: Mapping[str, str],
+                         decision: RouteDecision, run_id: str | None,
+                         shadow: Callable[[str], Awaitable[ShadowResult]] | None,
+                         other: Callable[[str], str] | None = None) -> None:
+    """:func:`record_shadow` with an async ``shadow`` call."""
+    route = _shadow_target(rec, decision, run_id, shadow, other)
+    if route is None or shadow is None or rec is None or run_id is None:
+        return
+    try:
+        result: ShadowResult | None = await shadow(route)
+    except Exception as exc:
+        _shadow_failed(route, exc)
+        result = None
+    _write_shadow(rec, names, decision, route, run_id, result)
+
+
+def _shadow_failed(route: str, exc: Exception) -> None:
+    logger.warning("routellm recorder: the shadow call to the %s model raised (%s: %s); "
+                   "nothing recorded for it", route, type(exc).__name__, exc)
+
+
+def _write_shadow(rec: TrafficRecorder, names: Mapping[str, str], decision: RouteDecision,
+                  route: str, run_id: str, result: ShadowResult | None) -> None:
+    if result is None:
+        rec.count_shadow(route, 0, 0, failed=True)
+        return
+    answer, tin, tout = result
+    prompt = decision.text or ""
+    rec.count_shadow(route, count_tokens(prompt) if tin is None else int(tin),
+                     count_tokens(answer) if tout is None else int(tout))
+    row = _row(names, decision, route, names[route], answer, tin, tout, run_id, prompt)
+    row["shadow"] = True
+    rec.write(row)

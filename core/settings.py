@@ -1,10 +1,13 @@
-"""The routing settings: one settings object, their checks, and the naming rule for the two
-inner models.
+"""The routing settings: one settings object per chooser, their checks, and the naming rule
+for the inner models.
 
-Both framework wrappers and the agent middleware put their settings into one
-:class:`RoutingSettings` and build their engine from it
-(:meth:`~routellm_core.engine.RoutingEngine.from_settings`). The engine validates them with
-the functions here, at construction and whenever a setting changes later. Each check raises a
+Every setting is defined here once, with its validation and the rule of settings that replace
+each other: :class:`RoutingSettings` for two models (the pair chooser: a win-rate threshold)
+and :class:`LadderSettings` for a ladder (per-model estimates and one knob). Both framework
+wrappers and the agent middleware derive their routing fields from these (:data:`SETTINGS`,
+:data:`LADDER_SETTINGS`), build their engine from one
+(:meth:`~routellm_core.engine.RoutingEngine.from_settings`) and change it through
+:meth:`RoutingSettings.changed` / :meth:`LadderSettings.changed`. Each check raises a
 :class:`~routellm_core.errors.ConfigError` (a ``ValueError``) that names the setting, the
 value given, and what to pass instead.
 
@@ -19,24 +22,31 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar
 
+from .costs import Price
+from .decisions import ROUTES, Route, RouteDecision
+from .embeddings import Embedder
 from .errors import ConfigError, unknown_name
-
-if TYPE_CHECKING:
-    from .costs import Price
-    from .embeddings import Embedder
-    from .engine import OnRoute, RouterSpec
+from .pairs import PairSpec
+from .routers.base import Router
 
 __all__ = [
     "ROUTES",
     "ROUTING_TEXT_POLICIES",
     "PLACEHOLDER_NAMES",
+    "FORCE_KEYWORDS",
+    "Route",
+    "RouterSpec",
+    "OnRoute",
     "RoutingTextPolicy",
     "RoutingSettings",
+    "LadderSettings",
     "SETTINGS",
+    "LADDER_SETTINGS",
     "PARTNERS",
     "check_threshold",
     "check_flag",
@@ -45,27 +55,43 @@ __all__ = [
     "check_callbacks",
     "check_positive_int",
     "check_name",
+    "check_momentum",
+    "check_knob_value",
     "inner_model_name",
     "distinct_names",
 ]
-
-Route = Literal["strong", "weak"]
-ROUTES: tuple[Route, Route] = ("strong", "weak")
 
 #: Named policies for which text the router scores.
 ROUTING_TEXT_POLICIES = ("last_user", "first_user", "conversation", "question")
 #: A named policy, or a function that receives the framework's messages and returns the text.
 RoutingTextPolicy = str | Callable[[Any], str]
+#: What ``router=`` accepts: a name (``"default"``, ``"random"``), a checkpoint directory, or a
+#: :class:`~routellm_core.routers.base.Router`.
+RouterSpec = str | os.PathLike[str] | Router
+#: What ``on_route=`` accepts: ``None``, one callable receiving each decision, or several.
+OnRoute = Callable[[RouteDecision], Any] | Sequence[Callable[[RouteDecision], Any]] | None
+#: Words that force a ladder's dearest and cheapest model (``model="top"``); no model may be
+#: called so.
+FORCE_KEYWORDS = ("top", "bottom")
 
-#: Settings that replace each other: the one set last wins.
-PARTNERS = {"threshold": "strong_fraction", "strong_fraction": "threshold"}
+
+def _changed(settings: Any, partners: Mapping[str, tuple[str, ...]], valid: Sequence[str],
+             kind: str, changes: dict[str, Any]) -> Any:
+    unknown = [k for k in changes if k not in valid]
+    if unknown:
+        raise unknown_name(kind, unknown[0], valid)
+    for name, others in partners.items():
+        if changes.get(name) is not None:
+            for other in others:
+                changes.setdefault(other, None)
+    return replace(settings, **changes)
 
 
 @dataclass(frozen=True)
 class RoutingSettings:
-    """The settings a :class:`~routellm_core.engine.RoutingEngine` is built from, as given
-    (the router as a name, a checkpoint directory or an instance); checked when an engine is
-    built from them, not here.
+    """The settings of two-model routing (the pair chooser), as given (the router as a name,
+    a checkpoint directory or an instance); checked by :meth:`check` when an engine is built
+    from them.
 
     Attributes:
         router: ``"default"``, ``"random"``, a checkpoint directory or a router instance.
@@ -77,7 +103,7 @@ class RoutingSettings:
         on_router_error: the route taken when the router raises.
         on_route: callables receiving each decision.
         prices: per-route prices for the statistics.
-        max_sticky_threads: how many conversations the sticky memory keeps.
+        max_sticky_threads: how many conversations the sticky (and momentum) memory keeps.
         calibration_window: follow the traffic: the threshold becomes the
             ``strong_fraction`` quantile of the last this-many scores (``None``: the
             calibration table's threshold, fixed).
@@ -85,6 +111,9 @@ class RoutingSettings:
             (the inner models, recognised from ``strong_name``/``weak_name``) or
             ``(strong, weak)`` names; see :mod:`routellm_core.pairs`.
         aliases: ``{your model name: a model the router knows}`` for recognising the pair.
+        momentum: conversational momentum in [0, 1) (``None``: off): a turn's score is raised
+            to ``momentum`` times the conversation's memory, which is the last effective score
+            (:func:`~routellm_core.memory.momentum_score`).
 
     Example:
         >>> s = RoutingSettings(router="random", strong_fraction=0.3)
@@ -105,8 +134,13 @@ class RoutingSettings:
     prices: Mapping[str, Price | tuple[float, float]] | None = None
     max_sticky_threads: int = 10_000
     calibration_window: int | None = None
-    pair: Any = None
+    pair: PairSpec = None
     aliases: Mapping[str, str] | None = None
+    momentum: float | None = None
+
+    #: settings that replace each other: the one set last wins
+    PARTNERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "threshold": ("strong_fraction",), "strong_fraction": ("threshold",)}
 
     def changed(self, **changes: Any) -> RoutingSettings:
         """These settings with ``changes``; a ``threshold`` replaces a ``strong_fraction``
@@ -115,21 +149,161 @@ class RoutingSettings:
         Raises:
             UnknownNameError: a name that is not a setting (the valid ones are listed).
         """
-        unknown = [k for k in changes if k not in SETTINGS]
-        if unknown:
-            raise unknown_name("engine setting", unknown[0], SETTINGS)
-        for name, partner in PARTNERS.items():
-            if changes.get(name) is not None and partner not in changes:
-                changes[partner] = None
-        return replace(self, **changes)
+        return _changed(self, self.PARTNERS, SETTINGS, "engine setting", changes)  # type: ignore[no-any-return]
 
     def as_dict(self) -> dict[str, Any]:
         """The settings by name."""
         return {k: getattr(self, k) for k in SETTINGS}
 
+    def check(self) -> None:
+        """Validate every setting that needs no router (the router is checked when loaded).
 
-#: The names of the settings (:class:`RoutingSettings`), as the engine's constructor takes them.
+        Raises:
+            ConfigError: the first bad setting, named with the fix.
+        """
+        _check_common(self)
+        if self.strong_fraction is not None and self.threshold is not None:
+            raise ConfigError(
+                "give strong_fraction or threshold, not both (strong_fraction chooses the share "
+                "of strong calls, threshold a raw score)"
+            )
+        if self.threshold is not None:
+            check_threshold(self.threshold)
+        check_route("on_router_error", self.on_router_error)
+        check_name("strong_name", self.strong_name)
+        check_name("weak_name", self.weak_name)
+        if self.calibration_window is not None:
+            window = check_positive_int("calibration_window", self.calibration_window)
+            if self.threshold is not None or window < 10:
+                raise ConfigError(
+                    f"calibration_window={self.calibration_window!r}: following the traffic "
+                    "keeps a share of strong calls, so it needs strong_fraction (not a raw "
+                    "threshold) and a window of at least 10 scores (500 is a good start)")
+
+
+@dataclass(frozen=True)
+class LadderSettings:
+    """The settings of a model ladder (the ladder chooser), as given.
+
+    Attributes:
+        router, embedder, routing_text, sticky, on_route, max_sticky_threads: as for
+            :class:`RoutingSettings`.
+        models: the ladder's model names (routes and names in decisions and statistics).
+        prices: ``{model: (input, output)}`` USD per million tokens for every model.
+        aliases: ``{model: model the router knows}``.
+        tolerance, cost_weight, target_cost: the knob (see :mod:`routellm_core.ladder`); a
+            tolerance replaces a cost weight or a target cost set before, and the reverse.
+        calibration_prompts: prompts like the traffic, for ``target_cost``.
+        output_tokens: the answer length assumed when pricing a call before making it.
+        on_router_error: the model used when the router raises (``None``: the dearest).
+        momentum: not available on a ladder yet (must stay ``None``).
+    """
+
+    router: RouterSpec = "default"
+    embedder: Embedder | None = None
+    models: tuple[str, ...] = ()
+    prices: Mapping[str, Any] | None = None
+    aliases: Mapping[str, str] | None = None
+    tolerance: float | None = None
+    cost_weight: float | None = None
+    target_cost: float | None = None
+    calibration_prompts: tuple[str, ...] | None = None
+    output_tokens: int = 256
+    routing_text: RoutingTextPolicy = "last_user"
+    sticky: bool = False
+    on_router_error: str | None = None
+    on_route: OnRoute = None
+    max_sticky_threads: int = 10_000
+    momentum: float | None = None
+
+    PARTNERS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "tolerance": ("cost_weight", "target_cost"), "cost_weight": ("tolerance",),
+        "target_cost": ("tolerance",)}
+
+    def __post_init__(self) -> None:
+        # sequences as tuples, so settings compare and hash by value
+        if isinstance(self.models, str):
+            raise ConfigError("models must be a list of model names, not one string")
+        object.__setattr__(self, "models", tuple(self.models))
+        if self.calibration_prompts is not None and not isinstance(self.calibration_prompts, str):
+            object.__setattr__(self, "calibration_prompts", tuple(self.calibration_prompts))
+
+    def changed(self, **changes: Any) -> LadderSettings:
+        """These settings with ``changes`` (the knob set last wins); ``models`` may be
+        reordered but not changed (the statistics count per model).
+
+        Raises:
+            UnknownNameError: a name that is not a setting (the valid ones are listed).
+            ConfigError: other models.
+        """
+        if "models" in changes and sorted(changes["models"]) != sorted(self.models):
+            raise ConfigError("the ladder's models cannot change in place (statistics count "
+                              "per model); build a new model with the new ladder")
+        return _changed(self, self.PARTNERS, LADDER_SETTINGS, "ladder setting", changes)  # type: ignore[no-any-return]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings by name."""
+        return {k: getattr(self, k) for k in LADDER_SETTINGS}
+
+    def check(self) -> None:
+        """Validate every setting that needs no router (the ladder checks models, prices and
+        aliases against the router when it is built).
+
+        Raises:
+            ConfigError: the first bad setting, named with the fix.
+        """
+        _check_common(self)
+        if self.momentum is not None:
+            raise ConfigError("momentum= applies to two models (strong=/weak=) for now; a "
+                              "ladder routes each turn on its own (or sticky=True)")
+        reserved = [m for m in self.models if m in FORCE_KEYWORDS]
+        if reserved:
+            raise ConfigError(
+                f"a ladder model may not be called {reserved[0]!r}: model={reserved[0]!r} "
+                "forces the ladder's dearest ('top') or cheapest ('bottom') model; give it "
+                "another name")
+        if self.target_cost is not None and self.tolerance is not None:
+            raise ConfigError("give tolerance= or target_cost=, not both (target_cost "
+                              "calibrates the tolerance)")
+        if self.tolerance is not None and self.cost_weight is not None:
+            raise ConfigError("give tolerance= or cost_weight=, not both")
+        for knob in ("tolerance", "cost_weight"):
+            check_knob_value(knob, getattr(self, knob))
+        if self.target_cost is not None:
+            check_knob_value("target_cost", self.target_cost)
+            if not self.calibration_prompts:
+                raise ConfigError(
+                    "target_cost needs calibration_prompts=[...]: prompts like your traffic, "
+                    "on which the knob is calibrated to that average cost per call (or give "
+                    "tolerance= directly)")
+        elif self.calibration_prompts is not None:
+            raise ConfigError(
+                "calibration_prompts= is only read with target_cost=: give the average USD per "
+                "call you want (target_cost=...), or leave calibration_prompts out")
+        if self.on_router_error is not None:
+            check_name("on_router_error", self.on_router_error)
+        if isinstance(self.output_tokens, bool) or not isinstance(self.output_tokens,
+                                                                  numbers.Integral):
+            raise ConfigError(f"output_tokens must be an integer, got {_describe(self.output_tokens)}")
+
+
+def _check_common(s: RoutingSettings | LadderSettings) -> None:
+    """The checks every chooser's settings share."""
+    check_routing_text(s.routing_text)
+    sticky = check_flag("sticky", s.sticky)
+    check_callbacks("on_route", s.on_route)
+    check_positive_int("max_sticky_threads", s.max_sticky_threads)
+    if check_momentum(s.momentum) is not None and sticky:
+        raise ConfigError("give sticky=True or momentum=, not both: sticky keeps a "
+                          "conversation on its first route, momentum lets it move")
+
+
+#: The names of the two-model settings (:class:`RoutingSettings`), as the engine takes them.
 SETTINGS: tuple[str, ...] = tuple(f.name for f in fields(RoutingSettings))
+#: The names of the ladder settings (:class:`LadderSettings`).
+LADDER_SETTINGS: tuple[str, ...] = tuple(f.name for f in fields(LadderSettings))
+#: Settings that replace each other (two models): the one set last wins.
+PARTNERS = {k: v[0] for k, v in RoutingSettings.PARTNERS.items()}
 
 #: Names frameworks report for a model they cannot name (LlamaIndex's ``LLMMetadata`` default
 #: is ``"unknown"``); such a name is skipped in favour of the next candidate.
@@ -243,18 +417,23 @@ def inner_model_name(*candidates: object, fallback: str) -> str:
     return fallback
 
 
-def distinct_names(strong: str, weak: str) -> tuple[str, str]:
-    """The two inner models' names, told apart when they are the same: ``"name (strong)"``
-    and ``"name (weak)"`` (the wrapper's field name), so decisions, records and battles never
-    merge two models (two ``FakeListChatModel``s, two ``ChatOpenAI``s of one model). Give the
-    models names of your own to avoid the suffix (LangChain: the inner model's ``name=``).
+def check_momentum(value: object) -> float | None:
+    """``None`` (off) or a number in [0, 1): the share of the conversation's memory a turn's
+    score is raised to."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= float(value) < 1:
+        raise ConfigError(
+            f"momentum must be a number in [0, 1) (0.8 keeps a hard conversation strong for a "
+            f"few easy follow-ups), or None for off; got {_describe(value)}")
+    return float(value)
 
-    Example:
-        >>> distinct_names("gpt-4o", "gpt-4o-mini")
-        ('gpt-4o', 'gpt-4o-mini')
-        >>> distinct_names("MockLLM", "MockLLM")
-        ('MockLLM (strong)', 'MockLLM (weak)')
-    """
-    if strong == weak:
-        return f"{strong} (strong)", f"{weak} (weak)"
-    return strong, weak
+
+def check_knob_value(name: str, value: Any) -> float | None:
+    """``None`` or a finite non-negative number (a ladder's knob or target cost)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 \
+            or math.isinf(value):
+        raise ConfigError(f"{name} must be a non-negative number, got {value!r}")
+    return float(value)

@@ -15,7 +15,7 @@ from routellm_core.errors import UnknownNameError
 from routellm_core.routers.base import Router
 
 #: list prices of the planted ladder, USD per million input / output tokens
-PRICES = {"top": (10.0, 30.0), "mid": (1.0, 2.0), "low": (0.1, 0.1)}
+PRICES = {"high": (10.0, 30.0), "mid": (1.0, 2.0), "low": (0.1, 0.1)}
 
 
 def ladder_settings(router: Router, kw: dict[str, Any]) -> dict[str, Any]:
@@ -26,9 +26,9 @@ def ladder_settings(router: Router, kw: dict[str, Any]) -> dict[str, Any]:
 # probabilities of an acceptable answer: at tolerance 0.05 (a bar of 0.95 times the best) the
 # low model is good enough for easy prompts, the mid one for medium prompts, and only the top
 # model for hard ones
-_LEVELS = {"hard": {"top": 0.9, "mid": 0.3, "low": 0.1},
-           "medium": {"top": 0.99, "mid": 0.96, "low": 0.2},
-           "easy": {"top": 0.99, "mid": 0.98, "low": 0.97}}
+_LEVELS = {"hard": {"high": 0.9, "mid": 0.3, "low": 0.1},
+           "medium": {"high": 0.99, "mid": 0.96, "low": 0.2},
+           "easy": {"high": 0.99, "mid": 0.98, "low": 0.97}}
 
 
 class PlantedQualityRouter(Router):
@@ -38,19 +38,19 @@ class PlantedQualityRouter(Router):
     name = "planted"
     needs_fit = False
 
-    def __init__(self, strong_model: str = "top", weak_model: str = "low",
+    def __init__(self, strong_model: str = "high", weak_model: str = "low",
                  hard_words: Sequence[str] = ("prove",),
                  medium_words: Sequence[str] = ("explain",)) -> None:
         super().__init__(strong_model, weak_model)
         self.hard_words = tuple(hard_words)
         self.medium_words = tuple(medium_words)
-        self.models_ = ["top", "mid", "low"]
+        self.models_ = ["high", "mid", "low"]
 
     def _fit(self, battles):  # pragma: no cover - needs_fit is False
         pass
 
     def _predict(self, prompts):
-        return self.predict_quality(prompts, ["top"])[:, 0]
+        return self.predict_quality(prompts, ["high"])[:, 0]
 
     def predict_quality(self, prompts, models=None):
         names = list(self.models_) if models is None else list(models)

@@ -273,7 +273,7 @@ class Router:
         """
         p = Path(path)
         config = cls.read_config(p)
-        klass = get_router_class(config["router"])
+        klass: type[Router] = get_router_class(config["router"])
         if cls is not Router and not issubclass(klass, cls):
             raise CheckpointError(
                 f"{p} holds a {config['router']!r} router, not a {cls.name!r} router"

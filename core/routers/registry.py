@@ -8,12 +8,9 @@ router module until a name is asked for, so importing it never pulls in torch, a
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
 
 from ..errors import RouteLLMError, unknown_name
-
-if TYPE_CHECKING:
-    from .base import Router
 
 __all__ = ["ROUTERS", "get_router_class", "register_router"]
 
@@ -30,10 +27,18 @@ ROUTERS: dict[str, str] = {
 }
 
 
-_CUSTOM: dict[str, type[Router]] = {}
+class _Named(Protocol):
+    #: the registry name (every :class:`~routellm_core.routers.base.Router` class has one);
+    #: a protocol, so that this module need not import ``base``, which imports it
+    name: str
 
 
-def register_router(cls: type[Router]) -> type[Router]:
+R = TypeVar("R", bound=type[_Named])
+
+_CUSTOM: dict[str, Any] = {}
+
+
+def register_router(cls: R) -> R:
     """Register a user-defined router class under ``cls.name`` so its checkpoints load by
     name. Usable as a class decorator."""
     if cls.name in ROUTERS:
@@ -42,7 +47,7 @@ def register_router(cls: type[Router]) -> type[Router]:
     return cls
 
 
-def get_router_class(name: str) -> type[Router]:
+def get_router_class(name: str) -> Any:
     """The router class registered under ``name``; unknown names list the valid ones."""
     if name in _CUSTOM:
         return _CUSTOM[name]
@@ -58,5 +63,4 @@ def get_router_class(name: str) -> type[Router]:
             f"router {name!r} needs the package {exc.name!r}: "
             "pip install 'routellm-integrations[local]'"
         ) from None
-    klass: type[Router] = getattr(mod, cls)
-    return klass
+    return getattr(mod, cls)

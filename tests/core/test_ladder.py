@@ -37,15 +37,15 @@ def test_planted_router_satisfies_the_protocol():
 
 
 def test_policy_picks_the_cheapest_adequate_model_on_planted_estimates():
-    lad = Ladder(PlantedRouter(), ["top", "mid", "low"], PRICES, tolerance=0.05)
-    assert lad.models == ["low", "mid", "top"]
-    assert lad.choose(["prove the theorem", "explain tides", "say hi"]) == ["top", "mid", "low"]
+    lad = Ladder(PlantedRouter(), ["high", "mid", "low"], PRICES, tolerance=0.05)
+    assert lad.models == ["low", "mid", "high"]
+    assert lad.choose(["prove the theorem", "explain tides", "say hi"]) == ["high", "mid", "low"]
     lad.set_knob(tolerance=0.5)  # half the best estimate: mid is adequate for medium prompts
-    assert lad.choose(["prove it", "explain", "hi"]) == ["top", "mid", "low"]
+    assert lad.choose(["prove it", "explain", "hi"]) == ["high", "mid", "low"]
     lad.set_knob(tolerance=1.0)  # anything goes: always the cheapest
     assert lad.choose(["prove it", "explain", "hi"]) == ["low"] * 3
     lad.set_knob(tolerance=0.0)  # the best estimate, whatever the price
-    assert lad.choose(["prove it", "explain", "hi"]) == ["top"] * 3
+    assert lad.choose(["prove it", "explain", "hi"]) == ["high"] * 3
 
 
 def test_cost_weight_policy():
@@ -81,7 +81,7 @@ def test_calibration_hits_the_average_cost_within_one_prompts_price(knob, share)
 
 def test_calibration_of_the_ladder_sets_the_knob():
     prompts = [f"prove lemma {i}" for i in range(5)] + [f"say hi {i}" for i in range(15)]
-    lad = Ladder(PlantedRouter(), ["top", "mid", "low"], PRICES, output_tokens=100)
+    lad = Ladder(PlantedRouter(), ["high", "mid", "low"], PRICES, output_tokens=100)
     per_call = lad.call_costs(prompts)
     # hard prompts on the top model, the others on the cheapest one
     target = float((per_call[:5, 2].sum() + per_call[5:, 0].sum()) / 20)
@@ -91,36 +91,36 @@ def test_calibration_of_the_ladder_sets_the_knob():
 
 
 def test_calibration_rejects_bad_targets():
-    with pytest.raises(DataError, match="positive"):
+    with pytest.raises(DataError, match="non-negative"):
         calibrate_knob(np.ones((3, 2)), [1.0, 2.0], -1.0)
     with pytest.raises(UnknownNameError, match="tolerance, cost_weight"):
         calibrate_knob(np.ones((3, 2)), [1.0, 2.0], 1.0, "temperature")
 
 
 def test_unknown_models_are_rejected_with_the_known_names():
-    with pytest.raises(UnknownNameError, match="Known models: low, mid, top"):
-        Ladder(PlantedRouter(), ["top", "my-llama"], {"top": 1, "my-llama": 0.1})
+    with pytest.raises(UnknownNameError, match="Known models: high, low, mid"):
+        Ladder(PlantedRouter(), ["high", "my-llama"], {"high": 1, "my-llama": 0.1})
 
 
 def test_aliases_map_unknown_models_to_known_ones():
-    lad = Ladder(PlantedRouter(), ["top", "my-llama"], {"top": (10, 30), "my-llama": 0.1},
+    lad = Ladder(PlantedRouter(), ["high", "my-llama"], {"high": (10, 30), "my-llama": 0.1},
                  aliases={"my-llama": "low"}, tolerance=0.05)
-    assert lad.choose(["say hi", "prove it"]) == ["my-llama", "top"]
+    assert lad.choose(["say hi", "prove it"]) == ["my-llama", "high"]
     with pytest.raises(UnknownNameError, match="does not know 'nope'"):
         resolve_aliases(["x"], ["low"], {"x": "nope"})
 
 
 def test_missing_prices_empty_and_one_model_ladders():
     with pytest.raises(DataError, match="no price for 'mid'"):
-        Ladder(PlantedRouter(), ["top", "mid"], {"top": 1.0})
+        Ladder(PlantedRouter(), ["high", "mid"], {"high": 1.0})
     with pytest.raises(ConfigError, match="ladder is empty"):
         Ladder(PlantedRouter(), [], PRICES)
     with pytest.raises(ConfigError, match="one-model ladder"):
-        Ladder(PlantedRouter(), ["top"], PRICES)
+        Ladder(PlantedRouter(), ["high"], PRICES)
     with pytest.raises(ConfigError, match="listed twice"):
-        Ladder(PlantedRouter(), ["top", "top"], PRICES)
+        Ladder(PlantedRouter(), ["high", "high"], PRICES)
     with pytest.raises(ConfigError, match="non-negative"):
-        Ladder(PlantedRouter(), ["top", "mid"], PRICES, tolerance=-1)
+        Ladder(PlantedRouter(), ["high", "mid"], PRICES, tolerance=-1)
 
 
 def test_two_model_router_is_the_two_model_case():
@@ -163,45 +163,45 @@ def test_irt_and_mf_estimators_give_one_column_per_model():
 
 def test_engine_decision_lists_every_estimate_and_counts_per_model(caplog):
     seen: list[LadderDecision] = []
-    e = LadderEngine(PlantedRouter(), ["top", "mid", "low"], prices=PRICES, tolerance=0.05,
+    e = LadderEngine(PlantedRouter(), ["high", "mid", "low"], prices=PRICES, tolerance=0.05,
                      on_route=seen.append)
     d = e.decide("explain tides")
     assert isinstance(d, LadderDecision) and d.model == "mid" and d.reason == "router"
-    assert set(d.to_dict()["estimates"]) == {"top", "mid", "low"}
-    assert e.decide(None, force="top").reason == "forced"
+    assert set(d.to_dict()["estimates"]) == {"high", "mid", "low"}
+    assert e.decide(None, force="high").reason == "forced"
     assert e.decide(None, force="bottom").model == "low"
-    with pytest.raises(UnknownNameError, match="low, mid, top"):
+    with pytest.raises(UnknownNameError, match="bottom, high, low, mid, top"):
         e.decide("x", force="strong")
     e.record_usage("mid", 100, 50)
     snap = e.stats.snapshot()
-    assert snap.calls == {"low": 1, "mid": 1, "top": 1}
+    assert snap.calls == {"low": 1, "mid": 1, "high": 1}
     assert snap.cost == pytest.approx((100 * 1.0 + 50 * 2.0) / 1e6)
     assert snap.always_strong_cost == pytest.approx((100 * 10.0 + 50 * 30.0) / 1e6)
     # fallback: the next model up the ladder
     f = e.fallback_decision(d)
-    assert f.model == "top" and f.reason == "fallback"
-    assert e.other("top") == "mid"
+    assert f.model == "high" and f.reason == "fallback"
+    assert e.other("high") == "mid"
     assert len(seen) == 4
 
 
 def test_engine_sticky_threads_copies_and_pickling():
-    e = LadderEngine(PlantedRouter(), ["top", "mid", "low"], prices=PRICES, sticky=True)
-    assert e.decide("prove it", thread_id="t1").model == "top"
+    e = LadderEngine(PlantedRouter(), ["high", "mid", "low"], prices=PRICES, sticky=True)
+    assert e.decide("prove it", thread_id="t1").model == "high"
     assert e.decide("say hi", thread_id="t1").reason == "sticky"
-    assert pickle.loads(pickle.dumps(e)).stats.snapshot().calls["top"] == 2
+    assert pickle.loads(pickle.dumps(e)).stats.snapshot().calls["high"] == 2
     c = e.copy(tolerance=1.0)
     assert c.decide("prove it").model == "low" and e.stats.snapshot().calls["low"] == 0
     v = e.variant(tolerance=1.0)
     v.decide("prove it")
     assert e.stats.snapshot().calls["low"] == 1
     with pytest.raises(ConfigError, match="cannot change in place"):
-        e.configure(models=["top", "mid"])
+        e.configure(models=["high", "mid"])
 
 
 def test_engine_target_cost_needs_calibration_prompts_and_router_errors_go_to_the_top(caplog):
     with pytest.raises(ConfigError, match="calibration_prompts"):
-        LadderEngine(PlantedRouter(), ["top", "low"], prices=PRICES, target_cost=1e-3)
-    e = LadderEngine(PlantedRouter(), ["top", "low"], prices=PRICES, target_cost=1e-3,
+        LadderEngine(PlantedRouter(), ["high", "low"], prices=PRICES, target_cost=1e-3)
+    e = LadderEngine(PlantedRouter(), ["high", "low"], prices=PRICES, target_cost=1e-3,
                      calibration_prompts=["prove a", "hi", "hello", "prove b"])
     assert e.ladder.knob == "tolerance"
 
@@ -209,10 +209,10 @@ def test_engine_target_cost_needs_calibration_prompts_and_router_errors_go_to_th
         def predict_quality(self, prompts, models=None):
             raise RuntimeError("down")
 
-    b = LadderEngine(Broken(), ["top", "low"], prices=PRICES)
+    b = LadderEngine(Broken(), ["high", "low"], prices=PRICES)
     with caplog.at_level(logging.WARNING, logger="routellm"):
         d = b.decide("hi")
-    assert d.model == "top" and d.reason == "router_error"
+    assert d.model == "high" and d.reason == "router_error"
 
 
 def test_ladder_eval_hull_area_and_cost_to_reach():

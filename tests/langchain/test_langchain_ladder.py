@@ -31,7 +31,7 @@ class Joke(BaseModel):
 
 @pytest.fixture
 def models():
-    return {name: ScriptedChatModel(model_name=f"{name}-model") for name in ("top", "mid", "low")}
+    return {name: ScriptedChatModel(model_name=f"{name}-model") for name in ("high", "mid", "low")}
 
 
 @pytest.fixture
@@ -45,21 +45,21 @@ def make_ladder(models):
 def test_models_builds_a_ladder_and_routes_to_the_cheapest_adequate_model(make_ladder, models):
     llm = make_ladder()
     assert isinstance(llm, RouteLLMLadderChat) and isinstance(llm, RouteLLMChat)
-    assert llm.engine.models == ["low", "mid", "top"]
+    assert llm.engine.models == ["low", "mid", "high"]
     out = llm.invoke("Prove that there are infinitely many primes.")
     rec = out.response_metadata["routellm"]
-    assert rec["model"] == "top" and set(rec["estimates"]) == {"top", "mid", "low"}
+    assert rec["model"] == "high" and set(rec["estimates"]) == {"high", "mid", "low"}
     assert llm.invoke("Explain tides").response_metadata["routellm"]["model"] == "mid"
     assert llm.invoke("Say hi").response_metadata["routellm"]["model"] == "low"
-    assert [len(models[m].calls) for m in ("top", "mid", "low")] == [1, 1, 1]
+    assert [len(models[m].calls) for m in ("high", "mid", "low")] == [1, 1, 1]
     snap = llm.stats.snapshot()
-    assert snap.calls == {"low": 1, "mid": 1, "top": 1}
-    assert snap.input_tokens["top"] > 0 and snap.cost > 0
+    assert snap.calls == {"low": 1, "mid": 1, "high": 1}
+    assert snap.input_tokens["high"] > 0 and snap.cost > 0
     assert snap.always_strong_cost > snap.cost
 
 
 def test_strong_weak_keeps_working(models):
-    llm = RouteLLMChat(strong=models["top"], weak=models["low"], router=PlantedRouter(),
+    llm = RouteLLMChat(strong=models["high"], weak=models["low"], router=PlantedRouter(),
                        threshold=0.5)
     assert type(llm) is RouteLLMChat
     assert llm.invoke("hi", model="weak").response_metadata["routellm"]["route"] == "weak"
@@ -73,24 +73,24 @@ def test_create_agent_keeps_a_whole_run_on_one_model(make_ladder, models):
     msgs = result["messages"]
     assert [type(m).__name__ for m in msgs] == ["HumanMessage", "AIMessage", "ToolMessage",
                                                 "AIMessage"]
-    assert len(models["mid"].calls) == 2 and models["top"].calls == models["low"].calls == []
+    assert len(models["mid"].calls) == 2 and models["high"].calls == models["low"].calls == []
     assert all(m.response_metadata["routellm"]["model"] == "mid"
                for m in msgs if isinstance(m, AIMessage))
     # tools are bound on whichever model is chosen
     assert models["mid"].calls[0]["tools"] == ["get_weather"]
     agent.invoke({"messages": [HumanMessage("Prove the weather in Rome is nice.")]})
-    assert len(models["top"].calls) == 2 and models["low"].calls == []
+    assert len(models["high"].calls) == 2 and models["low"].calls == []
 
 
 def test_forced_routes_sticky_threads_streaming_and_async(make_ladder):
     llm = make_ladder(sticky=True)
     assert llm.invoke("Prove it", model="low").response_metadata["routellm"]["reason"] == "forced"
-    assert llm.invoke("hi", model="top").response_metadata["routellm"]["model"] == "top"
-    with pytest.raises(Exception, match="low, mid, top"):
+    assert llm.invoke("hi", model="high").response_metadata["routellm"]["model"] == "high"
+    with pytest.raises(Exception, match="bottom, high, low, mid, top"):
         llm.invoke("hi", model="strong")
-    assert llm.invoke("Prove it", thread_id="t1").response_metadata["routellm"]["model"] == "top"
+    assert llm.invoke("Prove it", thread_id="t1").response_metadata["routellm"]["model"] == "high"
     again = llm.invoke("Say hi", thread_id="t1").response_metadata["routellm"]
-    assert (again["model"], again["reason"]) == ("top", "sticky")
+    assert (again["model"], again["reason"]) == ("high", "sticky")
     chunks = list(llm.stream("Explain tides"))
     tags = [c.response_metadata["routellm"] for c in chunks if "routellm" in c.response_metadata]
     assert len(tags) == 1 and tags[0]["model"] == "mid"
@@ -101,7 +101,7 @@ async def test_async_invoke_and_stream(make_ladder):
     out = await llm.ainvoke("Explain tides")
     assert out.response_metadata["routellm"]["model"] == "mid"
     chunks = [c async for c in llm.astream("Prove it")]
-    assert any(c.response_metadata.get("routellm", {}).get("model") == "top" for c in chunks)
+    assert any(c.response_metadata.get("routellm", {}).get("model") == "high" for c in chunks)
 
 
 def test_fallback_goes_up_the_ladder(make_ladder, models):
@@ -109,7 +109,7 @@ def test_fallback_goes_up_the_ladder(make_ladder, models):
     llm = make_ladder(models=broken, fallback=True)
     out = llm.invoke("Explain tides")
     rec = out.response_metadata["routellm"]
-    assert (rec["model"], rec["reason"]) == ("top", "fallback")
+    assert (rec["model"], rec["reason"]) == ("high", "fallback")
     assert llm.stats.snapshot().fallbacks == 1
 
 
@@ -128,12 +128,12 @@ def test_knob_assignment_copies_and_pickling(make_ladder):
         llm.tolerance = -1.0
     assert llm.engine.ladder.value == 1.0
     c = llm.model_copy(update={"tolerance": 0.05})
-    assert c.invoke("Prove it").response_metadata["routellm"]["model"] == "top"
-    assert llm.stats.snapshot().calls["top"] == 0
+    assert c.invoke("Prove it").response_metadata["routellm"]["model"] == "high"
+    assert llm.stats.snapshot().calls["high"] == 0
     d = copy.deepcopy(llm)
     assert d.stats.snapshot().calls["low"] == 1
     p = pickle.loads(pickle.dumps(llm))
-    assert isinstance(p, RouteLLMLadderChat) and p.engine.models == ["low", "mid", "top"]
+    assert isinstance(p, RouteLLMLadderChat) and p.engine.models == ["low", "mid", "high"]
 
 
 def test_target_cost_calibrates_the_knob(make_ladder):
@@ -145,7 +145,7 @@ def test_target_cost_calibrates_the_knob(make_ladder):
 @pytest.mark.parametrize(("kw", "match"), [
     ({"models": {}}, "ladder is empty"),
     ({"models": "one"}, "must be a dict"),
-    ({"prices": {"top": 1.0, "mid": 1.0}}, "no price for 'low'"),
+    ({"prices": {"high": 1.0, "mid": 1.0}}, "no price for 'low'"),
     ({"strong_fraction": 0.3}, "tolerance=, cost_weight= or target_cost="),
     ({"calibration_window": 500}, "calibration_window= applies to strong=/weak="),
     ({"recorder": "traffic.jsonl"}, "a ladder does not record its traffic"),
@@ -158,12 +158,12 @@ def test_clear_errors(make_ladder, kw, match):
 
 def test_one_model_unknown_model_and_strong_with_models(make_ladder, models):
     with pytest.raises(ValidationError, match="one-model ladder"):
-        make_ladder(models={"top": models["top"]})
-    with pytest.raises(ValidationError, match="Known models: low, mid, top"):
-        make_ladder(models={"top": models["top"], "my-llama": models["low"]},
-                    prices={"top": 1.0, "my-llama": 0.1})
-    llm = make_ladder(models={"top": models["top"], "my-llama": models["low"]},
-                      prices={"top": (10, 30), "my-llama": 0.1}, aliases={"my-llama": "low"})
+        make_ladder(models={"high": models["high"]})
+    with pytest.raises(ValidationError, match="Known models: high, low, mid"):
+        make_ladder(models={"high": models["high"], "my-llama": models["low"]},
+                    prices={"high": 1.0, "my-llama": 0.1})
+    llm = make_ladder(models={"high": models["high"], "my-llama": models["low"]},
+                      prices={"high": (10, 30), "my-llama": 0.1}, aliases={"my-llama": "low"})
     assert llm.invoke("Say hi").response_metadata["routellm"]["model"] == "my-llama"
     with pytest.raises(ValidationError, match="not both"):
-        RouteLLMChat(models=models, strong=models["top"], prices=PRICES, router=PlantedRouter())
+        RouteLLMChat(models=models, strong=models["high"], prices=PRICES, router=PlantedRouter())
