@@ -159,6 +159,11 @@ class PairChooser:
     def new_stats(self) -> RoutingStats:
         return RoutingStats(self.prices, routes=self.routes, dearest=self.dearest)
 
+    def describe(self) -> dict[str, Any]:
+        """What identifies this routing (a wrapper's identifying parameters)."""
+        return {"strong": self.names["strong"], "weak": self.names["weak"],
+                "router": _router_name(self.router), "threshold": self.threshold}
+
 
 @dataclass(frozen=True)
 class LadderChooser:
@@ -267,6 +272,11 @@ class LadderChooser:
 
     def new_stats(self) -> RoutingStats:
         return RoutingStats(self.prices, routes=self.routes, dearest=self.dearest)
+
+    def describe(self) -> dict[str, Any]:
+        """What identifies this routing (a wrapper's identifying parameters)."""
+        return {"models": list(self.ladder.models), "router": _router_name(self.router),
+                self.ladder.knob: self.ladder.value}
 
 
 #: A chooser: :class:`PairChooser` or :class:`LadderChooser`.

@@ -58,7 +58,9 @@ __all__ = [
     "check_momentum",
     "check_knob_value",
     "inner_model_name",
-    "distinct_names",
+    "wrapper_fields",
+    "all_wrapper_fields",
+    "other_mode_error",
 ]
 
 #: Named policies for which text the router scores.
@@ -304,6 +306,49 @@ SETTINGS: tuple[str, ...] = tuple(f.name for f in fields(RoutingSettings))
 LADDER_SETTINGS: tuple[str, ...] = tuple(f.name for f in fields(LadderSettings))
 #: Settings that replace each other (two models): the one set last wins.
 PARTNERS = {k: v[0] for k, v in RoutingSettings.PARTNERS.items()}
+
+#: settings a wrapper does not offer as fields (set on the engine)
+_NOT_WRAPPER_FIELDS = frozenset({"max_sticky_threads"})
+
+
+def wrapper_fields(settings: type[RoutingSettings] | type[LadderSettings],
+                   renamed: Mapping[str, str]) -> dict[str, str]:
+    """A wrapper's routing fields for a settings class, ``{field: setting}``, derived from
+    the settings object, which defines each setting once.
+
+    Args:
+        settings: :class:`RoutingSettings` or :class:`LadderSettings`.
+        renamed: ``{wrapper field: setting}`` where the wrapper's name differs (the inner
+            models stand for their names, a framework's embedding model for the embedder).
+
+    Example:
+        >>> wrapper_fields(RoutingSettings, {"strong": "strong_name"})["strong"]
+        'strong_name'
+    """
+    inverse = {v: k for k, v in renamed.items()}
+    return {inverse.get(f.name, f.name): f.name for f in fields(settings)
+            if f.name not in _NOT_WRAPPER_FIELDS}
+
+
+def all_wrapper_fields(renamed: Mapping[str, str]) -> frozenset[str]:
+    """Every routing field a wrapper has, two-model and ladder ones."""
+    return frozenset(wrapper_fields(RoutingSettings, renamed)) | frozenset(
+        wrapper_fields(LadderSettings, renamed))
+
+
+def other_mode_error(name: str, settings: type[RoutingSettings] | type[LadderSettings]
+                     ) -> ConfigError:
+    """The error for a routing setting of the other mode: a two-model setting given to a
+    ladder (``threshold=`` with ``models=``), or a ladder's to two models."""
+    if settings is LadderSettings:
+        if name in ("strong", "weak"):
+            return ConfigError(f"give models={{...}} or strong=/weak=, not both ({name}= was "
+                               "given with models=)")
+        return ConfigError(f"{name}= applies to strong=/weak=; a ladder's knob is tolerance=, "
+                           "cost_weight= or target_cost=")
+    return ConfigError(f"{name}= applies to a ladder (models={{...}}); with strong=/weak= give "
+                       "strong_fraction= or threshold=")
+
 
 #: Names frameworks report for a model they cannot name (LlamaIndex's ``LLMMetadata`` default
 #: is ``"unknown"``); such a name is skipped in favour of the next candidate.

@@ -38,7 +38,7 @@ from collections.abc import (
     Sequence,
 )
 from contextvars import ContextVar
-from typing import Any, Literal
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
@@ -72,6 +72,7 @@ from langchain_core.runnables.configurable import RunnableConfigurableFields
 from langchain_core.runnables.utils import AnyConfigurableField
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import (
+    BaseModel,
     ConfigDict,
     PrivateAttr,
     SecretStr,
@@ -81,27 +82,33 @@ from pydantic import (
 )
 from typing_extensions import Self
 
+from routellm_core.decisions import RouteDecision, RoutingStats
 from routellm_core.dispatch import Reply, RoutedCall, SumTally, account_usage
 from routellm_core.embeddings import Embedder
-from routellm_core.engine import (
-    OnRoute,
-    RouteDecision,
-    RouterSpec,
-    RoutingEngine,
-    RoutingStats,
-    RoutingTextPolicy,
-    Turn,
-    turn_role,
-)
+from routellm_core.engine import LadderEngine, RoutingEngine
+from routellm_core.errors import ConfigError, unknown_name
+from routellm_core.ladder import DEFAULT_OUTPUT_TOKENS
 from routellm_core.long_text import check_prompt
 from routellm_core.pairs import PairSpec
 from routellm_core.recorder import TrafficRecorder, check_recorder
 from routellm_core.routers.base import Router
-from routellm_core.settings import PARTNERS, RoutingSettings, inner_model_name
+from routellm_core.settings import (
+    LadderSettings,
+    OnRoute,
+    RouterSpec,
+    RoutingSettings,
+    RoutingTextPolicy,
+    all_wrapper_fields,
+    inner_model_name,
+    other_mode_error,
+    wrapper_fields,
+)
+from routellm_core.turns import Turn, turn_role
 
-__all__ = ["RouteLLMChat", "messages_to_turns", "ROUTE_EVENT"]
+__all__ = ["RouteLLMChat", "RouteLLMLadderChat", "messages_to_turns", "ROUTE_EVENT"]
 
-Route = Literal["strong", "weak"]
+#: a route: "strong" or "weak", or a ladder model's name
+Route = str
 
 #: config["configurable"] keys read as the conversation id for sticky routing
 THREAD_KEYS = ("thread_id", "session_id")
@@ -112,13 +119,10 @@ _TOOL_KWARGS = "routellm_tool_kwargs"
 #: Name of the custom event dispatched with each decision's record (``astream_events``
 #: ``on_custom_event``, LangSmith run events, ``on_custom_event`` of callback handlers).
 ROUTE_EVENT = "routellm_route"
-#: fields whose value lives in the routing engine: assigning one reconfigures the engine
-_ENGINE_FIELDS = frozenset({
-    "strong", "weak", "router", "strong_fraction", "threshold", "routing_text", "sticky",
-    "on_router_error", "on_route", "prices", "embeddings", "calibration_window", "pair", "aliases",
-})
-#: a threshold replaces a strong fraction, and the reverse (the one set last wins)
-_PARTNER = PARTNERS
+#: wrapper fields that hold a setting of another name (the engine gets the inner models' names
+#: and an embedder)
+_RENAMED = {"strong": "strong_name", "weak": "weak_name", "embeddings": "embedder"}
+_ALL_ROUTING_FIELDS = all_wrapper_fields(_RENAMED)
 #: the model a per-call configured copy (configurable_fields) is derived from
 _CONFIGURED_FROM: ContextVar[RouteLLMChat | None] = ContextVar("routellm_configured_from",
                                                                default=None)
@@ -231,7 +235,8 @@ def _read(message: BaseMessage) -> Reply:
     if not calls:
         calls = [{"name": c.get("name"), "args": c.get("args")}
                  for c in (getattr(message, "tool_call_chunks", None) or []) if c.get("name")]
-    return Reply(message.text, *(u if u is not None else (None, None)), calls)
+    tin, tout = u if u is not None else (None, None)
+    return Reply(message.text, tin, tout, calls)
 
 
 def _read_chunk(chunk: ChatGenerationChunk) -> Reply:
@@ -526,29 +531,32 @@ class RouteLLMChat(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # RouteLLMChat(models={...}) builds the ladder wrapper (langchain_routellm.ladder)
+        # RouteLLMChat(models={...}) is a ladder: the subclass defined below, in this module
         if cls is RouteLLMChat and "models" in kwargs:
-            from .ladder import RouteLLMLadderChat
-
             cls = RouteLLMLadderChat
         return super().__new__(cls)
 
-    strong: BaseChatModel
-    weak: BaseChatModel
+    #: the settings object this class routes with; its fields are the routing fields
+    _SETTINGS: ClassVar[type[RoutingSettings] | type[LadderSettings]] = RoutingSettings
+    _FIELDS: ClassVar[dict[str, str]] = wrapper_fields(RoutingSettings, _RENAMED)
+
+    strong: BaseChatModel | None = None
+    weak: BaseChatModel | None = None
     # Settings typed SkipValidation are checked by the routing engine (routellm_core.settings),
     # in one place and with its messages, when the engine is built or reconfigured.
     router: SkipValidation[RouterSpec] = "default"
-    strong_fraction: float | None = None
-    threshold: float | None = None
-    calibration_window: int | None = None
+    strong_fraction: SkipValidation[float | None] = None
+    threshold: SkipValidation[float | None] = None
+    calibration_window: SkipValidation[int | None] = None
     pair: SkipValidation[PairSpec] = None
     aliases: SkipValidation[Mapping[str, str] | None] = None
+    momentum: SkipValidation[float | None] = None
     routing_text: SkipValidation[RoutingTextPolicy] = "last_user"
-    sticky: bool = False
-    on_router_error: Literal["strong", "weak"] = "strong"
+    sticky: SkipValidation[bool] = False
+    on_router_error: SkipValidation[str | None] = "strong"
     fallback: bool = False
     on_route: SkipValidation[OnRoute] = None
-    prices: Mapping[str, Any] | None = None
+    prices: SkipValidation[Mapping[str, Any] | None] = None
     embeddings: SkipValidation[Embeddings | Embedder | None] = None
     recorder: SkipValidation[TrafficRecorder | None] = None
 
@@ -565,10 +573,32 @@ class RouteLLMChat(BaseChatModel):
     _assigning: tuple[str, ...] | None = PrivateAttr(default=None)
 
     # ---- construction ---------------------------------------------------------------------
+    @model_validator(mode="before")
+    @classmethod
+    def _check_arguments(cls, data: Any) -> Any:
+        """Unknown arguments name the closest valid one (as in LlamaIndex); settings of the
+        other mode (``tolerance=`` with ``strong=``/``weak=``, ``threshold=`` with ``models=``)
+        say which mode they belong to."""
+        if not isinstance(data, Mapping):
+            return data
+        valid = {n for n, f in cls.model_fields.items()} | {
+            f.alias for f in cls.model_fields.values() if f.alias}
+        for key, value in data.items():
+            if key in _ALL_ROUTING_FIELDS and key not in cls._FIELDS and value is not None:
+                raise other_mode_error(key, cls._SETTINGS)
+            if key not in valid and not str(key).startswith("_"):  # pydantic skips "_" names
+                raise unknown_name(f"{cls.__name__} argument", key, sorted(valid))
+        if cls._SETTINGS is RoutingSettings:
+            for key in ("strong", "weak"):
+                if data.get(key) is None:
+                    raise ValueError(f"RouteLLMChat needs {key}= (a chat model), or "
+                                     "models={...} for a ladder of several models")
+        return data
+
     @field_validator("strong", "weak", mode="before")
     @classmethod
     def _check_chat_model(cls, value: Any, info: Any) -> Any:
-        if isinstance(value, BaseChatModel):
+        if isinstance(value, BaseChatModel) or value is None:
             return value
         which = info.field_name
         if isinstance(value, str):
@@ -602,7 +632,7 @@ class RouteLLMChat(BaseChatModel):
         return self
 
     def _new_engine(self) -> RoutingEngine:
-        settings = RoutingSettings(**self._engine_settings(_ENGINE_FIELDS))
+        settings = self._SETTINGS(**self._engine_settings(self._FIELDS))
         return RoutingEngine.from_settings(settings, recorder=self.recorder)
 
     def _embedder(self) -> Any:
@@ -621,46 +651,59 @@ class RouteLLMChat(BaseChatModel):
         return embedder
 
     def _engine_settings(self, fields: Iterable[str]) -> dict[str, Any]:
-        """The engine settings (:class:`~routellm_core.settings.RoutingSettings` names) the
-        given fields hold."""
-        fields = set(fields)
+        """The engine settings (by their names in :mod:`routellm_core.settings`) the given
+        fields hold."""
+        fields = set(fields) & set(self._FIELDS)
         if fields & {"router", "embeddings"}:
             fields |= {"router", "embeddings"}  # a router is loaded with its embedder
         out: dict[str, Any] = {}
         for f in fields:
+            value = getattr(self, f)
             if f in ("strong", "weak"):
-                out[f"{f}_name"] = _model_name(getattr(self, f))
+                value = _model_name(value)
             elif f == "embeddings":
-                out["embedder"] = self._embedder()
-            else:
-                out[f] = getattr(self, f)
+                value = self._embedder()
+            elif f == "models":
+                value = tuple(value)
+            out[self._FIELDS[f]] = value
         return out
+
+    def _partners(self, name: str) -> tuple[str, ...]:
+        """The fields a value of ``name`` replaces (the settings' rule: the one set last
+        wins)."""
+        return tuple(p for p in self._SETTINGS.PARTNERS.get(self._FIELDS.get(name, ""), ()))
 
     def _variant_of(self, parent: RouteLLMChat) -> RoutingEngine:
         """The engine of a per-call configured copy of ``parent`` (configurable_fields)."""
-        changed = [f for f in _ENGINE_FIELDS if not _same(getattr(self, f), getattr(parent, f))]
-        for f, partner in _PARTNER.items():
-            if f in changed and getattr(self, f) is not None and partner not in changed:
-                self.__dict__[partner] = None  # the configured one wins
-                changed.append(partner)
+        changed = [f for f in self._FIELDS if not _same(getattr(self, f), getattr(parent, f))]
+        for f in list(changed):
+            if getattr(self, f) is not None:
+                for partner in self._partners(f):
+                    if partner not in changed:
+                        self.__dict__[partner] = None  # the configured one wins
+                        changed.append(partner)
         return parent._engine.variant(**self._engine_settings(changed))
 
     def __setattr__(self, name: str, value: Any) -> None:
         """Assigning a routing field validates it and reconfigures the engine (statistics and
-        sticky memory are kept); an invalid value raises and changes nothing. A threshold
-        replaces a strong fraction set before, and the reverse."""
+        sticky memory are kept); an invalid value raises and changes nothing. A setting
+        replaces its partners set before (a threshold a strong fraction, a tolerance a cost
+        weight, and the reverse)."""
         private = self.__pydantic_private__
-        if name not in _ENGINE_FIELDS or not private or private.get("_engine") is None:
+        if not private or private.get("_engine") is None or name not in _ALL_ROUTING_FIELDS:
             super().__setattr__(name, value)
             if name == "recorder" and private and private.get("_engine") is not None:
                 self._engine.recorder = check_recorder(value)
             return
-        partner = _PARTNER.get(name)
-        saved = {k: self.__dict__[k] for k in (name, partner) if k is not None}
+        if name not in self._FIELDS:
+            raise other_mode_error(name, self._SETTINGS)
+        saved = {k: self.__dict__.get(k) for k in (name, *self._partners(name))}
         fields = [name]
-        if partner is not None and value is not None and self.__dict__.get(partner) is not None:
-            self.__dict__[partner] = None
-            fields.append(partner)
+        if value is not None:
+            for partner in self._partners(name):
+                if self.__dict__.get(partner) is not None:
+                    self.__dict__[partner] = None
+                    fields.append(partner)
         private["_assigning"] = tuple(fields)
         try:
             self.__pydantic_validator__.validate_assignment(self, name, value)
@@ -674,21 +717,25 @@ class RouteLLMChat(BaseChatModel):
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with its own engine: statistics start at zero and sticky memory is empty.
 
-        ``update`` values are validated like the constructor's (an invalid one raises), and
-        a ``threshold`` in ``update`` replaces the original's ``strong_fraction`` (and the
-        reverse). The inner models are shared unless ``deep=True``.
+        ``update`` values are validated like the constructor's (an invalid one raises), and a
+        setting in ``update`` replaces its partners (a ``threshold`` the original's
+        ``strong_fraction``, a ``tolerance`` its ``cost_weight``, and the reverse). The inner
+        models are shared unless ``deep=True``.
         """
         upd = dict(update or {})
-        for f, partner in _PARTNER.items():
-            if upd.get(f) is not None and partner not in upd:
-                upd[partner] = None
+        foreign = [k for k in upd if k in _ALL_ROUTING_FIELDS and k not in self._FIELDS]
+        if foreign:
+            raise other_mode_error(foreign[0], self._SETTINGS)
+        for f in list(upd):
+            if upd[f] is not None:
+                for partner in self._partners(f):
+                    upd.setdefault(partner, None)
         for f in ("strong", "weak"):
             if f in upd:
                 upd[f] = self._check_chat_model(upd[f], _Field(f))
-        new = super().model_copy(update=upd, deep=deep)
-        if deep:
-            new._engine = new._engine.copy()
-        changed = [f for f in upd if f in _ENGINE_FIELDS]
+        new = BaseModel.model_copy(self, update=upd, deep=deep)
+        new._engine = self._engine.copy()
+        changed = [f for f in upd if f in self._FIELDS]
         if changed:
             new._engine.configure(**new._engine_settings(changed))
         return new
@@ -708,8 +755,7 @@ class RouteLLMChat(BaseChatModel):
     def __reduce_ex__(self, protocol: Any) -> Any:
         # The wrapper's own state (engine, locks, loaded router) pickles; say which inner
         # model does not, instead of pickle's bare "cannot pickle '_thread.lock' object".
-        for which in ("strong", "weak"):
-            model = getattr(self, which)
+        for model in self.route_models().values():
             try:
                 pickle.dumps(model, protocol=int(protocol))
             except Exception as exc:
@@ -719,13 +765,12 @@ class RouteLLMChat(BaseChatModel):
         return super().__reduce_ex__(protocol)
 
     def _copy_error(self, action: str, fn: Callable[[Any], Any], exc: Exception) -> Exception:
-        for which in ("strong", "weak"):
-            model = getattr(self, which)
+        for which, model in self.route_models().items():
             try:
                 fn(model)
             except Exception as inner:
                 return TypeError(
-                    f"cannot {action} RouteLLMChat: its {which} model "
+                    f"cannot {action} {type(self).__name__}: its {which} model "
                     f"({type(model).__name__}) cannot be {'pickled' if action == 'pickle' else 'copied'} "
                     f"({type(inner).__name__}: {inner}). The wrapper itself can; build the "
                     f"copy around a {which} model that can (many local models can, API clients "
@@ -739,12 +784,22 @@ class RouteLLMChat(BaseChatModel):
     ) -> RunnableSerializable[LanguageModelInput, AIMessage]:
         """As ``BaseChatModel.configurable_fields``; a configured call uses a model derived
         from this one that shares its router, statistics and sticky memory, and a configured
-        ``threshold`` replaces this model's ``strong_fraction`` (and the reverse)."""
+        setting replaces its partners (a ``threshold`` this model's ``strong_fraction``, a
+        ``tolerance`` its ``cost_weight``, and the reverse)."""
         super().configurable_fields(**kwargs)  # validates the field names
         return _ConfigurableRouteLLMChat(default=self, fields=kwargs)
 
+    def route_models(self) -> dict[str, BaseChatModel]:
+        """The inner chat models by route (``strong``/``weak``, or a ladder's model names)."""
+        assert self.strong is not None and self.weak is not None  # checked at construction
+        return {"strong": self.strong, "weak": self.weak}
+
     def _resolve_model_profile(self) -> ModelProfile | None:
-        return _intersect_profiles(self.strong.profile, self.weak.profile)
+        profiles = [m.profile for m in self.route_models().values()]
+        out = profiles[0]
+        for p in profiles[1:]:
+            out = _intersect_profiles(out, p)
+        return out
 
     # ---- public surface ---------------------------------------------------------------------
     @property
@@ -763,13 +818,7 @@ class RouteLLMChat(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        names = self._engine.names
-        return self._with_call_params({
-            "strong": names["strong"],
-            "weak": names["weak"],
-            "router": self._engine.router.name,
-            "threshold": self._engine.threshold,
-        })
+        return self._with_call_params(self._engine.chooser.describe())
 
     def _with_call_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """``params`` with the temperature and token limit passed on every call, when set."""
@@ -780,12 +829,11 @@ class RouteLLMChat(BaseChatModel):
         return params
 
     def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
-        names = self._engine.names
         model = kwargs.get("model")
         params = LangSmithParams(
             ls_provider="routellm",
             ls_model_name=model if isinstance(model, str) else
-            f"routellm:{names['strong']}|{names['weak']}",
+            "routellm:" + "|".join(self._engine.names.values()),
             ls_model_type="chat",
         )
         temperature = kwargs.get("temperature", self.temperature)
@@ -838,10 +886,14 @@ class RouteLLMChat(BaseChatModel):
         input is routed, then handed to the chosen one. With ``fallback=True`` the other one
         answers if the chosen one raises.
         """
-        routes = {
-            "strong": self.strong.with_structured_output(schema, include_raw=include_raw, **kwargs),
-            "weak": self.weak.with_structured_output(schema, include_raw=include_raw, **kwargs),
-        }
+        routes: dict[str, Runnable] = {}
+        for name, m in self.route_models().items():
+            try:
+                routes[name] = m.with_structured_output(schema, include_raw=include_raw, **kwargs)
+            except NotImplementedError:
+                raise ConfigError(
+                    f"the {name} model ({type(m).__name__}) has no structured output; every "
+                    "inner model must support it") from None
         return _RoutedRunnable(self, routes)
 
     # ---- routing ------------------------------------------------------------------------------
@@ -855,7 +907,7 @@ class RouteLLMChat(BaseChatModel):
             )
         force = kwargs.pop("model", None)
         thread_id = kwargs.pop(_THREAD_KWARG, None)
-        if thread_id is None and self.sticky:
+        if thread_id is None and self._engine.remembers_threads:
             configurable = ensure_config(config).get("configurable") or {}
             thread_id = next((configurable[k] for k in THREAD_KEYS if configurable.get(k)), None)
         return {
@@ -901,7 +953,7 @@ class RouteLLMChat(BaseChatModel):
 
     def _model_for(self, route: str) -> BaseChatModel:
         """The inner model of a route."""
-        return self.strong if route == "strong" else self.weak
+        return self.route_models()[route]
 
     def _stop(self, stop: list[str] | None) -> list[str] | None:
         return stop if stop is not None else self.stop
@@ -1061,3 +1113,86 @@ class RouteLLMChat(BaseChatModel):
                                         shadow=self._ashadow(messages, kwargs, stop),
                                         read=_read_result):
             yield chunk
+
+
+class RouteLLMLadderChat(RouteLLMChat):
+    """A chat model that sends each call to one model of a priced ladder.
+
+    Built by ``RouteLLMChat(models={...}, ...)`` (or directly). Everything is the two-model
+    wrapper's, with the ladder's model names as routes and the ladder's settings
+    (:class:`~routellm_core.settings.LadderSettings`) as its routing fields: tools bound on
+    whichever model is chosen, structured output, streaming, async, sticky threads, forced
+    routes (``model="llama-8b"``, or ``"top"`` / ``"bottom"``), fallback (to the next model up
+    the ladder), statistics per model, assignment, copies and per-call configuration.
+
+    Args:
+        models: ``{name: chat model}``, at least two. The names are the routes: in decisions,
+            statistics, forced routes (``invoke(..., model=name)``) and prices; ``"top"`` and
+            ``"bottom"`` are refused (they force the dearest and the cheapest model).
+        prices: ``{name: (input, output)}`` USD per million tokens, for every model.
+        router: a router that estimates every model's quality (an ``irt`` checkpoint or
+            instance; ``"default"`` when it is one), or a two-model router for two models.
+        aliases: ``{name: model the router knows}`` for models the router was not trained on.
+        tolerance: pick the cheapest model whose estimate is at least ``(1 - tolerance)``
+            times the best candidate's (default 0.1).
+        cost_weight: instead, maximise ``estimate - cost_weight * cost / top cost``.
+        target_cost: instead, calibrate the tolerance to this average USD per call on
+            ``calibration_prompts``.
+        calibration_prompts: prompts like your traffic, for ``target_cost``.
+        output_tokens: answer length assumed when pricing a call before it is made.
+        on_router_error: the model used when the router raises (default: the dearest).
+        fallback: when the chosen model raises, retry once on the next model up the ladder.
+        routing_text, sticky, on_route, embeddings, temperature, max_tokens, stop, streaming:
+            as for :class:`~langchain_routellm.RouteLLMChat`.
+
+    Raises:
+        pydantic.ValidationError: an empty or one-model ladder, a model without a price, a
+            model the router does not know (the known ones are listed), ``strong``/``weak``,
+            ``strong_fraction``/``threshold``/``calibration_window`` or ``recorder`` given with
+            ``models``.
+    """
+
+    _SETTINGS: ClassVar[type[RoutingSettings] | type[LadderSettings]] = LadderSettings
+    _FIELDS: ClassVar[dict[str, str]] = wrapper_fields(LadderSettings, _RENAMED)
+
+    models: dict[str, BaseChatModel]
+    on_router_error: SkipValidation[str | None] = None
+    aliases: SkipValidation[dict[str, str] | None] = None
+    tolerance: SkipValidation[float | None] = None
+    cost_weight: SkipValidation[float | None] = None
+    target_cost: SkipValidation[float | None] = None
+    calibration_prompts: SkipValidation[list[str] | None] = None
+    output_tokens: SkipValidation[int] = DEFAULT_OUTPUT_TOKENS
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_ladder(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        if data.get("recorder") is not None:
+            # the ladder keeps no traffic log; accepting the argument would drop every record
+            raise ValueError("recorder= records two-model routing (strong=/weak=) only; a ladder "
+                             "does not record its traffic, so leave recorder= out here")
+        models = data.get("models")
+        if not isinstance(models, Mapping):
+            raise ValueError("models must be a dict {name: chat model}, e.g. "
+                             "models={'gpt-4o': ChatOpenAI(...), 'llama-8b': ChatOllama(...)}")
+        if len(models) < 2:
+            raise ValueError(
+                "the ladder is empty: pass at least two models" if not models else
+                f"a one-model ladder ({next(iter(models))!r}) routes nothing: add a cheaper or a "
+                "stronger model, or use that model directly")
+        for name, m in models.items():
+            RouteLLMChat._check_chat_model(m, _Field(f"models[{name!r}]"))
+        return data
+
+    @property
+    def engine(self) -> LadderEngine:
+        """The :class:`~routellm_core.engine.LadderEngine` (ladder, knob, statistics)."""
+        engine = self._engine
+        assert isinstance(engine, LadderEngine)
+        return engine
+
+    def route_models(self) -> dict[str, BaseChatModel]:
+        """The ladder's chat models by name."""
+        return self.models

@@ -52,21 +52,21 @@ from langchain_core.messages import BaseMessage
 from pydantic import ConfigDict, PrivateAttr, SkipValidation, model_validator
 from typing_extensions import Self
 
-from routellm_core.engine import (
-    OnRoute,
-    RouteDecision,
-    RouterSpec,
-    RoutingEngine,
-    RoutingStats,
-    RoutingTextPolicy,
-    Turn,
-)
+from routellm_core.decisions import RouteDecision, RoutingStats
+from routellm_core.engine import RoutingEngine
 from routellm_core.errors import DataError
-from routellm_core.settings import RoutingSettings
+from routellm_core.settings import OnRoute, RouterSpec, RoutingSettings, RoutingTextPolicy
+from routellm_core.turns import Turn
 
 from .chat_models import messages_to_turns
 
 __all__ = ["RouteLLMDecisionModel"]
+
+#: the routing settings the decision model offers as fields (a subset of RoutingSettings: one
+#: decision per agent run needs no sticky memory, momentum or traffic window); the labels
+#: stand for the inner models' names
+SETTING_FIELDS = ("router", "strong_fraction", "threshold", "routing_text", "on_router_error",
+                  "on_route", "prices")
 
 
 def _state_turns(state: State) -> tuple[list[Turn], Any]:
@@ -129,12 +129,8 @@ class RouteLLMDecisionModel(BaseDecisionModel):
         if self.engine is not None:
             self._engine = self.engine
             return self
-        settings = RoutingSettings(
-            router=self.router, strong_fraction=self.strong_fraction, threshold=self.threshold,
-            strong_name=self.strong_label, weak_name=self.weak_label,
-            routing_text=self.routing_text, on_router_error=self.on_router_error,
-            on_route=self.on_route, prices=self.prices,
-        )
+        settings = RoutingSettings(**{f: getattr(self, f) for f in SETTING_FIELDS},
+                                   strong_name=self.strong_label, weak_name=self.weak_label)
         self._engine = RoutingEngine.from_settings(settings)
         return self
 

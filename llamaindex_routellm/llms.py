@@ -40,7 +40,7 @@ from collections.abc import (
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.base.llms.types import (
@@ -63,23 +63,26 @@ from llama_index.core.llms.llm import LLM, ToolSelection
 from pydantic import BaseModel, Field, PrivateAttr
 
 from routellm_core.costs import Price
+from routellm_core.decisions import RouteDecision, RoutingStats
 from routellm_core.dispatch import LastTally, Reply, RoutedCall
-from routellm_core.engine import (
-    OnRoute,
-    Route,
-    RouteDecision,
-    RouterSpec,
-    RoutingEngine,
-    RoutingStats,
-    RoutingTextPolicy,
-    Turn,
-    turn_role,
-)
-from routellm_core.errors import RouteLLMError, unknown_name
+from routellm_core.engine import LadderEngine, RoutingEngine
+from routellm_core.errors import ConfigError, RouteLLMError, unknown_name
+from routellm_core.ladder import DEFAULT_OUTPUT_TOKENS
 from routellm_core.long_text import check_prompt
 from routellm_core.pairs import PairSpec
 from routellm_core.recorder import TrafficRecorder
-from routellm_core.settings import RoutingSettings, inner_model_name
+from routellm_core.settings import (
+    LadderSettings,
+    OnRoute,
+    RouterSpec,
+    RoutingSettings,
+    RoutingTextPolicy,
+    all_wrapper_fields,
+    inner_model_name,
+    other_mode_error,
+    wrapper_fields,
+)
+from routellm_core.turns import Turn, turn_role
 
 from .embeddings import LlamaIndexEmbedder
 from .events import RouteDecisionEvent
@@ -88,7 +91,9 @@ if TYPE_CHECKING:
     from llama_index.core.prompts import BasePromptTemplate
     from llama_index.core.tools.types import BaseTool
 
-__all__ = ["RouteLLM", "FORCE_KWARG", "ROUTE_KWARG", "THREAD_KWARG", "TAG_KEY"]
+__all__ = [
+    "RouteLLM", "RouteLLMLadder", "FORCE_KWARG", "ROUTE_KWARG", "THREAD_KWARG", "TAG_KEY",
+]
 
 logger = logging.getLogger("routellm")
 dispatcher = get_dispatcher(__name__)
@@ -111,6 +116,14 @@ _DECIDED = "_routellm_decided"
 #: Prompt-template variables that hold the user's question: ``query_str`` (query engines,
 #: selectors), ``question`` (the condense step of chat engines).
 QUESTION_KEYS = ("query_str", "question")
+#: a route: "strong" or "weak", or a ladder model's name
+Route = str
+#: wrapper arguments that hold a setting of another name (the engine gets the inner models'
+#: names and an embedder)
+_RENAMED = {"strong": "strong_name", "weak": "weak_name", "embed_model": "embedder"}
+_ALL_ROUTING_FIELDS = all_wrapper_fields(_RENAMED)
+#: routing fields that are the wrapper's own (pydantic) fields, not read back from the engine
+_MODEL_FIELDS = ("strong", "weak", "models", "embed_model")
 
 def to_turns(messages: Sequence[ChatMessage]) -> list[Turn]:
     """LlamaIndex messages as framework-neutral :class:`Turn` records (text blocks only).
@@ -336,11 +349,18 @@ class RouteLLM(FunctionCallingLLM):
         'forced'
     """
 
-    strong: LLM = Field(exclude=True, description="The strong (expensive) LLM.")
-    weak: LLM = Field(exclude=True, description="The weak (cheap) LLM.")
+    strong: LLM | None = Field(default=None, exclude=True,
+                               description="The strong (expensive) LLM.")
+    weak: LLM | None = Field(default=None, exclude=True, description="The weak (cheap) LLM.")
     fallback: bool = Field(
         default=False, description="Retry once on the other model when the chosen one raises."
     )
+
+    #: the settings object this class routes with; its fields are the routing arguments
+    _SETTINGS: ClassVar[type[RoutingSettings] | type[LadderSettings]] = RoutingSettings
+    _FIELDS: ClassVar[dict[str, str]] = wrapper_fields(RoutingSettings, _RENAMED)
+    #: arguments beside the routing fields and the LLM fields
+    _OWN_ARGUMENTS: ClassVar[tuple[str, ...]] = ("fallback", "callback_manager", "recorder")
 
     _engine: RoutingEngine = PrivateAttr()
     _force: ContextVar[str | None] = PrivateAttr()
@@ -348,10 +368,8 @@ class RouteLLM(FunctionCallingLLM):
     _question: ContextVar[str | None] = PrivateAttr()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        # RouteLLM(models={...}) builds the ladder wrapper (llamaindex_routellm.ladder)
+        # RouteLLM(models={...}) is a ladder: the subclass defined below, in this module
         if cls is RouteLLM and "models" in kwargs:
-            from .ladder import RouteLLMLadder
-
             cls = RouteLLMLadder
         return super().__new__(cls)
 
@@ -366,6 +384,7 @@ class RouteLLM(FunctionCallingLLM):
         calibration_window: int | None = None,
         pair: PairSpec = None,
         aliases: Mapping[str, str] | None = None,
+        momentum: float | None = None,
         routing_text: RoutingTextPolicy = "question",
         sticky: bool = False,
         on_router_error: Route = "strong",
@@ -379,37 +398,57 @@ class RouteLLM(FunctionCallingLLM):
     ) -> None:
         _check_llm("strong", strong)
         _check_llm("weak", weak)
+        self._init_routed(
+            {"strong": strong, "weak": weak, "router": router, "strong_fraction": strong_fraction,
+             "threshold": threshold, "calibration_window": calibration_window,
+             "pair": pair, "aliases": aliases, "momentum": momentum, "routing_text": routing_text, "sticky": sticky,
+             "on_router_error": on_router_error, "prices": prices, "embed_model": embed_model,
+             "on_route": on_route},
+            {"strong": strong, "weak": weak}, fallback, callback_manager, recorder, kwargs)
+
+    def _init_routed(self, values: dict[str, Any], own: dict[str, Any], fallback: bool,
+                     callback_manager: CallbackManager | None,
+                     recorder: TrafficRecorder | None, kwargs: dict[str, Any]) -> None:
+        """Build the engine from the routing arguments (``values``, by wrapper name), then the
+        LLM with its own fields (``own``) and ``kwargs`` (other ``LLM`` fields)."""
+        for key in [k for k in kwargs if k in _ALL_ROUTING_FIELDS]:
+            if kwargs.pop(key) is not None:  # a setting of the other mode
+                raise other_mode_error(key, self._SETTINGS)
         unknown = sorted(set(kwargs) - _LLM_FIELDS)
         if unknown:
-            raise unknown_name("RouteLLM argument", unknown[0], _VALID_ARGUMENTS)
-        settings = RoutingSettings(
-            router=router,
-            embedder=LlamaIndexEmbedder(embed_model) if embed_model is not None else None,
-            strong_fraction=strong_fraction,
-            threshold=threshold,
-            calibration_window=calibration_window,
-            pair=pair,
-            aliases=aliases,
-            strong_name=_llm_name(strong),
-            weak_name=_llm_name(weak),
-            routing_text=routing_text,
-            sticky=sticky,
-            on_router_error=on_router_error,
-            on_route=on_route,
-            prices=prices,
-        )
+            raise unknown_name("RouteLLM argument", unknown[0], self._arguments())
+        settings = self._SETTINGS(**self._settings_of(values))
         engine = RoutingEngine.from_settings(settings, recorder=recorder)
-        super().__init__(
-            strong=strong,
-            weak=weak,
-            fallback=fallback,
-            callback_manager=callback_manager or CallbackManager([]),
-            **kwargs,
-        )
+        FunctionCallingLLM.__init__(
+            self, **own, fallback=fallback,
+            callback_manager=callback_manager or CallbackManager([]), **kwargs)
         self._engine = engine
         self._new_context_vars()
         if callback_manager is not None:
             self._share_callback_manager(callback_manager)
+
+    @classmethod
+    def _arguments(cls) -> list[str]:
+        """Every keyword this class accepts, for the error on an unknown one."""
+        return sorted({*cls._FIELDS, *cls._OWN_ARGUMENTS, *_LLM_FIELDS})
+
+    def _settings_of(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Routing arguments (by wrapper name) as engine settings (by setting name)."""
+        out: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in ("strong", "weak"):
+                value = _llm_name(value)
+            elif name == "embed_model":
+                value = LlamaIndexEmbedder(value) if value is not None else None
+            elif name == "models":
+                value = tuple(value)
+            out[self._FIELDS[name]] = value
+        return out
+
+    def route_models(self) -> dict[str, LLM]:
+        """The inner LLMs by route (``strong``/``weak``, or a ladder's model names)."""
+        assert self.strong is not None and self.weak is not None  # checked at construction
+        return {"strong": self.strong, "weak": self.weak}
 
     def _new_context_vars(self) -> None:
         uid = f"{id(self):x}"
@@ -468,18 +507,31 @@ class RouteLLM(FunctionCallingLLM):
         return new
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Any:
-        """A copy with its own engine (statistics from zero, empty sticky memory)."""
-        new = super().model_copy(update=update, deep=deep)
-        if deep:
-            new._engine = new._engine.copy()
+        """A copy with its own engine (statistics from zero, empty sticky memory); routing
+        settings in ``update`` are validated and applied as on assignment (a setting replaces
+        its partners: a ``threshold`` the original's ``strong_fraction``, and the reverse)."""
+        upd = dict(update or {})
+        routing = {k: upd.pop(k) for k in list(upd)
+                   if k in _ALL_ROUTING_FIELDS and k not in ("strong", "weak", "models")}
+        for key in routing:
+            if key not in self._FIELDS:
+                raise other_mode_error(key, self._SETTINGS)
+        for key in ("strong", "weak"):
+            if key in upd:
+                _check_llm(key, upd[key])
+                routing[key] = upd[key]
+        changes = self._settings_of(routing)
+        # validated before anything is copied: an invalid value raises and copies nothing
+        self._engine.settings_object.changed(**changes).check()
+        new = super().model_copy(update=upd, deep=deep)
+        new._engine = self._engine.copy(**changes)
         return new
 
     def _check_inner_models(self, action: str, fn: Callable[[Any], Any],
                             cause: BaseException | None = None) -> None:
         """Raise the error that names the inner model ``fn`` (``pickle.dumps``,
         ``copy.deepcopy``) fails on, if one does."""
-        for which in ("strong", "weak"):
-            model = getattr(self, which)
+        for which, model in self.route_models().items():
             try:
                 fn(model)
             except Exception as exc:
@@ -500,14 +552,41 @@ class RouteLLM(FunctionCallingLLM):
         return "RouteLLM"
 
     def __setattr__(self, name: str, value: Any) -> None:
+        """Assigning a routing setting (``llm.threshold = 0.6``, ``llm.tolerance = 0.1``)
+        reconfigures the engine, validated as in the constructor (statistics and sticky memory
+        are kept; an invalid value raises and changes nothing); a setting replaces its
+        partners, as in LangChain's ``RouteLLMChat``."""
+        engine = (self.__pydantic_private__ or {}).get("_engine")
+        if engine is not None and name in _ALL_ROUTING_FIELDS:
+            if name not in self._FIELDS:
+                raise other_mode_error(name, self._SETTINGS)
+            if name in ("strong", "weak"):
+                _check_llm(name, value)
+            changes = self._settings_of({name: value})
+            engine.settings_object.changed(**changes).check()  # nothing changes on an error
+            if name in _MODEL_FIELDS:
+                super().__setattr__(name, value)
+            engine.configure(**changes)
+            if name in ("strong", "weak") and self.callback_manager is not None:
+                self._share_callback_manager(self.callback_manager)
+            return
         super().__setattr__(name, value)
         # LlamaIndex hands its callback manager to the LLM it was given (Settings.llm, response
         # synthesizers, chat engines); the inner models emit the events, so they need it too.
-        if name == "callback_manager" and value is not None and "weak" in self.__dict__:
+        if name == "callback_manager" and value is not None and engine is not None:
             self._share_callback_manager(value)
 
+    def __getattr__(self, name: str) -> Any:
+        # a routing setting reads as the engine holds it (after assignments and partners)
+        if name in type(self)._FIELDS and name not in _MODEL_FIELDS:
+            private = object.__getattribute__(self, "__pydantic_private__") or {}
+            engine = private.get("_engine")
+            if engine is not None:
+                return engine.settings[type(self)._FIELDS[name]]
+        return super().__getattr__(name)  # type: ignore[misc]  # pydantic defines it at run time only
+
     def _share_callback_manager(self, cm: CallbackManager) -> None:
-        for m in (self.strong, self.weak):
+        for m in self.route_models().values():
             if m.callback_manager is not cm:
                 m.callback_manager = cm
 
@@ -527,32 +606,31 @@ class RouteLLM(FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        """The intersection of the inner models' metadata: the smaller context window and
-        output budget, capabilities only when both models have them."""
-        a, b = self.strong.metadata, self.weak.metadata
+        """The intersection of the inner models' metadata: the smallest context window and
+        output budget, capabilities only when every model has them."""
+        models = list(self.route_models().values())
+        metas = [m.metadata for m in models]
 
-        def smaller(x: int, y: int) -> int:
+        def smallest(values: list[int]) -> int:
             # non-positive values mean "unknown" (MockLLM reports num_output=-1)
-            known = [v for v in (x, y) if v is not None and v > 0]
-            return min(known) if known else x
+            known = [v for v in values if v is not None and v > 0]
+            return min(known) if known else values[0]
 
-        fc = (
-            bool(a.is_function_calling_model and b.is_function_calling_model)
-            and isinstance(self.strong, FunctionCallingLLM)
-            and isinstance(self.weak, FunctionCallingLLM)
-        )
+        fc = all(m.is_function_calling_model for m in metas) and all(
+            isinstance(m, FunctionCallingLLM) for m in models)
+        roles = {m.system_role for m in metas}
         return LLMMetadata(
-            context_window=smaller(a.context_window, b.context_window),
-            num_output=smaller(a.num_output, b.num_output),
-            is_chat_model=bool(a.is_chat_model and b.is_chat_model),
+            context_window=smallest([m.context_window for m in metas]),
+            num_output=smallest([m.num_output for m in metas]),
+            is_chat_model=all(m.is_chat_model for m in metas),
             is_function_calling_model=fc,
-            model_name=f"routellm({self._engine.names['strong']}|{self._engine.names['weak']})",
-            system_role=a.system_role if a.system_role == b.system_role else MessageRole.SYSTEM,
+            model_name="routellm(" + "|".join(self._engine.names.values()) + ")",
+            system_role=roles.pop() if len(roles) == 1 else MessageRole.SYSTEM,
         )
 
     def model(self, route: Route) -> LLM:
         """The inner model of a route."""
-        return self.strong if route == "strong" else self.weak
+        return self.route_models()[route]
 
     # ---- forced routes and conversations ------------------------------------------------------
     @contextmanager
@@ -607,7 +685,7 @@ class RouteLLM(FunctionCallingLLM):
         # the core's check, shared with LangChain: an image, audio or a tool call is content
         check_prompt(turns, self._question.get(), media=any(
             not isinstance(b, TextBlock) for m in messages for b in m.blocks))
-        if force is None and thread is None and self._engine.sticky:
+        if force is None and thread is None and self._engine.remembers_threads:
             # without a named conversation, the first user message identifies it: chat
             # engines and agents resend the whole history on every turn
             first = next((t.text for t in turns if t.role == "user"), None)
@@ -913,26 +991,96 @@ class RouteLLM(FunctionCallingLLM):
 
 #: ``LLM`` fields RouteLLM passes on (``system_prompt``, ...); other extra keywords are errors
 _LLM_FIELDS = frozenset(LLM.model_fields) - {"callback_manager", "strong", "weak", "fallback"}
-#: every keyword RouteLLM accepts, for the error on an unknown one
-_VALID_ARGUMENTS = (
-    "strong", "weak", "router", "strong_fraction", "threshold", "calibration_window", "pair",
-    "aliases",
-    "routing_text", "sticky", "on_router_error", "fallback", "prices", "embed_model", "on_route", "callback_manager",
-    *sorted(_LLM_FIELDS),
-)
 
 
-def _last(stream: Any) -> Any:
-    """The last chunk of a LlamaIndex stream (each chunk holds the answer so far)."""
-    last = None
-    for last in stream:  # noqa: B007 - the loop keeps the last chunk
-        pass
-    return last
+class RouteLLMLadder(RouteLLM):
+    """A LlamaIndex LLM that sends each call to one model of a priced ladder.
 
+    Built by ``RouteLLM(models={...}, ...)`` (or directly). Chat, completion, streaming,
+    async, tools (``FunctionAgent``), structured prediction, forced routes
+    (``model="llama-8b"``, ``"top"``, ``"bottom"``), sticky conversations, fallback to the next
+    model up the ladder, statistics per model, assignment (``llm.tolerance = 0.1``) and copies
+    work as with two models; the routing arguments are the ladder's settings
+    (:class:`~routellm_core.settings.LadderSettings`).
 
-async def _alast(stream: Any) -> Any:
-    """:func:`_last` for an async stream."""
-    last = None
-    async for last in stream:  # noqa: B007
-        pass
-    return last
+    Args:
+        models: ``{name: LLM}``, at least two; the names are the routes (decisions,
+            statistics, forced routes, prices); ``"top"`` and ``"bottom"`` are refused.
+        prices: ``{name: (input, output)}`` USD per million tokens, for every model.
+        router: a router estimating every model's quality (``irt``), or a two-model router.
+        aliases: ``{name: model the router knows}`` for models it was not trained on.
+        tolerance: pick the cheapest model whose estimate is at least ``(1 - tolerance)``
+            times the best estimate (default 0.1); or ``cost_weight``; or ``target_cost`` with
+            ``calibration_prompts`` (the tolerance is calibrated to that average USD per call).
+        output_tokens: answer length assumed when pricing a call before it is made.
+        on_router_error: the model used when the router raises (default: the dearest).
+        fallback: retry once on the next model up the ladder when the chosen one raises.
+        routing_text, sticky, embed_model, on_route, callback_manager: as for
+            :class:`~llamaindex_routellm.RouteLLM`.
+
+    Raises:
+        ConfigError: an empty or one-model ladder, or ``strong``/``weak`` given too.
+        DataError: a model without a price.
+        UnknownNameError: a model the router does not know (the known ones are listed), or
+            an unknown keyword argument.
+        TypeError: a model is not a LlamaIndex LLM.
+    """
+
+    models: dict[str, LLM] = Field(exclude=True, description="The ladder's LLMs by name.")
+
+    _SETTINGS: ClassVar[type[RoutingSettings] | type[LadderSettings]] = LadderSettings
+    _FIELDS: ClassVar[dict[str, str]] = wrapper_fields(LadderSettings, _RENAMED)
+    _OWN_ARGUMENTS: ClassVar[tuple[str, ...]] = ("fallback", "callback_manager")
+
+    def __init__(
+        self,
+        models: Mapping[str, LLM] | None = None,
+        *,
+        prices: Mapping[str, Any] | None = None,
+        router: RouterSpec = "default",
+        aliases: Mapping[str, str] | None = None,
+        tolerance: float | None = None,
+        cost_weight: float | None = None,
+        target_cost: float | None = None,
+        calibration_prompts: Sequence[str] | None = None,
+        output_tokens: int = DEFAULT_OUTPUT_TOKENS,
+        routing_text: RoutingTextPolicy = "question",
+        sticky: bool = False,
+        on_router_error: str | None = None,
+        fallback: bool = False,
+        embed_model: BaseEmbedding | None = None,
+        on_route: OnRoute = None,
+        callback_manager: CallbackManager | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(models, Mapping):
+            raise ConfigError("models must be a dict {name: LLM}, e.g. models={'gpt-4o': "
+                              "OpenAI(model='gpt-4o'), 'llama-8b': Ollama(model='llama3.1:8b')}")
+        if not models:  # the core's message speaks of its list of names; the user passes a dict
+            raise ConfigError("the ladder is empty: pass models={name: LLM} with at least two "
+                              "models, e.g. models={'gpt-4o': OpenAI(model='gpt-4o'), "
+                              "'llama-8b': Ollama(model='llama3.1:8b')}")
+        for name, m in models.items():
+            _check_llm(f"models[{name!r}]", m)
+        self._init_routed(
+            {"models": list(models), "prices": prices, "router": router, "aliases": aliases,
+             "tolerance": tolerance, "cost_weight": cost_weight, "target_cost": target_cost,
+             "calibration_prompts": calibration_prompts, "output_tokens": output_tokens,
+             "routing_text": routing_text, "sticky": sticky, "on_router_error": on_router_error,
+             "embed_model": embed_model, "on_route": on_route},
+            {"models": dict(models)}, fallback, callback_manager, None, kwargs)
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "RouteLLMLadder"
+
+    @property
+    def engine(self) -> LadderEngine:
+        """The :class:`~routellm_core.engine.LadderEngine` (ladder, knob, statistics)."""
+        engine = self._engine
+        assert isinstance(engine, LadderEngine)
+        return engine
+
+    def route_models(self) -> dict[str, LLM]:
+        """The ladder's LLMs by name."""
+        return self.models

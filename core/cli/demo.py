@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..costs import DEFAULT_PRICES, PriceTable
+from ..costs import parse_price as parse_model_price
 from ..errors import DataError, RouteLLMError
 
 __all__ = ["register", "run_demo", "parse_price"]
@@ -58,8 +59,12 @@ def parse_price(spec: str) -> tuple[str, tuple[float, float]]:
     """``"gpt-4-1106-preview=10,30"`` -> ``("gpt-4-1106-preview", (10.0, 30.0))``."""
     try:
         model, rest = spec.rsplit("=", 1)
-        a, b = rest.split(",")
-        return model.strip(), (float(a), float(b))
+        values = tuple(float(v) for v in rest.split(","))
+        # the one rule for prices (routellm_core.costs.parse_price), as in both wrappers
+        price = parse_model_price(values[0] if len(values) == 1 else values, model.strip())
+        return model.strip(), (price.input, price.output)
+    except DataError as exc:
+        raise DataError(f"bad --price {spec!r}: {exc}; e.g. gpt-4-1106-preview=10,30") from None
     except ValueError:
         raise DataError(f"bad --price {spec!r}: expected MODEL=INPUT,OUTPUT "
                         "(USD per million tokens), e.g. gpt-4-1106-preview=10,30") from None

@@ -108,7 +108,7 @@ def test_clear_errors(make_ladder, models):
         make_ladder(strong=models["high"])
     with pytest.raises(ConfigError, match="tolerance="):
         make_ladder(threshold=0.5)
-    with pytest.raises(UnknownNameError, match="unknown RouteLLM argument 'calibration_window'"):
+    with pytest.raises(ConfigError, match="calibration_window= applies to strong=/weak="):
         make_ladder(calibration_window=500)  # the ladder's knob is not a share of calls
     with pytest.raises(TypeError, match="models\\['x'\\]"):
         make_ladder(models={**models, "x": "gpt-4o"}, prices={**PRICES, "x": 1.0})
