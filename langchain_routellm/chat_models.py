@@ -745,6 +745,16 @@ class RouteLLMChat(BaseChatModel):
         new._engine = self._engine.copy()
         return new
 
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        # a model pickled by an earlier release lacks the fields added since (momentum=):
+        # they take their defaults
+        values = state.get("__dict__")
+        if isinstance(values, dict):
+            for name, f in type(self).model_fields.items():
+                if name not in values and not f.is_required():
+                    values[name] = f.get_default(call_default_factory=True)
+        super().__setstate__(state)
+
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         """A deep copy, with the statistics and sticky memory as they are now."""
         try:
