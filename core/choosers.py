@@ -217,10 +217,6 @@ class LadderChooser:
         """The knob's value (reported as the decisions' threshold)."""
         return self.ladder.value
 
-    @property
-    def base_threshold(self) -> float:
-        return self.ladder.value
-
     def score(self, text: str) -> float:
         """The best candidate's quality estimate for one text."""
         return max(self.ladder.choose_one(text).estimates.values())

@@ -30,10 +30,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .choosers import TRAFFIC_WARMUP, Chooser, LadderChooser, build_chooser
-from .costs import Price, count_tokens
+from .costs import count_tokens
 from .decisions import Route, RouteDecision, RoutingStats, StatsSnapshot
-from .errors import ConfigError, DataError
-from .ladder import DEFAULT_OUTPUT_TOKENS, Ladder
+from .errors import ConfigError, DataError, unknown_name
+from .ladder import Ladder
 from .memory import ThreadMemory, momentum_score
 from .recorder import (
     RecorderStats,
@@ -49,7 +49,9 @@ from .recorder import (
 from .routers import load_router
 from .routers.base import Router
 from .settings import (
+    LADDER_SETTINGS,
     ROUTING_TEXT_POLICIES,
+    SETTINGS,
     LadderSettings,
     OnRoute,
     RouterSpec,
@@ -133,6 +135,16 @@ def _resolve(s: RoutingSettings | LadderSettings, current: tuple[Any, Any] | Non
     return active, check_callbacks("on_route", s.on_route)
 
 
+def _settings_from(kind: type[RoutingSettings] | type[LadderSettings], names: Sequence[str],
+                   **values: Any) -> RoutingSettings | LadderSettings:
+    """The settings object of an engine's keywords; an unknown keyword names the closest
+    setting."""
+    for key in values:
+        if key not in names:
+            raise unknown_name("engine setting", key, names)
+    return kind(**values)
+
+
 class RoutingEngine:
     """Decides the model for each call; shared by the LangChain and LlamaIndex wrappers.
 
@@ -190,31 +202,10 @@ class RoutingEngine:
     #: the traffic recorder (``None``: nothing is recorded)
     recorder: TrafficRecorder | None = None
 
-    def __init__(
-        self,
-        router: RouterSpec = "default",
-        *,
-        strong_fraction: float | None = None,
-        threshold: float | None = None,
-        strong_name: str | None = None,
-        weak_name: str | None = None,
-        routing_text: RoutingTextPolicy = "last_user",
-        sticky: bool = False,
-        on_router_error: Route = "strong",
-        on_route: OnRoute = None,
-        prices: Mapping[str, Price | tuple[float, float]] | None = None,
-        max_sticky_threads: int = 10_000,
-        calibration_window: int | None = None,
-        pair: Any = None,
-        aliases: Mapping[str, str] | None = None,
-        momentum: float | None = None,
-        embedder: Any = None,
-        recorder: TrafficRecorder | None = None,
-    ) -> None:
-        self._start(RoutingSettings(router, embedder, strong_fraction, threshold, strong_name,
-                                    weak_name, routing_text, sticky, on_router_error, on_route,
-                                    prices, max_sticky_threads, calibration_window, pair,
-                                    aliases, momentum),
+    def __init__(self, router: RouterSpec = "default", *, recorder: TrafficRecorder | None = None,
+                 **settings: Any) -> None:
+        # the keywords are RoutingSettings' fields, defined (and checked) there once
+        self._start(_settings_from(RoutingSettings, SETTINGS, router=router, **settings),
                     recorder)
 
     def _start(self, settings: RoutingSettings | LadderSettings,
@@ -615,47 +606,23 @@ class RoutingEngine:
         except Exception:  # a user's routing_text function; recording must not break the call
             return None
 
-    def record_call(
-        self,
-        decision: RouteDecision,
-        answer: str | Callable[[], str],
-        *,
-        input_tokens: int | None = None,
-        output_tokens: int | None = None,
-        run_id: str | None = None,
-        prompt: str | Callable[[], str] | None = None,
-        extra: Mapping[str, Any] | None = None,
-        shadow: Callable[[str], ShadowResult] | None = None,
-    ) -> str | None:
+    def record_call(self, decision: RouteDecision, answer: str | Callable[[], str],
+                    **record: Any) -> str | None:
         """Append the call to the recorder's log (nothing without a recorder); never raises.
-        See :func:`routellm_core.recorder.record_call`.
+        ``record``: the keywords of :func:`routellm_core.recorder.record_call`
+        (``input_tokens``, ``output_tokens``, ``run_id``, ``prompt``, ``extra``, ``shadow``).
 
         Returns:
             The run id of the record, or ``None`` without a recorder.
         """
-        return record_call(self.recorder, self.names, decision, answer,
-                                      input_tokens=input_tokens, output_tokens=output_tokens,
-                                      run_id=run_id, prompt=prompt, extra=extra,
-                                      shadow=shadow, other=self.other)
+        return record_call(self.recorder, self.names, decision, answer, other=self.other,
+                           **record)
 
-    async def arecord_call(
-        self,
-        decision: RouteDecision,
-        answer: str | Callable[[], str],
-        *,
-        input_tokens: int | None = None,
-        output_tokens: int | None = None,
-        run_id: str | None = None,
-        prompt: str | Callable[[], str] | None = None,
-        extra: Mapping[str, Any] | None = None,
-        shadow: Callable[[str], Awaitable[ShadowResult]] | None = None,
-    ) -> str | None:
+    async def arecord_call(self, decision: RouteDecision, answer: str | Callable[[], str],
+                           **record: Any) -> str | None:
         """:meth:`record_call` with an async ``shadow`` call."""
         return await arecord_call(self.recorder, self.names, decision, answer,
-                                             input_tokens=input_tokens,
-                                             output_tokens=output_tokens, run_id=run_id,
-                                             prompt=prompt, extra=extra, shadow=shadow,
-                                             other=self.other)
+                                  other=self.other, **record)
 
     def record_shadow(self, decision: RouteDecision, run_id: str | None,
                       shadow: Callable[[str], ShadowResult] | None) -> None:
@@ -719,30 +686,11 @@ class LadderEngine(RoutingEngine):
         (True, ['big', 'small'])
     """
 
-    def __init__(
-        self,
-        router: Any = "default",
-        models: Sequence[str] = (),
-        *,
-        prices: Mapping[str, Any] | None = None,
-        aliases: Mapping[str, str] | None = None,
-        tolerance: float | None = None,
-        cost_weight: float | None = None,
-        target_cost: float | None = None,
-        calibration_prompts: Sequence[str] | None = None,
-        output_tokens: int = DEFAULT_OUTPUT_TOKENS,
-        routing_text: Any = "last_user",
-        sticky: bool = False,
-        on_router_error: str | None = None,
-        on_route: Any = None,
-        max_sticky_threads: int = 10_000,
-        embedder: Any = None,
-    ) -> None:
-        self._start(LadderSettings(
-            router, embedder, models,  # type: ignore[arg-type]  # LadderSettings makes it a tuple
-            prices, aliases, tolerance, cost_weight, target_cost,
-            None if calibration_prompts is None else tuple(calibration_prompts), output_tokens,
-            routing_text, sticky, on_router_error, on_route, max_sticky_threads), None)
+    def __init__(self, router: Any = "default", models: Sequence[str] = (),
+                 **settings: Any) -> None:
+        # the keywords are LadderSettings' fields, defined (and checked) there once
+        self._start(_settings_from(LadderSettings, LADDER_SETTINGS, router=router, models=models,
+                                   **settings), None)
 
     @property
     def ladder(self) -> Ladder:

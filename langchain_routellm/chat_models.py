@@ -1160,6 +1160,17 @@ class RouteLLMLadderChat(RouteLLMChat):
             model the router does not know (the known ones are listed), ``strong``/``weak``,
             ``strong_fraction``/``threshold``/``calibration_window`` or ``recorder`` given with
             ``models``.
+
+    Example:
+        >>> from langchain_core.language_models.fake_chat_models import FakeListChatModel
+        >>> from routellm_core.routers.random import RandomRouter
+        >>> llm = RouteLLMChat(
+        ...     models={"big": FakeListChatModel(responses=["B"]),
+        ...             "small": FakeListChatModel(responses=["S"])},
+        ...     prices={"big": (10, 30), "small": (0.5, 1.5)},
+        ...     router=RandomRouter("big", "small"), tolerance=0.1)
+        >>> type(llm).__name__, llm.invoke("hi", model="bottom").content
+        ('RouteLLMLadderChat', 'S')
     """
 
     _SETTINGS: ClassVar[type[RoutingSettings] | type[LadderSettings]] = LadderSettings

@@ -5,18 +5,8 @@
 model names and whose routing arguments are the ladder's settings
 (:class:`~routellm_core.settings.LadderSettings`). The class lives beside the two-model
 wrapper in :mod:`llamaindex_routellm.llms` (one module, so the two import nothing of each
-other); this module keeps its import path.
-
-Example:
-    >>> from llama_index.core.llms import MockLLM
-    >>> from routellm_core.routers.random import RandomRouter
-    >>> llm = RouteLLM(models={"big": MockLLM(), "small": MockLLM()},
-    ...                prices={"big": (10, 30), "small": (0.5, 1.5)},
-    ...                router=RandomRouter("big", "small"), tolerance=0.1)
-    >>> type(llm).__name__
-    'RouteLLMLadder'
-    >>> llm.complete("hi", model="small").additional_kwargs["routellm"]["model"]
-    'small'
+other); this module keeps its import path. The example and the arguments are in
+:class:`RouteLLMLadder`'s documentation.
 """
 
 from __future__ import annotations

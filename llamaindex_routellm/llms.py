@@ -1024,6 +1024,17 @@ class RouteLLMLadder(RouteLLM):
         UnknownNameError: a model the router does not know (the known ones are listed), or
             an unknown keyword argument.
         TypeError: a model is not a LlamaIndex LLM.
+
+    Example:
+        >>> from llama_index.core.llms import MockLLM
+        >>> from routellm_core.routers.random import RandomRouter
+        >>> llm = RouteLLM(models={"big": MockLLM(), "small": MockLLM()},
+        ...                prices={"big": (10, 30), "small": (0.5, 1.5)},
+        ...                router=RandomRouter("big", "small"), tolerance=0.1)
+        >>> type(llm).__name__
+        'RouteLLMLadder'
+        >>> llm.complete("hi", model="small").additional_kwargs["routellm"]["model"]
+        'small'
     """
 
     models: dict[str, LLM] = Field(exclude=True, description="The ladder's LLMs by name.")
