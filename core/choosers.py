@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,11 @@ TRAFFIC_WARMUP = 20
 
 #: what a chooser may do to a router score before comparing it (conversational momentum)
 Adjust = Callable[[float], float]
+
+
+def _since(started: float | None) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()``; 0 for ``None``)."""
+    return 0.0 if started is None else (time.perf_counter() - started) * 1e3
 
 
 def _router_name(router: Any) -> str:
@@ -71,6 +77,8 @@ class PairChooser:
     names: dict[str, str]
     prices: PriceTable | None = None
     traffic: TrafficThreshold | None = field(default=None, compare=False)
+    #: the pair the router scores, for the decisions (:func:`~routellm_core.pairs.scored_pair`)
+    pair: tuple[str, str] | None = None
 
     routes: tuple[str, ...] = ROUTES
     #: the route the fail-safe and "always strong" read as the strong one
@@ -98,7 +106,7 @@ class PairChooser:
         names = {"strong": s.strong_name or router.strong_model,
                  "weak": s.weak_name or router.weak_model}
         return cls(router, float(threshold), fraction, names,
-                   RoutingStats.price_table(s.prices), traffic)
+                   RoutingStats.price_table(s.prices), traffic, scored_pair(router))
 
     @property
     def threshold(self) -> float:
@@ -110,8 +118,10 @@ class PairChooser:
         end and final part only, :func:`~routellm_core.long_text.score_text`)."""
         return score_text(self.router, text)
 
-    def choose(self, text: str, adjust: Adjust | None = None) -> RouteDecision:
-        """The decision on one text (``latency_ms`` left for the engine to fill)."""
+    def choose(self, text: str, adjust: Adjust | None = None,
+               started: float | None = None) -> RouteDecision:
+        """The decision on one text; ``started`` (a ``time.perf_counter()``) gives its
+        ``latency_ms``."""
         raw = self.score(text)
         s = raw if adjust is None else adjust(raw)
         threshold = self.threshold
@@ -120,14 +130,14 @@ class PairChooser:
             self.traffic.observe(raw)
         # momentum that changed the route says so (reasons in the statistics)
         reason = "momentum" if s > raw and raw < threshold <= s else "router"
-        return self.decision(route, s, reason, text=text, threshold=threshold)
+        return self.decision(route, s, reason, text=text, threshold=threshold,
+                             latency_ms=_since(started))
 
     def decision(self, route: str, score: float | None, reason: str, *, text: str | None = None,
                  threshold: float | None = None, latency_ms: float = 0.0) -> RouteDecision:
         return RouteDecision(route, self.names[route], score,
                              self.threshold if threshold is None else threshold,
-                             _router_name(self.router), reason, latency_ms, text,
-                             scored_pair(self.router))
+                             self.router.name, reason, latency_ms, text, self.pair)
 
     def resolve_force(self, force: str) -> str:
         """``"strong"``, ``"weak"`` or an inner model's name, as a route.
@@ -221,10 +231,11 @@ class LadderChooser:
         """The best candidate's quality estimate for one text."""
         return max(self.ladder.choose_one(text).estimates.values())
 
-    def choose(self, text: str, adjust: Adjust | None = None) -> RouteDecision:
+    def choose(self, text: str, adjust: Adjust | None = None,
+               started: float | None = None) -> RouteDecision:
         choice = self.ladder.choose_one(text)
         return self.decision(choice.model, choice.estimates[choice.model], "router", text=text,
-                             estimates=choice.estimates)
+                             estimates=choice.estimates, latency_ms=_since(started))
 
     def decision(self, route: str, score: float | None, reason: str, *, text: str | None = None,
                  threshold: float | None = None, latency_ms: float = 0.0,

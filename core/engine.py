@@ -390,7 +390,7 @@ class RoutingEngine:
         router = s.router
         if not isinstance(router, (str, os.PathLike)):
             router = self.router  # an instance: pickled as it is
-        return {"settings": replace(s, router=router), "on_route": list(self.on_route),  # type: ignore[type-var]
+        return {"settings": s.changed(router=router), "on_route": list(self.on_route),
                 "stats": self.stats, "sticky": self._sticky.items(),
                 "momentum": self._momentum.items(), "recorder": self.recorder}
 
@@ -519,8 +519,7 @@ class RoutingEngine:
                     raise DataError("no routing text")
                 adjust = self._momentum_for(a, thread_id)
                 with self._score_lock:
-                    decision = chooser.choose(text, adjust)
-                decision = replace(decision, latency_ms=(time.perf_counter() - t0) * 1e3)
+                    decision = chooser.choose(text, adjust, t0)
                 if adjust is not None and thread_id is not None and decision.score is not None:
                     self._momentum.set(thread_id, decision.score, a.max_sticky)
             except Exception as exc:  # the fail-safe: never lose a call to a router bug

@@ -25,7 +25,7 @@ import numbers
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from .costs import Price
 from .decisions import ROUTES, Route, RouteDecision
@@ -77,8 +77,11 @@ OnRoute = Callable[[RouteDecision], Any] | Sequence[Callable[[RouteDecision], An
 FORCE_KEYWORDS = ("top", "bottom")
 
 
-def _changed(settings: Any, partners: Mapping[str, tuple[str, ...]], valid: Sequence[str],
-             kind: str, changes: dict[str, Any]) -> Any:
+S = TypeVar("S", "RoutingSettings", "LadderSettings")
+
+
+def _changed(settings: S, partners: Mapping[str, tuple[str, ...]], valid: Sequence[str],
+             kind: str, changes: dict[str, Any]) -> S:
     unknown = [k for k in changes if k not in valid]
     if unknown:
         raise unknown_name(kind, unknown[0], valid)
@@ -151,7 +154,7 @@ class RoutingSettings:
         Raises:
             UnknownNameError: a name that is not a setting (the valid ones are listed).
         """
-        return _changed(self, self.PARTNERS, SETTINGS, "engine setting", changes)  # type: ignore[no-any-return]
+        return _changed(self, self.PARTNERS, SETTINGS, "engine setting", changes)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings by name."""
@@ -241,7 +244,7 @@ class LadderSettings:
         if "models" in changes and sorted(changes["models"]) != sorted(self.models):
             raise ConfigError("the ladder's models cannot change in place (statistics count "
                               "per model); build a new model with the new ladder")
-        return _changed(self, self.PARTNERS, LADDER_SETTINGS, "ladder setting", changes)  # type: ignore[no-any-return]
+        return _changed(self, self.PARTNERS, LADDER_SETTINGS, "ladder setting", changes)
 
     def as_dict(self) -> dict[str, Any]:
         """The settings by name."""
