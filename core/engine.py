@@ -486,20 +486,12 @@ class RoutingEngine:
             thread_id=thread_id,
         )
 
-    async def adecide_turns(
-        self,
-        turns: Sequence[Turn],
-        *,
-        question: str | None = None,
-        raw: Any = None,
-        force: str | None = None,
-        thread_id: str | None = None,
-    ) -> RouteDecision:
-        """:meth:`decide_turns` in a worker thread unless the router is not asked."""
-        kw = {"question": question, "raw": raw, "force": force, "thread_id": thread_id}
-        if force is not None:
-            return self.decide_turns(turns, **kw)
-        return await asyncio.to_thread(functools.partial(self.decide_turns, turns, **kw))
+    async def adecide_turns(self, turns: Sequence[Turn], **route: Any) -> RouteDecision:
+        """:meth:`decide_turns` (the same keywords: ``question``, ``raw``, ``force``,
+        ``thread_id``) in a worker thread unless the router is not asked."""
+        if route.get("force") is not None:
+            return self.decide_turns(turns, **route)
+        return await asyncio.to_thread(functools.partial(self.decide_turns, turns, **route))
 
     def _decide(
         self, get_text: Callable[[], str | None], *, force: str | None, thread_id: str | None
