@@ -434,6 +434,11 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+class _NoStructuredOutput(ConfigError, NotImplementedError):
+    """An inner model has no structured output: a clear error that callers catching
+    ``NotImplementedError`` (as for any chat model without it) still catch."""
+
+
 class _Field:
     """What a field validator's ``info`` argument offers, for calling it by hand."""
 
@@ -901,7 +906,7 @@ class RouteLLMChat(BaseChatModel):
             try:
                 routes[name] = m.with_structured_output(schema, include_raw=include_raw, **kwargs)
             except NotImplementedError:
-                raise ConfigError(
+                raise _NoStructuredOutput(
                     f"the {name} model ({type(m).__name__}) has no structured output; every "
                     "inner model must support it") from None
         return _RoutedRunnable(self, routes)

@@ -222,3 +222,15 @@ def test_the_missing_price_message_has_no_stray_brace(make: Make) -> None:
         make(prices={"high": 1.0, "mid": 1.0})
     assert "prices={model: (input, output)} in USD" in str(info.value)
     assert "output)}}" not in str(info.value)
+
+
+@pytest.mark.parametrize("make", [lc_pair, lc_ladder])
+def test_an_inner_model_without_structured_output_is_named_in_both_modes(make: Make) -> None:
+    from pydantic import BaseModel
+
+    class Joke(BaseModel):
+        punchline: str
+
+    with pytest.raises(NotImplementedError, match="has no structured output") as info:
+        make().with_structured_output(Joke)
+    assert isinstance(info.value, ValueError)  # a ConfigError too, as for other bad settings
