@@ -366,6 +366,7 @@ class RouteLLM(FunctionCallingLLM):
     _force: ContextVar[str | None] = PrivateAttr()
     _thread: ContextVar[str | None] = PrivateAttr()
     _question: ContextVar[str | None] = PrivateAttr()
+    _configured: ContextVar[RoutingEngine | None] = PrivateAttr()
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         # RouteLLM(models={...}) is a ladder: the subclass defined below, in this module
@@ -455,12 +456,13 @@ class RouteLLM(FunctionCallingLLM):
         self._force = ContextVar(f"routellm_force_{uid}", default=None)
         self._thread = ContextVar(f"routellm_thread_{uid}", default=None)
         self._question = ContextVar(f"routellm_question_{uid}", default=None)
+        self._configured = ContextVar(f"routellm_configured_{uid}", default=None)
 
     # ---- copies and pickling ------------------------------------------------------------------
     def _state(self) -> dict[str, Any]:
         state = BaseModel.__getstate__(self)
         private = dict(state.get("__pydantic_private__") or {})
-        for key in ("_force", "_thread", "_question"):  # per-object context, recreated
+        for key in ("_force", "_thread", "_question", "_configured"):  # per-object, recreated
             private.pop(key, None)
         state["__pydantic_private__"] = private
         return state
@@ -655,6 +657,43 @@ class RouteLLM(FunctionCallingLLM):
             self._force.reset(token)
 
     @contextmanager
+    def configured(self, **settings: Any) -> Iterator[None]:
+        """Route the calls made inside the block with other settings (per-call configuration,
+        as ``configurable_fields`` in LangChain): an engine derived from this one
+        (:meth:`~routellm_core.engine.RoutingEngine.variant`) that shares its router,
+        statistics and sticky memory; a setting replaces its partners (a ``threshold`` this
+        model's ``strong_fraction``, a ``tolerance`` its ``cost_weight``, and the reverse).
+
+        Raises:
+            ConfigError: a bad value, a setting of the other mode, or ``prices`` (the
+                statistics are shared).
+            UnknownNameError: not a routing setting (the valid ones are listed).
+
+        Example:
+            >>> from llama_index.core.llms import MockLLM
+            >>> llm = RouteLLM(strong=MockLLM(), weak=MockLLM(), router="random",
+            ...                strong_fraction=0.5)
+            >>> with llm.configured(threshold=1.0):
+            ...     llm.complete("hi").additional_kwargs["routellm"]["threshold"]
+            1.0
+        """
+        for key in settings:
+            if key in _ALL_ROUTING_FIELDS and key not in self._FIELDS:
+                raise other_mode_error(key, self._SETTINGS)
+            if key not in self._FIELDS or key in ("strong", "weak", "models"):
+                raise unknown_name("routing setting", key,
+                                   [f for f in self._FIELDS if f not in ("strong", "weak", "models")])
+        token = self._configured.set(self._engine.variant(**self._settings_of(settings)))
+        try:
+            yield
+        finally:
+            self._configured.reset(token)
+
+    def _current_engine(self) -> RoutingEngine:
+        """The engine of this call: a :meth:`configured` block's, else this model's."""
+        return self._configured.get() or self._engine
+
+    @contextmanager
     def conversation(self, thread_id: str) -> Iterator[None]:
         """Name the conversation of the calls inside the block (for ``sticky=True``)."""
         token = self._thread.set(thread_id)
@@ -685,7 +724,7 @@ class RouteLLM(FunctionCallingLLM):
         # the core's check, shared with LangChain: an image, audio or a tool call is content
         check_prompt(turns, self._question.get(), media=any(
             not isinstance(b, TextBlock) for m in messages for b in m.blocks))
-        if force is None and thread is None and self._engine.remembers_threads:
+        if force is None and thread is None and self._current_engine().remembers_threads:
             # without a named conversation, the first user message identifies it: chat
             # engines and agents resend the whole history on every turn
             first = next((t.text for t in turns if t.role == "user"), None)
@@ -701,20 +740,21 @@ class RouteLLM(FunctionCallingLLM):
                 messages: Sequence[ChatMessage] | None = None,
                 prompt: str | None = None) -> RouteDecision:
         p = self._pending(messages, prompt, kwargs)
-        return self._emit(self._engine.decide_turns(p.turns, **p.args()), method)
+        return self._emit(self._current_engine().decide_turns(p.turns, **p.args()), method)
 
     async def _adecide(self, method: str, kwargs: dict[str, Any],
                        messages: Sequence[ChatMessage] | None = None,
                        prompt: str | None = None) -> RouteDecision:
         p = self._pending(messages, prompt, kwargs)
-        return self._emit(await self._engine.adecide_turns(p.turns, **p.args()), method)
+        return self._emit(await self._current_engine().adecide_turns(p.turns, **p.args()),
+                          method)
 
     # ---- calls: routellm_core.dispatch.RoutedCall runs them ---------------------------------
     # Each method runs the chosen model's method of the same name: ``fn(route)`` calls it.
     def _routed(
         self, decision: RouteDecision, method: str, prompt_text: Callable[[], str]
     ) -> RoutedCall:
-        return RoutedCall(self._engine, decision, fallback=self.fallback,
+        return RoutedCall(self._current_engine(), decision, fallback=self.fallback,
                           on_fallback=lambda d: self._emit(d, method), prompt=prompt_text)
 
     def _delegate(self, method: str, decision: RouteDecision, fn: Callable[[Route], Any],

@@ -234,3 +234,48 @@ def test_an_inner_model_without_structured_output_is_named_in_both_modes(make: M
     with pytest.raises(NotImplementedError, match="has no structured output") as info:
         make().with_structured_output(Joke)
     assert isinstance(info.value, ValueError)  # a ConfigError too, as for other bad settings
+
+
+HARD = "Prove that there are infinitely many primes."
+
+
+def _configured(llm: Any, text: str, **settings: Any) -> dict[str, Any]:
+    """One call with per-call settings: LangChain's configurable_fields, LlamaIndex's
+    ``configured`` block; the decision's record."""
+    if isinstance(llm, RouteLLM):
+        with llm.configured(**settings):
+            return dict(llm.complete(text).additional_kwargs["routellm"])
+    fields = {k: ConfigurableField(id=k) for k in settings}
+    out = llm.configurable_fields(**fields).invoke(text, config={"configurable": settings})
+    return dict(out.response_metadata["routellm"])
+
+
+@pytest.mark.parametrize("make", PAIRS)
+def test_per_call_settings_share_the_statistics_and_replace_partners_in_both(make: Make) -> None:
+    llm = make(strong_fraction=0.3)
+    assert _call(llm, HARD) == "strong"
+    record = _configured(llm, HARD, threshold=1.0)  # replaces the strong fraction, this call
+    assert record["route"] == "weak" and record["threshold"] == 1.0
+    assert llm.engine.strong_fraction == 0.3 and _call(llm, HARD) == "strong"
+    assert llm.stats.snapshot().calls == {"strong": 2, "weak": 1}
+
+
+@pytest.mark.parametrize("make", LADDERS)
+def test_per_call_knobs_share_the_statistics_in_both(make: Make) -> None:
+    llm = make(tolerance=0.05)
+    assert _configured(llm, HARD, tolerance=1.0)["model"] == "low"
+    assert _configured(llm, HARD, cost_weight=10.0)["knob"] == "cost_weight"
+    assert llm.engine.ladder.value == 0.05 and llm.stats.snapshot().total_calls == 2
+
+
+def test_llamaindex_per_call_settings_are_checked_like_the_constructor() -> None:
+    llm = li_pair(strong_fraction=0.3)
+    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
+        with llm.configured(threshold=7):
+            pass
+    with pytest.raises(ValueError, match="applies to a ladder"):
+        with llm.configured(tolerance=0.1):
+            pass
+    with pytest.raises(ValueError, match="did you mean 'strong_fraction'"):
+        with llm.configured(strong_fractoin=0.1):
+            pass
