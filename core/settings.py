@@ -61,6 +61,7 @@ __all__ = [
     "wrapper_fields",
     "all_wrapper_fields",
     "other_mode_error",
+    "check_ladder_models",
 ]
 
 #: Named policies for which text the router scores.
@@ -351,6 +352,28 @@ def other_mode_error(name: str, settings: type[RoutingSettings] | type[LadderSet
                            "cost_weight= or target_cost=")
     return ConfigError(f"{name}= applies to a ladder (models={{...}}); with strong=/weak= give "
                        "strong_fraction= or threshold=")
+
+
+def check_ladder_models(models: object, kind: str, example: str) -> None:
+    """A wrapper's ``models=``: a dict of at least two models, by name; the same checks and
+    messages in both wrappers (the models themselves are the framework's to check).
+
+    Args:
+        models: what the user passed.
+        kind: what a model is in the framework (``"chat model"``, ``"LLM"``).
+        example: a ``models={...}`` example in the framework's terms.
+
+    Raises:
+        ConfigError: not a dict, an empty or a one-model ladder.
+    """
+    if not isinstance(models, Mapping):
+        raise ConfigError(f"models must be a dict {{name: {kind}}}, e.g. {example}")
+    if not models:  # the core's Ladder speaks of its list of names; the user passes a dict
+        raise ConfigError(f"the ladder is empty: pass models={{name: {kind}}} with at least two "
+                          f"models, e.g. {example}")
+    if len(models) == 1:
+        raise ConfigError(f"a one-model ladder ({next(iter(models))!r}) routes nothing: add a "
+                          "cheaper or a stronger model, or use that model directly")
 
 
 #: Names frameworks report for a model they cannot name (LlamaIndex's ``LLMMetadata`` default

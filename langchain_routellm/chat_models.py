@@ -99,6 +99,7 @@ from routellm_core.settings import (
     RoutingSettings,
     RoutingTextPolicy,
     all_wrapper_fields,
+    check_ladder_models,
     inner_model_name,
     other_mode_error,
     wrapper_fields,
@@ -1200,14 +1201,9 @@ class RouteLLMLadderChat(RouteLLMChat):
             raise ValueError("recorder= records two-model routing (strong=/weak=) only; a ladder "
                              "does not record its traffic, so leave recorder= out here")
         models = data.get("models")
-        if not isinstance(models, Mapping):
-            raise ValueError("models must be a dict {name: chat model}, e.g. "
-                             "models={'gpt-4o': ChatOpenAI(...), 'llama-8b': ChatOllama(...)}")
-        if len(models) < 2:
-            raise ValueError(
-                "the ladder is empty: pass at least two models" if not models else
-                f"a one-model ladder ({next(iter(models))!r}) routes nothing: add a cheaper or a "
-                "stronger model, or use that model directly")
+        check_ladder_models(models, "chat model",
+                            "models={'gpt-4o': ChatOpenAI(...), 'llama-8b': ChatOllama(...)}")
+        assert isinstance(models, Mapping)
         for name, m in models.items():
             RouteLLMChat._check_chat_model(m, _Field(f"models[{name!r}]"))
         return data

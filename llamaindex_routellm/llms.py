@@ -66,7 +66,7 @@ from routellm_core.costs import Price
 from routellm_core.decisions import RouteDecision, RoutingStats
 from routellm_core.dispatch import LastTally, Reply, RoutedCall
 from routellm_core.engine import LadderEngine, RoutingEngine
-from routellm_core.errors import ConfigError, RouteLLMError, unknown_name
+from routellm_core.errors import RouteLLMError, unknown_name
 from routellm_core.ladder import DEFAULT_OUTPUT_TOKENS
 from routellm_core.long_text import check_prompt
 from routellm_core.pairs import PairSpec
@@ -78,6 +78,7 @@ from routellm_core.settings import (
     RoutingSettings,
     RoutingTextPolicy,
     all_wrapper_fields,
+    check_ladder_models,
     inner_model_name,
     other_mode_error,
     wrapper_fields,
@@ -1104,13 +1105,9 @@ class RouteLLMLadder(RouteLLM):
         callback_manager: CallbackManager | None = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(models, Mapping):
-            raise ConfigError("models must be a dict {name: LLM}, e.g. models={'gpt-4o': "
-                              "OpenAI(model='gpt-4o'), 'llama-8b': Ollama(model='llama3.1:8b')}")
-        if not models:  # the core's message speaks of its list of names; the user passes a dict
-            raise ConfigError("the ladder is empty: pass models={name: LLM} with at least two "
-                              "models, e.g. models={'gpt-4o': OpenAI(model='gpt-4o'), "
-                              "'llama-8b': Ollama(model='llama3.1:8b')}")
+        check_ladder_models(models, "LLM", "models={'gpt-4o': OpenAI(model='gpt-4o'), "
+                            "'llama-8b': Ollama(model='llama3.1:8b')}")
+        assert isinstance(models, Mapping)
         for name, m in models.items():
             _check_llm(f"models[{name!r}]", m)
         self._init_routed(

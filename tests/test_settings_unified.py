@@ -279,3 +279,16 @@ def test_llamaindex_per_call_settings_are_checked_like_the_constructor() -> None
     with pytest.raises(ValueError, match="did you mean 'strong_fraction'"):
         with llm.configured(strong_fractoin=0.1):
             pass
+
+
+@pytest.mark.parametrize("make", LADDERS)
+@pytest.mark.parametrize(("models", "match"), [
+    ({}, r"the ladder is empty: pass models=\{name: "),
+    ("gpt-4o", r"models must be a dict \{name: "),
+    ({"high": None}, "a one-model ladder \\('high'\\) routes nothing"),
+])
+def test_the_ladder_argument_checks_are_the_same_in_both(make: Make, models: Any,
+                                                         match: str) -> None:
+    with pytest.raises(ValueError, match=match) as info:
+        make(models=models)
+    assert "models=[" not in str(info.value)
