@@ -579,15 +579,6 @@ class RouteLLM(FunctionCallingLLM):
         if name == "callback_manager" and value is not None and engine is not None:
             self._share_callback_manager(value)
 
-    def __getattr__(self, name: str) -> Any:
-        # a routing setting reads as the engine holds it (after assignments and partners)
-        if name in type(self)._FIELDS and name not in _MODEL_FIELDS:
-            private = object.__getattribute__(self, "__pydantic_private__") or {}
-            engine = private.get("_engine")
-            if engine is not None:
-                return engine.settings[type(self)._FIELDS[name]]
-        return super().__getattr__(name)  # type: ignore[misc]  # pydantic defines it at run time only
-
     def _share_callback_manager(self, cm: CallbackManager) -> None:
         for m in self.route_models().values():
             if m.callback_manager is not cm:
@@ -705,7 +696,8 @@ class RouteLLM(FunctionCallingLLM):
 
     # ---- deciding -----------------------------------------------------------------------------
     def _pending(
-        self, messages: Sequence[ChatMessage] | None, prompt: str | None, kwargs: dict[str, Any]
+        self, messages: Sequence[ChatMessage] | None, prompt: str | None, kwargs: dict[str, Any],
+        engine: RoutingEngine,
     ) -> _Pending:
         force = kwargs.pop(FORCE_KWARG, None)
         legacy = kwargs.pop(ROUTE_KWARG, None)
@@ -725,7 +717,7 @@ class RouteLLM(FunctionCallingLLM):
         # the core's check, shared with LangChain: an image, audio or a tool call is content
         check_prompt(turns, self._question.get(), media=any(
             not isinstance(b, TextBlock) for m in messages for b in m.blocks))
-        if force is None and thread is None and self._current_engine().remembers_threads:
+        if force is None and thread is None and engine.remembers_threads:
             # without a named conversation, the first user message identifies it: chat
             # engines and agents resend the whole history on every turn
             first = next((t.text for t in turns if t.role == "user"), None)
@@ -740,22 +732,24 @@ class RouteLLM(FunctionCallingLLM):
     def _decide(self, method: str, kwargs: dict[str, Any],
                 messages: Sequence[ChatMessage] | None = None,
                 prompt: str | None = None) -> RouteDecision:
-        p = self._pending(messages, prompt, kwargs)
-        return self._emit(self._current_engine().decide_turns(p.turns, **p.args()), method)
+        engine = self._current_engine()
+        p = self._pending(messages, prompt, kwargs, engine)
+        return self._emit(engine.decide_turns(p.turns, **p.args()), method)
 
     async def _adecide(self, method: str, kwargs: dict[str, Any],
                        messages: Sequence[ChatMessage] | None = None,
                        prompt: str | None = None) -> RouteDecision:
-        p = self._pending(messages, prompt, kwargs)
-        return self._emit(await self._current_engine().adecide_turns(p.turns, **p.args()),
-                          method)
+        engine = self._current_engine()
+        p = self._pending(messages, prompt, kwargs, engine)
+        return self._emit(await engine.adecide_turns(p.turns, **p.args()), method)
 
     # ---- calls: routellm_core.dispatch.RoutedCall runs them ---------------------------------
     # Each method runs the chosen model's method of the same name: ``fn(route)`` calls it.
     def _routed(
         self, decision: RouteDecision, method: str, prompt_text: Callable[[], str]
     ) -> RoutedCall:
-        return RoutedCall(self._current_engine(), decision, fallback=self.fallback,
+        # a configured block's engine shares this one's statistics, recorder and names
+        return RoutedCall(self._engine, decision, fallback=self.fallback,
                           on_fallback=lambda d: self._emit(d, method), prompt=prompt_text)
 
     def _delegate(self, method: str, decision: RouteDecision, fn: Callable[[Route], Any],
@@ -1132,3 +1126,23 @@ class RouteLLMLadder(RouteLLM):
     def route_models(self) -> dict[str, LLM]:
         """The ladder's LLMs by name."""
         return self.models
+
+
+def _add_setting_readers(cls: type[RouteLLM]) -> None:
+    """Give ``cls`` a read-only property per routing setting it takes (``llm.strong_fraction``,
+    ``llm.tolerance``): the value the engine holds, after assignments and partners. Derived
+    from the settings object; ``threshold`` keeps its own property (the threshold in force)."""
+    for name, setting in cls._FIELDS.items():
+        if name in _MODEL_FIELDS or name in vars(RouteLLM) or name in vars(cls):
+            continue
+
+        def read(self: RouteLLM, _setting: str = setting) -> Any:
+            settings = self._engine.settings
+            if _setting not in settings:  # a two-model setting read on a ladder
+                raise AttributeError(str(other_mode_error(_setting, type(self)._SETTINGS)))
+            return settings[_setting]
+        setattr(cls, name, property(read, doc=f"The ``{setting}`` setting in force."))
+
+
+_add_setting_readers(RouteLLM)
+_add_setting_readers(RouteLLMLadder)
