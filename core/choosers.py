@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .calibration import TrafficThreshold, check_fraction
@@ -36,7 +36,13 @@ from .ladder import Ladder
 from .long_text import score_text
 from .pairs import route_pair, scored_pair
 from .routers.base import Router
-from .settings import FORCE_KEYWORDS, LadderSettings, RoutingSettings, check_threshold
+from .settings import (
+    FORCE_KEYWORDS,
+    LadderSettings,
+    RoutingSettings,
+    check_threshold,
+    distinct_names,
+)
 
 __all__ = ["TRAFFIC_WARMUP", "Chooser", "PairChooser", "LadderChooser", "build_chooser"]
 
@@ -103,8 +109,9 @@ class PairChooser:
             assert fraction is not None
             traffic = TrafficThreshold(fraction, float(threshold), window=int(s.calibration_window),
                                        warmup=TRAFFIC_WARMUP)
-        names = {"strong": s.strong_name or router.strong_model,
-                 "weak": s.weak_name or router.weak_model}
+        strong, weak = distinct_names(s.strong_name or router.strong_model,
+                                      s.weak_name or router.weak_model)
+        names = {"strong": strong, "weak": weak}
         return cls(router, float(threshold), fraction, names,
                    RoutingStats.price_table(s.prices), traffic, scored_pair(router))
 
@@ -161,6 +168,10 @@ class PairChooser:
     def other(self, route: str) -> str:
         """The route a failed call falls back to."""
         return "weak" if route == "strong" else "strong"
+
+    def fallback(self, decision: RouteDecision, to: str) -> RouteDecision:
+        """The decision after a fallback to ``to`` (the score stays the router's)."""
+        return replace(decision, route=to, model=self.names[to], reason="fallback")
 
     def on_error_route(self, value: str | None) -> str:
         """The route the fail-safe takes (checked by the settings)."""
@@ -260,6 +271,13 @@ class LadderChooser:
         if force in models:
             return force
         raise unknown_name("ladder model", force, [*models, *FORCE_KEYWORDS])
+
+    def fallback(self, decision: RouteDecision, to: str) -> RouteDecision:
+        """The decision after a fallback to ``to``, with the score of the model that now
+        answers (its own quality estimate), not the first's."""
+        estimates = getattr(decision, "estimates", None) or {}
+        score = estimates.get(to, decision.score) if decision.score is not None else None
+        return replace(decision, route=to, model=to, reason="fallback", score=score)
 
     def other(self, route: str) -> str:
         """The next model up the ladder (the one below, for the dearest)."""

@@ -26,16 +26,18 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from .choosers import TRAFFIC_WARMUP, Chooser, LadderChooser, build_chooser
 from .costs import count_tokens
 from .decisions import Route, RouteDecision, RoutingStats, StatsSnapshot
 from .errors import ConfigError, DataError, unknown_name
+from .fingerprint import router_fingerprint
 from .ladder import Ladder
 from .memory import ThreadMemory, momentum_score
 from .recorder import (
+    CallContext,
     RecorderStats,
     ShadowResult,
     TrafficRecorder,
@@ -143,6 +145,13 @@ def _settings_from(kind: type[RoutingSettings] | type[LadderSettings], names: Se
         if key not in names:
             raise unknown_name("engine setting", key, names)
     return kind(**values)
+
+
+def _carry_window(new: _Active, old: _Active) -> None:
+    """A derived engine's traffic window continues from its parent's recent scores."""
+    traffic = getattr(new.chooser, "traffic", None)
+    if traffic is not None:
+        traffic.carry_from(getattr(old.chooser, "traffic", None))
 
 
 class RoutingEngine:
@@ -381,8 +390,8 @@ class RoutingEngine:
         new._variants, new._variants_lock = OrderedDict(), threading.Lock()
         new._score_lock = self._score_lock if active.chooser.router is self.router else threading.Lock()
         new.recorder = self.recorder  # one log file: variants and copies record to it too
-        if active.traffic is not None and active.router is self.router:
-            active.traffic.carry_from(self._active.traffic)  # a warm window stays warm
+        if active.chooser.router is self.router:
+            _carry_window(active, self._active)  # a warm window stays warm
         return new
 
     def __getstate__(self) -> dict[str, Any]:
@@ -392,12 +401,16 @@ class RoutingEngine:
             router = self.router  # an instance: pickled as it is
         return {"settings": s.changed(router=router), "on_route": list(self.on_route),
                 "stats": self.stats, "sticky": self._sticky.items(),
-                "momentum": self._momentum.items(), "recorder": self.recorder}
+                "momentum": self._momentum.items(), "recorder": self.recorder,
+                "traffic": getattr(self._active.chooser, "traffic", None)}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         settings = state["settings"]
         # a router given by name or directory is loaded again, not unpickled
         active, _ = _resolve(settings, None)
+        traffic = getattr(active.chooser, "traffic", None)
+        if traffic is not None:
+            traffic.carry_from(state.get("traffic"))  # the window's recent scores
         self._settings = settings
         self._active = active
         self.on_route = list(state["on_route"])
@@ -555,7 +568,7 @@ class RoutingEngine:
         self.stats.record_fallback(decision.route, to, decision.reason)
         logger.warning("the %s model (%s) raised; retrying once on the %s model (%s)",
                        decision.route, decision.model, to, model)
-        new = replace(decision, route=to, model=model, reason="fallback")
+        new = self._active.chooser.fallback(decision, to)
         self._notify(new)
         return new
 
@@ -606,25 +619,29 @@ class RoutingEngine:
         Returns:
             The run id of the record, or ``None`` without a recorder.
         """
-        return record_call(self.recorder, self.names, decision, answer, other=self.other,
+        return record_call(self.recorder, self._call_context(), decision, answer,
                            **record)
 
     async def arecord_call(self, decision: RouteDecision, answer: str | Callable[[], str],
                            **record: Any) -> str | None:
         """:meth:`record_call` with an async ``shadow`` call."""
-        return await arecord_call(self.recorder, self.names, decision, answer,
-                                  other=self.other, **record)
+        return await arecord_call(self.recorder, self._call_context(), decision, answer,
+                                  **record)
 
     def record_shadow(self, decision: RouteDecision, run_id: str | None,
                       shadow: Callable[[str], ShadowResult] | None) -> None:
         """The shadow call of a recorded call (:func:`routellm_core.recorder.record_shadow`)."""
-        record_shadow(self.recorder, self.names, decision, run_id, shadow, self.other)
+        record_shadow(self.recorder, self._call_context(), decision, run_id, shadow)
 
     async def arecord_shadow(self, decision: RouteDecision, run_id: str | None,
                              shadow: Callable[[str], Awaitable[ShadowResult]] | None) -> None:
         """:meth:`record_shadow` with an async ``shadow`` call."""
-        await arecord_shadow(self.recorder, self.names, decision, run_id, shadow,
-                                        self.other)
+        await arecord_shadow(self.recorder, self._call_context(), decision, run_id, shadow)
+
+    def _call_context(self) -> CallContext:
+        """What this engine's records say of it (names, router fingerprint, prices)."""
+        return CallContext(self.names, router_fingerprint(self.router), self.other,
+                           self.stats.prices)
 
     def recorder_stats(self) -> RecorderStats | None:
         """The recorder's statistics, shadow calls priced with this engine's prices (``None``

@@ -60,6 +60,7 @@ import random
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,8 @@ from .decisions import RouteDecision
 from .errors import ConfigError, DataError
 
 __all__ = [
+    "EXIT_TIMEOUT",
+    "append_line",
     "TrafficRecorder",
     "RecorderStats",
     "feedback_path",
@@ -82,6 +85,7 @@ __all__ = [
     "record_shadow",
     "arecord_shadow",
     "text_of",
+    "CallContext",
 ]
 
 #: what a shadow call returns: the other model's answer and its input/output tokens (``None``
@@ -632,6 +636,24 @@ def check_recorder(recorder: Any) -> TrafficRecorder | None:
 
 
 # ---- writing a routed call's record (the engine's record_call) ----------------------------------
+@dataclass(frozen=True)
+class CallContext:
+    """What a record says of the engine that routed the call.
+
+    Attributes:
+        names: the inner models' names by route.
+        router_id: the router's checkpoint fingerprint
+            (:func:`~routellm_core.fingerprint.router_fingerprint`).
+        other: the route a shadow call goes to, given the decision's.
+        prices: the engine's prices, for the shadow calls' cost.
+    """
+
+    names: Mapping[str, str]
+    router_id: str | None = None
+    other: Callable[[str], str] | None = None
+    prices: PriceTable | None = None
+
+
 def text_of(value: str | Callable[[], str] | None) -> str:
     """A text, or what a function returning it returns (``""`` for ``None``)."""
     if value is None:
@@ -639,26 +661,26 @@ def text_of(value: str | Callable[[], str] | None) -> str:
     return value if isinstance(value, str) else value()
 
 
-def _row(names: Mapping[str, str], decision: RouteDecision, route: str, model: str,
-         answer: str, tin: int | None, tout: int | None, run_id: str,
-         prompt: str) -> dict[str, Any]:
+def _row(ctx: CallContext, decision: RouteDecision, route: str, model: str, answer: str,
+         tin: int | None, tout: int | None, run_id: str, prompt: str) -> dict[str, Any]:
     return {
         "prompt": prompt, "model": model, "answer": answer, "outcome": None,
         "input_tokens": tin, "output_tokens": tout, "run_id": run_id, "route": route,
         "reason": decision.reason, "score": decision.score,
         "threshold": decision.threshold, "router": decision.router,
-        "strong_model": names.get("strong"), "weak_model": names.get("weak"), "time": time.time(),
+        "router_id": ctx.router_id, "strong_model": ctx.names.get("strong"),
+        "weak_model": ctx.names.get("weak"), "time": time.time(),
     }
 
 
-def _write_record(rec: TrafficRecorder, names: Mapping[str, str], decision: RouteDecision,
+def _write_record(rec: TrafficRecorder, ctx: CallContext, decision: RouteDecision,
                   answer: str | Callable[[], str], tin: int | None, tout: int | None,
                   run_id: str | None, prompt: str | Callable[[], str] | None,
                   extra: Mapping[str, Any] | None) -> str:
     run_id = run_id or rec.new_run_id()
     try:
         text = decision.text if decision.text is not None else text_of(prompt)
-        row = _row(names, decision, decision.route, decision.model, text_of(answer), tin, tout,
+        row = _row(ctx, decision, decision.route, decision.model, text_of(answer), tin, tout,
                    str(run_id), text)
         row.update(extra or {})
     except Exception as exc:  # e.g. an answer callable that raises: count it as lost
@@ -668,13 +690,12 @@ def _write_record(rec: TrafficRecorder, names: Mapping[str, str], decision: Rout
     return str(run_id)
 
 
-def record_call(rec: TrafficRecorder | None, names: Mapping[str, str], decision: RouteDecision,
+def record_call(rec: TrafficRecorder | None, ctx: CallContext, decision: RouteDecision,
                 answer: str | Callable[[], str], *, input_tokens: int | None = None,
                 output_tokens: int | None = None, run_id: str | None = None,
                 prompt: str | Callable[[], str] | None = None,
                 extra: Mapping[str, Any] | None = None,
-                shadow: Callable[[str], ShadowResult] | None = None,
-                other: Callable[[str], str] | None = None) -> str | None:
+                shadow: Callable[[str], ShadowResult] | None = None) -> str | None:
     """Append a routed call to ``rec``'s log (nothing without a recorder); never raises.
 
     Wrappers call this (through the engine's ``record_call``) once per answered call, after
@@ -682,7 +703,7 @@ def record_call(rec: TrafficRecorder | None, names: Mapping[str, str], decision:
 
     Args:
         rec: the recorder, or ``None``.
-        names: the inner models' names by route.
+        ctx: what the record says of the engine (:class:`CallContext`).
         decision: the decision that answered (after any fallback).
         answer: the answer text (or a function returning it).
         input_tokens, output_tokens: the provider's figures, when it reported them.
@@ -691,79 +712,85 @@ def record_call(rec: TrafficRecorder | None, names: Mapping[str, str], decision:
         extra: more fields for the row (e.g. ``tool_calls``).
         shadow: calls the *other* model on the same input and returns ``(answer,
             input_tokens, output_tokens)``; used on the recorder's ``shadow_rate`` share of
-            router-decided calls.
-        other: the route a shadow call goes to, given the decision's.
+            router-decided calls, off the caller's path (:func:`record_shadow`).
 
     Returns:
         The run id of the record, or ``None`` without a recorder.
     """
     if rec is None:
         return None
-    rid = _write_record(rec, names, decision, answer, input_tokens, output_tokens, run_id,
+    rid = _write_record(rec, ctx, decision, answer, input_tokens, output_tokens, run_id,
                         prompt, extra)
-    record_shadow(rec, names, decision, rid, shadow, other)
+    record_shadow(rec, ctx, decision, rid, shadow)
     return rid
 
 
-async def arecord_call(rec: TrafficRecorder | None, names: Mapping[str, str],
-                       decision: RouteDecision, answer: str | Callable[[], str], *,
-                       input_tokens: int | None = None, output_tokens: int | None = None,
-                       run_id: str | None = None, prompt: str | Callable[[], str] | None = None,
+async def arecord_call(rec: TrafficRecorder | None, ctx: CallContext, decision: RouteDecision,
+                       answer: str | Callable[[], str], *, input_tokens: int | None = None,
+                       output_tokens: int | None = None, run_id: str | None = None,
+                       prompt: str | Callable[[], str] | None = None,
                        extra: Mapping[str, Any] | None = None,
-                       shadow: Callable[[str], Awaitable[ShadowResult]] | None = None,
-                       other: Callable[[str], str] | None = None) -> str | None:
+                       shadow: Callable[[str], Awaitable[ShadowResult]] | None = None
+                       ) -> str | None:
     """:func:`record_call` with an async ``shadow`` call."""
     if rec is None:
         return None
-    rid = _write_record(rec, names, decision, answer, input_tokens, output_tokens, run_id,
+    rid = _write_record(rec, ctx, decision, answer, input_tokens, output_tokens, run_id,
                         prompt, extra)
-    await arecord_shadow(rec, names, decision, rid, shadow, other)
+    await arecord_shadow(rec, ctx, decision, rid, shadow)
     return rid
 
 
-def _shadow_target(rec: TrafficRecorder | None, decision: RouteDecision, run_id: str | None,
-                   shadow: object, other: Callable[[str], str] | None) -> str | None:
+def _shadow_target(rec: TrafficRecorder | None, ctx: CallContext, decision: RouteDecision,
+                   run_id: str | None, shadow: object) -> str | None:
     """The route a shadow call goes to, or ``None`` when none is made: no recorder, no shadow
     function, a forced call, or not in the recorder's ``shadow_rate`` share."""
-    if rec is None or shadow is None or run_id is None or other is None:
+    if rec is None or shadow is None or run_id is None or ctx.other is None:
         return None
     if decision.reason not in SHADOWED_REASONS or not rec.should_shadow():
         return None
-    return other(decision.route)
+    return ctx.other(decision.route)
 
 
-def record_shadow(rec: TrafficRecorder | None, names: Mapping[str, str],
-                  decision: RouteDecision, run_id: str | None,
-                  shadow: Callable[[str], ShadowResult] | None,
-                  other: Callable[[str], str] | None = None) -> None:
+def record_shadow(rec: TrafficRecorder | None, ctx: CallContext, decision: RouteDecision,
+                  run_id: str | None, shadow: Callable[[str], ShadowResult] | None) -> None:
     """The shadow call of a recorded call: on the recorder's ``shadow_rate`` share of
     router-decided calls, ``shadow`` runs the *other* model and its answer is recorded under
-    ``run_id``. Never raises."""
-    route = _shadow_target(rec, decision, run_id, shadow, other)
+    ``run_id``, on the recorder's worker threads (off the caller's path:
+    :meth:`TrafficRecorder.submit`). Never raises."""
+    route = _shadow_target(rec, ctx, decision, run_id, shadow)
     if route is None or shadow is None or rec is None or run_id is None:
         return
-    try:
-        result: ShadowResult | None = shadow(route)
-    except Exception as exc:
-        _shadow_failed(route, exc)
-        result = None
-    _write_shadow(rec, names, decision, route, run_id, result)
+    target, rid, call, recorder = route, run_id, shadow, rec
+
+    def job() -> None:
+        try:
+            result: ShadowResult | None = call(target)
+        except Exception as exc:
+            _shadow_failed(target, exc)
+            result = None
+        _write_shadow(recorder, ctx, decision, target, rid, result)
+    rec.submit(job)
 
 
-async def arecord_shadow(rec: TrafficRecorder | None, names: Mapping[str, str],
+async def arecord_shadow(rec: TrafficRecorder | None, ctx: CallContext,
                          decision: RouteDecision, run_id: str | None,
-                         shadow: Callable[[str], Awaitable[ShadowResult]] | None,
-                         other: Callable[[str], str] | None = None) -> None:
-    """:func:`record_shadow` with an async ``shadow`` call."""
-    route = _shadow_target(rec, decision, run_id, shadow, other)
+                         shadow: Callable[[str], Awaitable[ShadowResult]] | None) -> None:
+    """:func:`record_shadow` with an async ``shadow`` call, started as a task on the running
+    loop (:meth:`TrafficRecorder.submit_async`); returns without waiting for it."""
+    route = _shadow_target(rec, ctx, decision, run_id, shadow)
     if route is None or shadow is None or rec is None or run_id is None:
         return
-    try:
-        result: ShadowResult | None = await shadow(route)
-    except Exception as exc:
-        _shadow_failed(route, exc)
-        result = None
-    _write_shadow(rec, names, decision, route, run_id, result)
+    target, rid, call, recorder = route, run_id, shadow, rec
+
+    async def job() -> None:
+        try:
+            result: ShadowResult | None = await call(target)
+        except Exception as exc:
+            _shadow_failed(target, exc)
+            result = None
+        _write_shadow(recorder, ctx, decision, target, rid, result)
+    rec.submit_async(job)
 
 
 def _shadow_failed(route: str, exc: Exception) -> None:
@@ -771,15 +798,15 @@ def _shadow_failed(route: str, exc: Exception) -> None:
                    "nothing recorded for it", route, type(exc).__name__, exc)
 
 
-def _write_shadow(rec: TrafficRecorder, names: Mapping[str, str], decision: RouteDecision,
-                  route: str, run_id: str, result: ShadowResult | None) -> None:
+def _write_shadow(rec: TrafficRecorder, ctx: CallContext, decision: RouteDecision, route: str,
+                  run_id: str, result: ShadowResult | None) -> None:
     if result is None:
-        rec.count_shadow(route, 0, 0, failed=True)
+        rec.count_shadow(route, 0, 0, failed=True, prices=ctx.prices)
         return
     answer, tin, tout = result
     prompt = decision.text or ""
     rec.count_shadow(route, count_tokens(prompt) if tin is None else int(tin),
-                     count_tokens(answer) if tout is None else int(tout))
-    row = _row(names, decision, route, names[route], answer, tin, tout, run_id, prompt)
+                     count_tokens(answer) if tout is None else int(tout), prices=ctx.prices)
+    row = _row(ctx, decision, route, ctx.names[route], answer, tin, tout, run_id, prompt)
     row["shadow"] = True
     rec.write(row)

@@ -62,6 +62,7 @@ __all__ = [
     "all_wrapper_fields",
     "other_mode_error",
     "check_ladder_models",
+    "distinct_names",
 ]
 
 #: Named policies for which text the router scores.
@@ -508,3 +509,20 @@ def check_knob_value(name: str, value: Any) -> float | None:
             or math.isinf(value):
         raise ConfigError(f"{name} must be a non-negative number, got {value!r}")
     return float(value)
+
+
+def distinct_names(strong: str, weak: str) -> tuple[str, str]:
+    """The two inner models' names, told apart when they are the same: ``"name (strong)"``
+    and ``"name (weak)"`` (the wrapper's field name), so decisions, records and battles never
+    merge two models (two ``FakeListChatModel``s, two ``ChatOpenAI``s of one model). Give the
+    models names of your own to avoid the suffix (LangChain: the inner model's ``name=``).
+
+    Example:
+        >>> distinct_names("gpt-4o", "gpt-4o-mini")
+        ('gpt-4o', 'gpt-4o-mini')
+        >>> distinct_names("MockLLM", "MockLLM")
+        ('MockLLM (strong)', 'MockLLM (weak)')
+    """
+    if strong == weak:
+        return f"{strong} (strong)", f"{weak} (weak)"
+    return strong, weak

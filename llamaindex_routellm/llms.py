@@ -1128,6 +1128,22 @@ class RouteLLMLadder(RouteLLM):
         return self.models
 
 
+def _last(stream: Any) -> Any:
+    """The last chunk of a LlamaIndex stream (each chunk holds the answer so far)."""
+    last = None
+    for last in stream:  # noqa: B007 - the loop keeps the last chunk
+        pass
+    return last
+
+
+async def _alast(stream: Any) -> Any:
+    """:func:`_last` for an async stream."""
+    last = None
+    async for last in stream:  # noqa: B007
+        pass
+    return last
+
+
 def _add_setting_readers(cls: type[RouteLLM]) -> None:
     """Give ``cls`` a read-only property per routing setting it takes (``llm.strong_fraction``,
     ``llm.tolerance``): the value the engine holds, after assignments and partners. Derived

@@ -142,6 +142,7 @@ def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
 def run_adapt(args: argparse.Namespace) -> int:
     """``routellm train --init ...``."""
     from ..data.files import read_prompt_file
+    from ..progress import Progress
     from ..records import Battles
     from ..routers import load_router
     from ..training.adapt import adapt_router

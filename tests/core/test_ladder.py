@@ -233,8 +233,8 @@ def test_ladder_eval_hull_area_and_cost_to_reach():
 
 
 def test_a_fallback_reports_the_served_models_own_score():
-    e = LadderEngine(PlantedRouter(), ["top", "mid", "low"], prices=PRICES, tolerance=0.05)
+    e = LadderEngine(PlantedRouter(), ["high", "mid", "low"], prices=PRICES, tolerance=0.05)
     d = e.decide("explain tides")
     f = e.fallback_decision(d)
-    assert f.model == "top" and f.score == d.estimates["top"] != d.score
+    assert f.model == "high" and f.score == d.estimates["high"] != d.score
     assert e.fallback_decision(e.decide(None, force="mid")).score is None
