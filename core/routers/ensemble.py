@@ -160,10 +160,20 @@ class EnsembleRouter(Router):
     def models_(self) -> list[str]:
         return list(self._quality_member().models_)
 
-    def predict_quality(self, prompts: Sequence[str], models: Sequence[str] | None = None
-                        ) -> np.ndarray:
-        """Per-model quality from the first member that predicts it (the IRT member)."""
-        return np.asarray(self._quality_member().predict_quality(prompts, models))
+    @property
+    def quality_scale_(self) -> Any:
+        """The per-model quality scale of the member that predicts quality (``None`` when it
+        has none), so a blend reads like its IRT member to the ladder."""
+        return getattr(self._quality_member(), "quality_scale_", None)
+
+    def predict_quality(self, prompts: Sequence[str], models: Sequence[str] | None = None,
+                        *, raw: bool = False) -> np.ndarray:
+        """Per-model quality from the first member that predicts it (the IRT member);
+        ``raw=True`` skips that member's quality scale."""
+        member = self._quality_member()
+        if raw:
+            return np.asarray(member.predict_quality(prompts, models, raw=True))
+        return np.asarray(member.predict_quality(prompts, models))
 
     def score_pair(self, prompts: Sequence[str], strong: str, weak: str) -> np.ndarray:
         """The score for another pair: the blend when it is the routed pair, else the pair

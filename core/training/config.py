@@ -176,7 +176,10 @@ _DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
         "members": [
             {"router": "irt", "embedder": "static",
              "params": {"dim": 8, "hidden": 128, "epochs": 300, "lr": 0.02, "l2": 1e-3,
-                        "model_l2": 1e-4, "text_features": True, "score": "gain", "seed": 0}},
+                        "model_l2": 1e-4, "text_features": True, "score": "gain", "seed": 0,
+                        # the ladder's per-model quality scale; the two-model score is the
+                        # same with or without it (docs/results.md, fourth round)
+                        "quality_folds": 3}},
             {"router": "mf", "embedder": "static", "battle_models": MMLU_PRO_MODELS,
              "params": {"dim": 64, "epochs": 10, "lr": 3e-3, "weight_decay": 1e-2,
                         "noise": 0.01, "seed": 0}},

@@ -232,3 +232,17 @@ def test_the_readme_example_routes_strong_and_a_greeting_weak_with_the_default()
     assert engine.decide("Prove that there are infinitely many primes.").route == "strong"
     for easy in ("hi", "Thanks, that's all!", "What is the capital of France?"):
         assert engine.decide(easy).route == "weak", easy
+
+
+def test_the_shipped_default_has_the_ladders_quality_scale_and_a_raw_view():
+    """The shipped blend exposes its irt member's per-model quality scale (the ladder's one
+    scale) and still gives the raw estimates on request; the two differ."""
+    from routellm_core.routers import load_router
+
+    r = load_router("default")
+    assert r.quality_scale_ is not None
+    prompts, models = ["hi", "Prove that there are infinitely many primes."], r.models_[:3]
+    cal = r.predict_quality(prompts, models)
+    raw = r.predict_quality(prompts, models, raw=True)
+    assert cal.shape == raw.shape == (2, 3)
+    assert not np.allclose(cal, raw)
