@@ -13,18 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
+from ._args import add_command
 
 __all__ = ["register", "add_adapt_arguments", "run_adapt"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "battles",
-        help="turn a labelled traffic log into battles for `routellm train --init`",
-        description="Read a recorded traffic log (TrafficRecorder, with its feedback file) or "
-        "a replay log with both models' graded answers, and write battles (the rule is in "
-        "docs/adapt.md). Prompts close to an evaluation prompt are dropped, as in training.",
-    )
+    p = add_command(sub, "battles")
     p.add_argument("--from-log", required=True, metavar="LOG", help="the traffic log (.jsonl)")
     p.add_argument("--out", required=True, metavar="JSONL", help="battles file to write")
     p.add_argument("--strong", default=None, metavar="NAME",

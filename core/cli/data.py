@@ -6,19 +6,13 @@ import argparse
 import sys
 
 from ..data.files import DATA_ENV, find_data_dir, user_data_dir
+from ._args import add_command
 
 __all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "data",
-        help="get the public data (fetch, build), check it (verify), say where it is read from",
-        description="The evaluation and training data: download it from its upstream sources "
-        "into the user cache (fetch), write the extracts the project reads (build), compare a "
-        "folder with the pinned SHA-256 of every extract file (verify), and say which folder is "
-        "read and why (where). Without data: `routellm data fetch && routellm data build`.",
-    )
+    p = add_command(sub, "data")
     dsub = p.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
 
     def sources_arg(q: argparse.ArgumentParser) -> None:

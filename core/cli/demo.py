@@ -18,6 +18,7 @@ from typing import Any
 from ..costs import DEFAULT_PRICES, PriceTable
 from ..costs import parse_price as parse_model_price
 from ..errors import DataError, RouteLLMError
+from ._args import add_command
 
 __all__ = ["register", "run_demo", "parse_price"]
 
@@ -27,17 +28,7 @@ PARTS = ("eval", "langchain", "llamaindex")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "demo",
-        help="the main job: evaluation table, GSM8K through a LangChain chain, Arena prompts "
-        "through a LlamaIndex chat engine (offline, real recorded answers)",
-        description="Run the main job offline on real recorded data, no API key: the parts "
-        "named by --parts, in order. eval: the routers' quality on MT-Bench, held-out MMLU and "
-        "GSM8K (APGR, CPT) and the curves as a PNG in --out; langchain: GSM8K through a "
-        "LangChain LCEL chain with RouteLLMChat over replayed GPT-4 / Mixtral answers; "
-        "llamaindex: Arena prompts through a LlamaIndex chat engine with RouteLLM over replayed "
-        "answers. Needs the data directory (--data-dir).",
-    )
+    p = add_command(sub, "demo")
     p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
                    "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--routers", default="random,default",

@@ -12,6 +12,7 @@ from ..data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
 from ..errors import RouteLLMError, unknown_name
 from ..routers import ROUTERS, load_router
 from ..routers.base import Router
+from ._args import add_command
 
 if TYPE_CHECKING:
     from ..evaluation.evaluate import BenchmarkResult
@@ -21,13 +22,7 @@ __all__ = ["register", "check_router_names", "resolve_routers", "load_benchmarks
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "eval",
-        help="evaluate routers (APGR, CPT) on the RouteLLM benchmarks",
-        description="Evaluate routers with the RouteLLM protocol. Names: random, default (the "
-        "shipped router), a trainable router name (trained on first use and cached), or a "
-        "checkpoint directory.",
-    )
+    p = add_command(sub, "eval")
     p.add_argument("--router", default="random,default",
                    help="comma-separated router names or checkpoint directories "
                         f"(names: random, default, {', '.join(n for n in ROUTERS if n != 'random')})")

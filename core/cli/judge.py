@@ -15,20 +15,13 @@ import sys
 from typing import Any
 
 from ..errors import ConfigError
+from ._args import add_command
 
 __all__ = ["register", "resolve_judge"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "judge",
-        help="let an LLM judge compare the two answers of each shadow pair in a traffic log",
-        description="Show each recorded shadow pair (the served answer and the other model's) "
-        "to a judge in both orders, keep a verdict only when both orders agree (else a tie), "
-        "and append the verdicts to the log's feedback file as grades with the judge's name, "
-        "for `routellm battles --from-log`. Pairs this judge already judged are skipped. "
-        "The judge's calls, tokens and cost are reported apart from the routed traffic.",
-    )
+    p = add_command(sub, "judge")
     p.add_argument("--log", required=True, metavar="LOG", help="the traffic log (.jsonl)")
     p.add_argument("--judge", required=True, metavar="JUDGE",
                    help="replay:qlora-oa or replay:arena-hard (recorded verdicts, offline), "

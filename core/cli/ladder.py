@@ -6,18 +6,13 @@ import argparse
 import json
 import sys
 
+from ._args import add_command
+
 __all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser(
-        "ladder",
-        help="evaluate routing among several priced models (cross-validated irt router)",
-        description="Train one irt router per fold (arena-bench-v1 prompts and MMLU-Pro "
-        "questions of the fold left out), route a ladder of priced models with the tolerance "
-        "knob swept from 0 to 1, and compare with single models, the random mix and the oracle; "
-        "then route the docs' three-model ladder on the difficulty check.",
-    )
+    p = add_command(sub, "ladder")
     p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
                    "../shared/data beside the checkout, the user cache; `routellm data where`)")
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")

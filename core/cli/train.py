@@ -18,7 +18,13 @@ from pathlib import Path
 from ..data.files import read_prompt_file
 from ..errors import DataError
 from ..long_text import EMPTY_PROMPT
-from ._args import STRONG_FRACTION_HELP, check_calibrated, score_threshold, strong_fraction
+from ._args import (
+    STRONG_FRACTION_HELP,
+    add_command,
+    check_calibrated,
+    score_threshold,
+    strong_fraction,
+)
 
 __all__ = ["register"]
 
@@ -26,12 +32,7 @@ __all__ = ["register"]
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from ..training.config import TRAINABLE_ROUTERS
 
-    p = sub.add_parser(
-        "train",
-        help="train a router on the preference data and save a checkpoint",
-        description="Train sw_ranking, mf, knn, irt, bert or causal_llm from the training sources, or (with --init) adapt a trained router to your battles (see "
-        "docs/training.md), compute its calibration table, and save it to --out.",
-    )
+    p = add_command(sub, "train")
     p.add_argument("--router", choices=TRAINABLE_ROUTERS, default=None,
                    help="router type (default: the config's, else mf)")
     p.add_argument("--config", default=None, metavar="FILE", help="JSON training config")
@@ -47,15 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_adapt_arguments(p)
     p.set_defaults(func=_train)
 
-    c = sub.add_parser(
-        "calibrate",
-        help="threshold that sends a given fraction of your prompts to the strong model",
-        description="Score a prompt file with the router and print the threshold for "
-        "--strong-fraction. With --save, store a calibration table (5%..95%) computed on these "
-        "prompts in the checkpoint; with --out DIR, write a calibrated copy of the router to DIR "
-        "instead (needed for --router default: the shipped router is part of the package and "
-        "is never changed).",
-    )
+    c = add_command(sub, "calibrate")
     c.add_argument("--router", required=True, metavar="ROUTER",
                    help="checkpoint directory, or 'default' (the shipped router)")
     c.add_argument("--prompts", required=True, metavar="FILE",
