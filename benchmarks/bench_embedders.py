@@ -43,7 +43,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from routellm_core.embeddings import EmbeddingCache, _CachingMixin  # noqa: E402
+from routellm_core.scoring.embeddings import EmbeddingCache, _CachingMixin  # noqa: E402
 
 CANDIDATES = ("minilm-torch", "minilm-onnx-fp32", "minilm-onnx-int8", "static")
 PROMPT = ("Explain how a binary search tree keeps its keys ordered, why inserting keys that are "
@@ -71,8 +71,8 @@ class OnnxEmbedder(_CachingMixin):
         if self._session is None:
             import onnxruntime as ort
 
-            from routellm_core.embeddings import minilm_model_dir
-            from routellm_core.static_embedding import WordPieceTokenizer
+            from routellm_core.scoring.embeddings import minilm_model_dir
+            from routellm_core.scoring.static_embedding import WordPieceTokenizer
 
             so = ort.SessionOptions()
             so.intra_op_num_threads = self.threads
@@ -83,7 +83,7 @@ class OnnxEmbedder(_CachingMixin):
         return self
 
     def _embed_uncached(self, texts: Sequence[str]) -> np.ndarray:
-        from routellm_core.static_embedding import keep_head_and_tail
+        from routellm_core.scoring.static_embedding import keep_head_and_tail
 
         self.load()
         tok = self._tok
@@ -115,7 +115,7 @@ def export_onnx(out_dir: Path) -> dict[str, Path]:
     from onnxruntime.quantization.shape_inference import quant_pre_process
     from transformers import AutoModel
 
-    from routellm_core.embeddings import minilm_model_dir
+    from routellm_core.scoring.embeddings import minilm_model_dir
 
     fp32, pre, int8 = out_dir / "minilm.onnx", out_dir / "minilm-pre.onnx", out_dir / "minilm-int8.onnx"
     if not fp32.is_file():
@@ -149,19 +149,19 @@ def export_onnx(out_dir: Path) -> dict[str, Path]:
 
 def make_embedder(name: str, onnx: dict[str, Path], *, threads: int = 1, cache: bool = True) -> Any:
     if name == "minilm-torch":
-        from routellm_core.embeddings import LocalEmbedder
+        from routellm_core.scoring.embeddings import LocalEmbedder
 
         return LocalEmbedder(num_threads=threads, cache=cache)
     if name == "static":
-        from routellm_core.static_embedding import StaticEmbedder
+        from routellm_core.scoring.static_embedding import StaticEmbedder
 
         return StaticEmbedder()
     return OnnxEmbedder(onnx[name], f"onnx:{name}", threads=threads, cache=cache)
 
 
 def disk_mb(name: str, onnx: dict[str, Path]) -> float:
-    from routellm_core.embeddings import minilm_model_dir
-    from routellm_core.static_embedding import static_model_dir
+    from routellm_core.scoring.embeddings import minilm_model_dir
+    from routellm_core.scoring.static_embedding import static_model_dir
 
     if name == "static":
         files = list(static_model_dir().glob("*.safetensors")) + [static_model_dir() / "vocab.txt"]

@@ -34,7 +34,7 @@ def main() -> None:
           f"{time.perf_counter() - t:.2f} s (target < 10 s)")
 
     from routellm_core.data.benchmarks import load_benchmark
-    from routellm_core.embeddings import LocalEmbedder
+    from routellm_core.scoring.embeddings import LocalEmbedder
 
     prompts = load_benchmark("mmlu", args.data_dir).prompts[:640]
     rss0 = rss_mb()

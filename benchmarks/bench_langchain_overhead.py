@@ -164,7 +164,7 @@ def default_router(n: int) -> None:
         print(f"   the default router is not built yet ({default_router_path()} has no "
               "config.json); rerun this script once it ships.")
         try:
-            from routellm_core.embeddings import LocalEmbedder
+            from routellm_core.scoring.embeddings import LocalEmbedder
 
             emb = LocalEmbedder(cache=False)
             emb.embed(["warm up"])

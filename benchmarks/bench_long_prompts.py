@@ -4,7 +4,7 @@
 
 For prompts of 1 KB, 100 KB and 10 MB (chit-chat, then a question as the last paragraph), it
 prints the routing time of ``RoutingEngine.decide`` (what ``routellm route`` and both wrappers
-call: the long-text rule of ``routellm_core.long_text``, the router, the threshold), p50 and
+call: the long-text rule of ``routellm_core.routing.long_text``, the router, the threshold), p50 and
 max over ``--repeats`` calls, each on a different text (a number at the start and in the
 question), so the static embedder's memory of its last call is never what is timed; and the
 route and score next to the question's own. With ``--wrappers``, it also times one whole
@@ -40,7 +40,7 @@ def main() -> None:
                     help="also time one whole call through each wrapper (fake inner models)")
     args = ap.parse_args()
 
-    from routellm_core.engine import RoutingEngine
+    from routellm_core.routing.engine import RoutingEngine
 
     engine = RoutingEngine("default", strong_fraction=0.3)
     engine.warmup()

@@ -120,8 +120,8 @@ def bench_default(n_single: int, n_batches: int) -> None:
 
 
 def bench_training(n_queries: int) -> None:
-    from routellm_core.embeddings import LocalEmbedder
     from routellm_core.routers.sw_ranking import SWRankingRouter
+    from routellm_core.scoring.embeddings import LocalEmbedder
     from routellm_core.training.config import default_config
     from routellm_core.training.runs import build_router
     from routellm_core.training.sets import build_training_set

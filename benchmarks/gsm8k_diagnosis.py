@@ -33,7 +33,7 @@ from routellm_core.routers import load_router
 from routellm_core.routers.base import Router
 from routellm_core.routers.ensemble import EnsembleRouter
 from routellm_core.routers.irt import IRTRouter
-from routellm_core.text_features import FEATURE_NAMES, text_features
+from routellm_core.scoring.text_features import FEATURE_NAMES, text_features
 
 WORDS = FEATURE_NAMES.index("log_words")
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.json"

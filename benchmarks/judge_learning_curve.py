@@ -53,7 +53,7 @@ def judged_battles(judge: Any, strong: str, weak: str, bench: Any, folder: Path,
     -> battle, and the judge's report."""
     from routellm_core.evaluation.judge import judge_log
     from routellm_core.evaluation.traffic import load_traffic
-    from routellm_core.recorder import TrafficRecorder
+    from routellm_core.routing.recorder import TrafficRecorder
     from routellm_core.training.adapt import battles_from_traffic
 
     answers = judge.log(strong, weak)

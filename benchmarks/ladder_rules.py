@@ -31,9 +31,9 @@ import numpy as np
 from routellm_core.data.benchmarks import evaluation_prompts, load_difficulty
 from routellm_core.data.sources import load_table
 from routellm_core.evaluation import ladder_eval as le
-from routellm_core.ladder import Ladder
 from routellm_core.routers.irt import IRTRouter
-from routellm_core.static_embedding import StaticEmbedder
+from routellm_core.routing.ladder import Ladder
+from routellm_core.scoring.static_embedding import StaticEmbedder
 from routellm_core.training.config import default_config
 from routellm_core.training.runs import build_router
 from routellm_core.training.sets import build_training_data

@@ -48,7 +48,7 @@ def main() -> int:
     args = ap.parse_args()
 
     from routellm_core.data.benchmarks import evaluation_prompts, load_mmlu
-    from routellm_core.embeddings import embedder_from_spec
+    from routellm_core.scoring.embeddings import embedder_from_spec
 
     ev = evaluation_prompts(args.data_dir)
     pool = list(dict.fromkeys(p for ps in ev.values() for p in ps))

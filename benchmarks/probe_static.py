@@ -33,8 +33,8 @@ import distill_static  # noqa: E402
 from routellm_core.data.benchmarks import load_mmlu  # noqa: E402
 from routellm_core.data.files import resolve_data_dir  # noqa: E402
 from routellm_core.data.sources import mmlu_pro_prompt  # noqa: E402
-from routellm_core.embeddings import minilm_model_dir  # noqa: E402
-from routellm_core.static_embedding import StaticEmbedder  # noqa: E402
+from routellm_core.scoring.embeddings import minilm_model_dir  # noqa: E402
+from routellm_core.scoring.static_embedding import StaticEmbedder  # noqa: E402
 
 STRONG_PRO, WEAK_PRO = "gpt-4o-2024-05-13(early-set)", "Mixtral-8x7B-Instruct-v0.1"
 PENALTIES = (0.3, 1.0, 3.0, 10.0, 30.0)
@@ -136,7 +136,7 @@ def main() -> int:
             print(f"| static | {dim} | {weighting} | " + " | ".join(f"{a:.3f}" for a in row) + " |",
                   flush=True)
     if not args.no_minilm:
-        from routellm_core.embeddings import LocalEmbedder
+        from routellm_core.scoring.embeddings import LocalEmbedder
 
         emb = LocalEmbedder()
         row = []

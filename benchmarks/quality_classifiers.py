@@ -53,9 +53,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from routellm_core.data.battles import Battles
     from routellm_core.data.benchmarks import load_gsm8k, load_mmlu, load_mt_bench
-    from routellm_core.embeddings import LocalEmbedder
     from routellm_core.evaluation.evaluate import evaluate, random_baseline
     from routellm_core.routers import get_router_class
+    from routellm_core.scoring.embeddings import LocalEmbedder
     from routellm_core.training._torch_loop import pair_examples
     from routellm_core.training.sets import build_training_set
 

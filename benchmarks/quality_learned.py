@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from routellm_core.data.benchmarks import load_benchmark
-from routellm_core.embeddings import LocalEmbedder
 from routellm_core.evaluation.evaluate import evaluate, random_baseline
 from routellm_core.routers.base import Router
+from routellm_core.scoring.embeddings import LocalEmbedder
 from routellm_core.training.config import default_config
 from routellm_core.training.runs import train_from_config
 

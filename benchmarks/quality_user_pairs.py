@@ -14,7 +14,7 @@ Routers compared (APGR, mean ± std over the five folds):
   never saw these sources, so it needs no training and no holdout;
 * **shipped default, pair-aware**: the same router bound to the user's pair
   (:func:`routellm_core.routers.pair.bind_pair`) where it knows both models (after the API
-  alias map of :mod:`routellm_core.pairs`), else its own pair;
+  alias map of :mod:`routellm_core.routing.pairs`), else its own pair;
 * **retrained, default pair**: the config (``configs/all-sources.json``: the default recipe
   plus the six newer sources) trained per fold, scoring GPT-4 vs Mixtral;
 * **retrained, pair-aware**: the same fold routers scoring the user's pair (the pair's names
@@ -180,10 +180,10 @@ def everyday_check(routers: dict[str, Router], data_dir: Path) -> None:
 
     from routellm_core.data.sources import calibration_prompts
     from routellm_core.evaluation.metrics import auc
-    from routellm_core.pairs import route_pair
     from routellm_core.routers.pair import pair_calibration
+    from routellm_core.routing.pairs import route_pair
 
-    logging.getLogger("routellm_core.pairs").setLevel(logging.ERROR)
+    logging.getLogger("routellm_core.routing.pairs").setLevel(logging.ERROR)
     path = Path(__file__).resolve().parent.parent / "core" / "difficulty" / "prompts.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     prompts = [r["prompt"] for r in rows]
@@ -219,7 +219,7 @@ def main() -> None:
     ap.add_argument("--cached-only", action="store_true",
                     help="score only the folds whose routers are already trained")
     args = ap.parse_args()
-    from routellm_core.embeddings import default_cache_dir
+    from routellm_core.scoring.embeddings import default_cache_dir
 
     data_dir = resolve_data_dir(args.data_dir)
     config = all_sources_config(args.config)
@@ -228,7 +228,7 @@ def main() -> None:
     if args.train_only:
         fold_routers(config, data_dir, holdouts, cache)
         return
-    from routellm_core.pairs import resolve_model
+    from routellm_core.routing.pairs import resolve_model
 
     shipped = load_router("default")
     routers = [] if args.no_train else fold_routers(config, data_dir, holdouts, cache,

@@ -4,7 +4,7 @@ threshold that follows the traffic (``calibration_window``).
 Each benchmark is streamed through the router one prompt at a time in a seeded random order
 (10 orders); with the table the threshold is fixed, with ``calibration_window`` it is the
 ``strong_fraction`` quantile of the last ``window`` scores once ``warmup`` scores have been
-seen (:class:`routellm_core.calibration.TrafficThreshold`). Printed per benchmark: the share
+seen (:class:`routellm_core.scoring.calibration.TrafficThreshold`). Printed per benchmark: the share
 of strong calls and the PGR of the decisions (quality recovered between always-weak and
 always-strong), mean over the orders.
 
@@ -18,9 +18,9 @@ import argparse
 
 import numpy as np
 
-from routellm_core.calibration import simulate_traffic_share
 from routellm_core.data.benchmarks import BenchmarkSet, load_gsm8k, load_mmlu, load_mt_bench
 from routellm_core.routers import load_router
+from routellm_core.scoring.calibration import simulate_traffic_share
 
 
 def _pgr(strong: np.ndarray, bench: BenchmarkSet) -> float:

@@ -15,14 +15,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .calibration import calibrate, calibration_table
+from ._moved import MOVED, install
 from .costs import DEFAULT_PRICES, Price, PriceTable, count_tokens
 from .defaults import STRONG_MODEL, WEAK_MODEL
-from .engine import RouteDecision, RoutingEngine, RoutingStats, StatsSnapshot, Turn, routing_text
 from .errors import CheckpointError, DataError, RouteLLMError, UnknownNameError
 from .records import Battle, Battles
 from .routers import ROUTERS, get_router_class, load_router
 from .routers.base import EmbeddingRouter, Router
+from .routing.engine import (
+    RouteDecision,
+    RoutingEngine,
+    RoutingStats,
+    StatsSnapshot,
+    Turn,
+    routing_text,
+)
+from .scoring.calibration import calibrate, calibration_table
+
+install()
 
 if TYPE_CHECKING:
     from .data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
@@ -43,6 +53,10 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name in MOVED:  # an old module path, e.g. ``routellm_core.engine`` (see ``_moved``)
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         import importlib
 

@@ -1,8 +1,8 @@
 """``RouteLLMChat``: a LangChain chat model that routes each call to a strong or a weak model.
 
 The wrapper holds no routing logic of its own. For every call it turns the LangChain messages
-into :class:`~routellm_core.engine.Turn` records, asks a
-:class:`~routellm_core.engine.RoutingEngine` for a decision, calls the chosen inner model's
+into :class:`~routellm_core.routing.engine.Turn` records, asks a
+:class:`~routellm_core.routing.engine.RoutingEngine` for a decision, calls the chosen inner model's
 own hook (``_generate``, ``_agenerate``, ``_stream`` or ``_astream``) with the wrapper's run
 manager, and reports the token usage back. So each call is exactly one LLM run for every
 callback handler, and usage is counted once.
@@ -82,17 +82,16 @@ from pydantic import (
 )
 from typing_extensions import Self
 
-from routellm_core.decisions import RouteDecision, RoutingStats
-from routellm_core.dispatch import Reply, RoutedCall, SumTally, account_usage
-from routellm_core.embeddings import Embedder
-from routellm_core.engine import LadderEngine, RoutingEngine
 from routellm_core.errors import ConfigError, unknown_name
-from routellm_core.ladder import DEFAULT_OUTPUT_TOKENS
-from routellm_core.long_text import check_prompt
-from routellm_core.pairs import PairSpec
-from routellm_core.recorder import TrafficRecorder, check_recorder
 from routellm_core.routers.base import Router
-from routellm_core.settings import (
+from routellm_core.routing.decisions import RouteDecision, RoutingStats
+from routellm_core.routing.dispatch import Reply, RoutedCall, SumTally, account_usage
+from routellm_core.routing.engine import LadderEngine, RoutingEngine
+from routellm_core.routing.ladder import DEFAULT_OUTPUT_TOKENS
+from routellm_core.routing.long_text import check_prompt
+from routellm_core.routing.pairs import PairSpec
+from routellm_core.routing.recorder import TrafficRecorder, check_recorder
+from routellm_core.routing.settings import (
     LadderSettings,
     OnRoute,
     RouterSpec,
@@ -104,7 +103,8 @@ from routellm_core.settings import (
     other_mode_error,
     wrapper_fields,
 )
-from routellm_core.turns import Turn, turn_role
+from routellm_core.routing.turns import Turn, turn_role
+from routellm_core.scoring.embeddings import Embedder
 
 __all__ = ["RouteLLMChat", "RouteLLMLadderChat", "messages_to_turns", "ROUTE_EVENT"]
 
@@ -141,11 +141,11 @@ def _role(message: BaseMessage) -> str:
 
 
 def messages_to_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
-    """LangChain messages as framework-neutral :class:`~routellm_core.engine.Turn` records.
+    """LangChain messages as framework-neutral :class:`~routellm_core.routing.engine.Turn` records.
 
     Only the text of each message is kept (images and other blocks are not routed on). A
     ``ChatMessage``'s role, or another message's type, is mapped by
-    :func:`~routellm_core.engine.turn_role` (as in LlamaIndex): an unknown role is a user turn.
+    :func:`~routellm_core.routing.engine.turn_role` (as in LlamaIndex): an unknown role is a user turn.
 
     Example:
         >>> from langchain_core.messages import AIMessage, ChatMessage, HumanMessage
@@ -173,7 +173,7 @@ def _checked_turns(messages: Sequence[BaseMessage]) -> list[Turn]:
 def _model_name(model: BaseChatModel) -> str:
     """The inner model's name: the ``name=`` the user gave it, else LangChain's
     ``ls_model_name``, else its ``model_name``, ``model`` or ``model_id``, else its class name
-    (the rule of :func:`~routellm_core.settings.inner_model_name`, shared with LlamaIndex)."""
+    (the rule of :func:`~routellm_core.routing.settings.inner_model_name`, shared with LlamaIndex)."""
     try:
         name = model._get_ls_params().get("ls_model_name")
     except Exception:  # a provider's _get_ls_params is not ours to trust
@@ -450,7 +450,7 @@ class _Field:
 class _ConfigurableRouteLLMChat(RunnableConfigurableFields):
     """``configurable_fields`` of a :class:`RouteLLMChat`: a configured call derives its model
     from the original, sharing the router, statistics and sticky memory
-    (:meth:`~routellm_core.engine.RoutingEngine.variant`)."""
+    (:meth:`~routellm_core.routing.engine.RoutingEngine.variant`)."""
 
     def _prepare(
         self, config: RunnableConfig | None = None
@@ -499,7 +499,7 @@ class RouteLLMChat(BaseChatModel):
         pair: which two models the router scores. ``None`` (default): the router's own
             pair (GPT-4 vs Mixtral for the shipped router). ``"auto"``: the inner models,
             recognised from their names (``ChatOpenAI(model="gpt-4o")``'s ``model_name````) through the API alias map of
-            :mod:`routellm_core.pairs`; ``("gpt-4o", "gpt-4o-mini")``: these names. A pair the
+            :mod:`routellm_core.routing.pairs`; ``("gpt-4o", "gpt-4o-mini")``: these names. A pair the
             router does not know (or cannot calibrate) falls back to its own pair, logged
             once; the record's ``pair`` says which pair was scored. Off by default: the
             per-model estimates of other pairs did not route better when measured
@@ -507,7 +507,7 @@ class RouteLLMChat(BaseChatModel):
         aliases: ``{your model name: a model the router knows}`` (an API name such as
             ``"gpt-4o-mini"`` or the router's own spelling) for a model it does not
             recognise, e.g. ``{"my-finetune": "gpt-4o-mini"}``.
-        recorder: a :class:`routellm_core.recorder.TrafficRecorder`: append each call (routed
+        recorder: a :class:`routellm_core.routing.recorder.TrafficRecorder`: append each call (routed
             text, decision, answer) to a local replay log, with optional shadow calls
             (``docs/adapt.md``). Off by default.
         temperature, max_tokens, stop: when set, passed to the chosen model on every call
@@ -517,8 +517,8 @@ class RouteLLMChat(BaseChatModel):
         streaming: stream from the chosen model even on ``invoke`` (as ``BaseChatModel``).
 
     Attributes:
-        engine: the :class:`~routellm_core.engine.RoutingEngine` (router, threshold, stats).
-        stats: the engine's thread-safe :class:`~routellm_core.engine.RoutingStats`.
+        engine: the :class:`~routellm_core.routing.engine.RoutingEngine` (router, threshold, stats).
+        stats: the engine's thread-safe :class:`~routellm_core.routing.engine.RoutingStats`.
 
     Assigning a routing field (``llm.threshold = 0.6``) reconfigures the engine, validated
     like the constructor. ``model_copy``/``copy.copy`` give a model with its own engine and
@@ -548,7 +548,7 @@ class RouteLLMChat(BaseChatModel):
 
     strong: BaseChatModel | None = None
     weak: BaseChatModel | None = None
-    # Settings typed SkipValidation are checked by the routing engine (routellm_core.settings),
+    # Settings typed SkipValidation are checked by the routing engine (routellm_core.routing.settings),
     # in one place and with its messages, when the engine is built or reconfigured.
     router: SkipValidation[RouterSpec] = "default"
     strong_fraction: SkipValidation[float | None] = None
@@ -657,7 +657,7 @@ class RouteLLMChat(BaseChatModel):
         return embedder
 
     def _engine_settings(self, fields: Iterable[str]) -> dict[str, Any]:
-        """The engine settings (by their names in :mod:`routellm_core.settings`) the given
+        """The engine settings (by their names in :mod:`routellm_core.routing.settings`) the given
         fields hold."""
         fields = set(fields) & set(self._FIELDS)
         if fields & {"router", "embeddings"}:
@@ -986,7 +986,7 @@ class RouteLLMChat(BaseChatModel):
         except Exception:  # private LangChain API: if it changes, just stream
             return False
 
-    # ---- calls: routellm_core.dispatch.RoutedCall runs them ---------------------------------
+    # ---- calls: routellm_core.routing.dispatch.RoutedCall runs them ---------------------------------
     def _routed(self, decision: RouteDecision, messages: list[BaseMessage], run_manager: Any,
                 announce: Callable[[Any, RouteDecision], Any]) -> RoutedCall:
         """The call of a decision. ``announce(run_manager, decision)`` dispatches a fallback's
@@ -1136,7 +1136,7 @@ class RouteLLMLadderChat(RouteLLMChat):
 
     Built by ``RouteLLMChat(models={...}, ...)`` (or directly). Everything is the two-model
     wrapper's, with the ladder's model names as routes and the ladder's settings
-    (:class:`~routellm_core.settings.LadderSettings`) as its routing fields: tools bound on
+    (:class:`~routellm_core.routing.settings.LadderSettings`) as its routing fields: tools bound on
     whichever model is chosen, structured output, streaming, async, sticky threads, forced
     routes (``model="llama-8b"``, or ``"top"`` / ``"bottom"``), fallback (to the next model up
     the ladder), statistics per model, assignment, copies and per-call configuration.
@@ -1210,7 +1210,7 @@ class RouteLLMLadderChat(RouteLLMChat):
 
     @property
     def engine(self) -> LadderEngine:
-        """The :class:`~routellm_core.engine.LadderEngine` (ladder, knob, statistics)."""
+        """The :class:`~routellm_core.routing.engine.LadderEngine` (ladder, knob, statistics)."""
         engine = self._engine
         assert isinstance(engine, LadderEngine)
         return engine

@@ -2,7 +2,7 @@
 
 Routers that score prompt embeddings take an *embedder*: an object with ``model_id``, ``dim``
 and ``embed(texts) -> (n, dim)`` float32 array with unit-norm rows
-(:class:`routellm_core.embeddings.Embedder`). :class:`LangChainEmbedder` turns a LangChain
+(:class:`routellm_core.scoring.embeddings.Embedder`). :class:`LangChainEmbedder` turns a LangChain
 ``Embeddings`` (OpenAI, Ollama, HuggingFace, a fake for tests...) into one.
 
 A router must be scored with embeddings from the model it was trained on: the shipped default
@@ -27,7 +27,7 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
-from routellm_core.embeddings import AdaptedEmbedder
+from routellm_core.scoring.embeddings import AdaptedEmbedder
 
 __all__ = ["LangChainEmbedder"]
 
@@ -55,7 +55,7 @@ class LangChainEmbedder(AdaptedEmbedder):
             the first time ``dim`` is read.
 
     The checks and the normalisation are the core's
-    (:class:`~routellm_core.embeddings.AdaptedEmbedder`), as for LlamaIndex.
+    (:class:`~routellm_core.scoring.embeddings.AdaptedEmbedder`), as for LlamaIndex.
 
     Raises:
         TypeError: ``embeddings`` is not a LangChain ``Embeddings``.

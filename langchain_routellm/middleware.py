@@ -52,11 +52,11 @@ from langchain_core.messages import BaseMessage
 from pydantic import ConfigDict, PrivateAttr, SkipValidation, model_validator
 from typing_extensions import Self
 
-from routellm_core.decisions import RouteDecision, RoutingStats
-from routellm_core.engine import RoutingEngine
 from routellm_core.errors import DataError
-from routellm_core.settings import OnRoute, RouterSpec, RoutingSettings, RoutingTextPolicy
-from routellm_core.turns import Turn
+from routellm_core.routing.decisions import RouteDecision, RoutingStats
+from routellm_core.routing.engine import RoutingEngine
+from routellm_core.routing.settings import OnRoute, RouterSpec, RoutingSettings, RoutingTextPolicy
+from routellm_core.routing.turns import Turn
 
 from .chat_models import messages_to_turns
 
@@ -91,7 +91,7 @@ class RouteLLMDecisionModel(BaseDecisionModel):
         router, strong_fraction, threshold, routing_text, on_router_error, on_route, prices:
             as for :class:`~langchain_routellm.RouteLLMChat` (ignored when ``engine`` is
             given).
-        engine: share a :class:`~routellm_core.engine.RoutingEngine`, e.g.
+        engine: share a :class:`~routellm_core.routing.engine.RoutingEngine`, e.g.
             ``RouteLLMChat(...).engine``, so both count in the same statistics.
         strong_label, weak_label: the ``Choice`` labels meaning the strong and the weak
             model (the middleware's ``choices`` keys).
@@ -110,7 +110,7 @@ class RouteLLMDecisionModel(BaseDecisionModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     model: str = "routellm"
-    # checked by the routing engine (routellm_core.settings), as in RouteLLMChat
+    # checked by the routing engine (routellm_core.routing.settings), as in RouteLLMChat
     router: SkipValidation[RouterSpec] = "default"
     strong_fraction: float | None = None
     threshold: float | None = None

@@ -30,12 +30,12 @@ from llama_index.core.memory import ChatMemoryBuffer
 
 from routellm_core.costs import PriceTable
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
-from routellm_core.engine import RouteDecision
 from routellm_core.errors import RouteLLMError
 from routellm_core.evaluation.replay import ReplayLog, arena_bench_log
 from routellm_core.evaluation.replay_report import FRACTIONS, RoutedPass, demo_inputs, sweep
 from routellm_core.evaluation.replay_report import pick_router as pick_router  # re-exported
 from routellm_core.routers.base import Router
+from routellm_core.routing.engine import RouteDecision
 
 from .llms import RouteLLM
 from .replay import ReplayLLM

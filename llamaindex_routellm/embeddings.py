@@ -23,7 +23,7 @@ from typing import Any
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from routellm_core.embeddings import AdaptedEmbedder
+from routellm_core.scoring.embeddings import AdaptedEmbedder
 
 __all__ = ["LlamaIndexEmbedder"]
 
@@ -39,7 +39,7 @@ class LlamaIndexEmbedder(AdaptedEmbedder):
             on first use of :attr:`dim` (one call to the model).
 
     The checks and the normalisation are the core's
-    (:class:`~routellm_core.embeddings.AdaptedEmbedder`), as for LangChain.
+    (:class:`~routellm_core.scoring.embeddings.AdaptedEmbedder`), as for LangChain.
 
     Raises:
         TypeError: ``embed_model`` is not a LlamaIndex ``BaseEmbedding``.

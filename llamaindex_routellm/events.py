@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from llama_index.core.instrumentation.events.base import BaseEvent
 
-from routellm_core.engine import RouteDecision
+from routellm_core.routing.engine import RouteDecision
 
 __all__ = ["RouteDecisionEvent"]
 
@@ -69,7 +69,7 @@ class RouteDecisionEvent(BaseEvent):
         )
 
     def to_decision(self) -> RouteDecision:
-        """The core :class:`~routellm_core.engine.RouteDecision` this event reports."""
+        """The core :class:`~routellm_core.routing.engine.RouteDecision` this event reports."""
         return RouteDecision(
             self.route,  # type: ignore[arg-type]
             self.model,

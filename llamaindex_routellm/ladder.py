@@ -3,7 +3,7 @@
 ``RouteLLM(models={"gpt-4o": ..., "llama-70b": ..., "llama-8b": ...}, prices={...})`` builds a
 :class:`RouteLLMLadder`, a :class:`~llamaindex_routellm.RouteLLM` whose routes are the ladder's
 model names and whose routing arguments are the ladder's settings
-(:class:`~routellm_core.settings.LadderSettings`). The class lives beside the two-model
+(:class:`~routellm_core.routing.settings.LadderSettings`). The class lives beside the two-model
 wrapper in :mod:`llamaindex_routellm.llms` (one module, so the two import nothing of each
 other); this module keeps its import path. The example and the arguments are in
 :class:`RouteLLMLadder`'s documentation.

@@ -1,8 +1,8 @@
 """``RouteLLM``: a LlamaIndex LLM that sends each call to a strong or a weak LLM.
 
 The wrapper holds no routing logic of its own. For each call it turns the LlamaIndex messages
-into :class:`~routellm_core.engine.Turn` records, asks the shared
-:class:`~routellm_core.engine.RoutingEngine` for a decision, calls the chosen model, tags the
+into :class:`~routellm_core.routing.engine.Turn` records, asks the shared
+:class:`~routellm_core.routing.engine.RoutingEngine` for a decision, calls the chosen model, tags the
 response, and reports token usage to the engine's statistics.
 
 Event source: the wrapper's own methods are *not* decorated with ``llm_chat_callback`` /
@@ -63,15 +63,15 @@ from llama_index.core.llms.llm import LLM, ToolSelection
 from pydantic import BaseModel, Field, PrivateAttr
 
 from routellm_core.costs import Price
-from routellm_core.decisions import RouteDecision, RoutingStats
-from routellm_core.dispatch import LastTally, Reply, RoutedCall
-from routellm_core.engine import LadderEngine, RoutingEngine
 from routellm_core.errors import RouteLLMError, unknown_name
-from routellm_core.ladder import DEFAULT_OUTPUT_TOKENS
-from routellm_core.long_text import check_prompt
-from routellm_core.pairs import PairSpec
-from routellm_core.recorder import TrafficRecorder
-from routellm_core.settings import (
+from routellm_core.routing.decisions import RouteDecision, RoutingStats
+from routellm_core.routing.dispatch import LastTally, Reply, RoutedCall
+from routellm_core.routing.engine import LadderEngine, RoutingEngine
+from routellm_core.routing.ladder import DEFAULT_OUTPUT_TOKENS
+from routellm_core.routing.long_text import check_prompt
+from routellm_core.routing.pairs import PairSpec
+from routellm_core.routing.recorder import TrafficRecorder
+from routellm_core.routing.settings import (
     LadderSettings,
     OnRoute,
     RouterSpec,
@@ -83,7 +83,7 @@ from routellm_core.settings import (
     other_mode_error,
     wrapper_fields,
 )
-from routellm_core.turns import Turn, turn_role
+from routellm_core.routing.turns import Turn, turn_role
 
 from .embeddings import LlamaIndexEmbedder
 from .events import RouteDecisionEvent
@@ -129,7 +129,7 @@ _MODEL_FIELDS = ("strong", "weak", "models", "embed_model")
 def to_turns(messages: Sequence[ChatMessage]) -> list[Turn]:
     """LlamaIndex messages as framework-neutral :class:`Turn` records (text blocks only).
 
-    Roles map by :func:`~routellm_core.engine.turn_role` (as in LangChain): an unknown role
+    Roles map by :func:`~routellm_core.routing.engine.turn_role` (as in LangChain): an unknown role
     is a user turn. A ReAct agent sends its tool results back as *user* messages
     (``"Observation: ..."`` after an assistant message holding ``"Action: ..."``); those are
     tool turns, so routing on the last user message keeps scoring the user's request and one
@@ -156,7 +156,7 @@ def _is_react_observation(text: str, before: Sequence[Turn]) -> bool:
 def _llm_name(llm: LLM) -> str:
     """An inner model's name: its metadata's ``model_name`` unless a placeholder
     (``"unknown"``), else its ``model``/``model_name`` attribute, else its class name (the
-    rule of :func:`~routellm_core.settings.inner_model_name`, shared with LangChain)."""
+    rule of :func:`~routellm_core.routing.settings.inner_model_name`, shared with LangChain)."""
     try:
         reported: Any = llm.metadata.model_name
     except Exception:  # a provider's metadata property is not ours to trust
@@ -296,7 +296,7 @@ class RouteLLM(FunctionCallingLLM):
         pair: which two models the router scores. ``None`` (default): the router's own
             pair (GPT-4 vs Mixtral for the shipped router). ``"auto"``: the inner models,
             recognised from their names (``OpenAI(model="gpt-4o")``'s ``metadata.model_name````) through the API alias map of
-            :mod:`routellm_core.pairs`; ``("gpt-4o", "gpt-4o-mini")``: these names. A pair the
+            :mod:`routellm_core.routing.pairs`; ``("gpt-4o", "gpt-4o-mini")``: these names. A pair the
             router does not know (or cannot calibrate) falls back to its own pair, logged
             once; the record's ``pair`` says which pair was scored. Off by default: the
             per-model estimates of other pairs did not route better when measured
@@ -319,10 +319,10 @@ class RouteLLM(FunctionCallingLLM):
         embed_model: a LlamaIndex ``BaseEmbedding`` for embedding routers loaded from a
             checkpoint (``"default"`` or a directory); its dimension must match the one the
             checkpoint was trained on.
-        on_route: callables receiving each :class:`~routellm_core.engine.RouteDecision`
+        on_route: callables receiving each :class:`~routellm_core.routing.engine.RouteDecision`
             (fallbacks included).
         callback_manager: LlamaIndex callback manager; also set on both inner models.
-        recorder: a :class:`routellm_core.recorder.TrafficRecorder`: append each call (routed
+        recorder: a :class:`routellm_core.routing.recorder.TrafficRecorder`: append each call (routed
             text, decision, answer) to a local replay log, with optional shadow calls on
             non-streamed calls (``docs/adapt.md``); the record's run id is in
             ``additional_kwargs["routellm"]["run_id"]``. Off by default.
@@ -586,7 +586,7 @@ class RouteLLM(FunctionCallingLLM):
 
     @property
     def engine(self) -> RoutingEngine:
-        """The shared :class:`~routellm_core.engine.RoutingEngine` (router, threshold, ...)."""
+        """The shared :class:`~routellm_core.routing.engine.RoutingEngine` (router, threshold, ...)."""
         return self._engine
 
     @property
@@ -652,7 +652,7 @@ class RouteLLM(FunctionCallingLLM):
     def configured(self, **settings: Any) -> Iterator[None]:
         """Route the calls made inside the block with other settings (per-call configuration,
         as ``configurable_fields`` in LangChain): an engine derived from this one
-        (:meth:`~routellm_core.engine.RoutingEngine.variant`) that shares its router,
+        (:meth:`~routellm_core.routing.engine.RoutingEngine.variant`) that shares its router,
         statistics and sticky memory; a setting replaces its partners (a ``threshold`` this
         model's ``strong_fraction``, a ``tolerance`` its ``cost_weight``, and the reverse).
 
@@ -743,7 +743,7 @@ class RouteLLM(FunctionCallingLLM):
         p = self._pending(messages, prompt, kwargs, engine)
         return self._emit(await engine.adecide_turns(p.turns, **p.args()), method)
 
-    # ---- calls: routellm_core.dispatch.RoutedCall runs them ---------------------------------
+    # ---- calls: routellm_core.routing.dispatch.RoutedCall runs them ---------------------------------
     # Each method runs the chosen model's method of the same name: ``fn(route)`` calls it.
     def _routed(
         self, decision: RouteDecision, method: str, prompt_text: Callable[[], str]
@@ -1036,7 +1036,7 @@ class RouteLLMLadder(RouteLLM):
     (``model="llama-8b"``, ``"top"``, ``"bottom"``), sticky conversations, fallback to the next
     model up the ladder, statistics per model, assignment (``llm.tolerance = 0.1``) and copies
     work as with two models; the routing arguments are the ladder's settings
-    (:class:`~routellm_core.settings.LadderSettings`).
+    (:class:`~routellm_core.routing.settings.LadderSettings`).
 
     Args:
         models: ``{name: LLM}``, at least two; the names are the routes (decisions,
@@ -1118,7 +1118,7 @@ class RouteLLMLadder(RouteLLM):
 
     @property
     def engine(self) -> LadderEngine:
-        """The :class:`~routellm_core.engine.LadderEngine` (ladder, knob, statistics)."""
+        """The :class:`~routellm_core.routing.engine.LadderEngine` (ladder, knob, statistics)."""
         engine = self._engine
         assert isinstance(engine, LadderEngine)
         return engine

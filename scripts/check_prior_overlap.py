@@ -1,6 +1,6 @@
 """How close the everyday prior comes to the difficulty check (MiniLM cosine similarity).
 
-The prior (``core/priors/everyday.jsonl``) was written apart from the difficulty check
+The prior (``core/data/priors/everyday.jsonl``) was written apart from the difficulty check
 (``core/difficulty/prompts.jsonl``); prompts of the prior at cosine >= 0.85 to a check prompt
 were removed once (18 of 400). This script prints the closest pairs and fails when one at or
 above the threshold has come back, so the check stays a held-out test of the prior.
@@ -18,7 +18,7 @@ import numpy as np
 
 from routellm_core.data.benchmarks import load_difficulty
 from routellm_core.data.sources import anchors_path
-from routellm_core.embeddings import LocalEmbedder
+from routellm_core.scoring.embeddings import LocalEmbedder
 
 
 def main() -> int:

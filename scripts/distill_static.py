@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     if args.model_dir is None:
-        from routellm_core.embeddings import minilm_model_dir
+        from routellm_core.scoring.embeddings import minilm_model_dir
 
         args.model_dir = minilm_model_dir()
     vocab_file = args.model_dir / "vocab.txt"

@@ -36,7 +36,7 @@ def data_dir() -> Path:
 @pytest.fixture
 def unwritable_recorder(tmp_path: Path) -> Any:
     """A TrafficRecorder whose log path is a directory: every write fails (and is counted)."""
-    from routellm_core.recorder import TrafficRecorder
+    from routellm_core.routing.recorder import TrafficRecorder
 
     bad = tmp_path / "dir.jsonl"
     bad.mkdir()

@@ -115,8 +115,8 @@ class PlantedPairRouter(Router):
         self.calibration_ = None
         self.pair_calibration_ = None
         if calibrate:
-            from routellm_core.calibration import calibration_table
             from routellm_core.routers.pair import pair_calibration
+            from routellm_core.scoring.calibration import calibration_table
 
             self.calibration_ = calibration_table(self, self.CALIBRATION_PROMPTS, "planted")
             self.pair_calibration_ = pair_calibration(self, self.CALIBRATION_PROMPTS, "planted")

@@ -3,9 +3,11 @@
 No module imports one that imports it back, at any depth. The layers (``docs/architecture.md``)
 import downwards only: the command line (``routellm_core.cli``) may use everything, evaluation
 may use training, training may use data, every kit may use the runtime (the rest of
-``routellm_core``); the runtime imports a kit only inside a router's ``fit`` (training data,
-the fine-tuning loop), never at import and never to route; the wrappers import no kit except
-in their replay models, judge adapters and demo parts, and nothing imports the command line.
+``routellm_core``); the runtime imports a kit only inside a router's ``fit`` (the fine-tuning
+loop), never at import and never to route; the wrappers import no kit except in their replay
+models, judge adapters and demo parts, and nothing imports the command line. Inside the
+runtime the rooms import downwards too: the shared records (``errors``, ``defaults``,
+``costs``, ``records``) below ``scoring/``, below ``routers/``, below ``routing/``.
 
 Every ``import`` statement counts, top-level, inside a function (a lazy import is still a
 dependency) or under ``if TYPE_CHECKING:`` (an import for types only is still a dependency of
@@ -127,6 +129,22 @@ WRAPPER_OFFLINE = ("replay", "judge", "demo")
 FIT = ("fit", "_fit")
 
 
+#: the runtime's rooms, lowest first; a runtime module may import its own room and those below
+#: (the top-level modules not named here, the package itself and the old-path finder
+#: ``_moved``, may use every room)
+ROOMS = (("routellm_core.errors", "routellm_core.defaults", "routellm_core.costs",
+          "routellm_core.records"),
+         ("routellm_core.scoring",), ("routellm_core.routers",), ("routellm_core.routing",))
+
+
+def _room(module: str) -> int | None:
+    """The index of a runtime module's room in :data:`ROOMS` (``None``: the front door)."""
+    for i, room in enumerate(ROOMS):
+        if any(module == r or module.startswith(r + ".") for r in room):
+            return i
+    return None
+
+
 def _layer(module: str) -> int:
     """-1 for the wrappers, 0 for the runtime, 1.. for the kits in :data:`KITS` order."""
     if not module.startswith("routellm_core"):
@@ -154,12 +172,18 @@ def _layer_violations(modules: dict[str, Path]) -> list[str]:
                 bad.append(f"{name} (runtime) imports {mod} {where}")
             elif here > 0 and there > here:
                 bad.append(f"{name} imports {mod}, a layer above it")
+        if here == 0 and (room := _room(name)) is not None:
+            # between the runtime's rooms every import counts, type-only ones too
+            for mod in _imports(name, path, known):
+                there_room = _room(mod) if _layer(mod) == 0 else None
+                if _layer(mod) == 0 and (there_room is None or there_room > room):
+                    bad.append(f"{name} imports {mod}, a room of the runtime above it")
     return sorted(set(bad))
 
 
 def test_the_layers_import_downwards_only() -> None:
     mods = _modules()
-    assert _layer("routellm_core.engine") == 0 and _layer("routellm_core.cli.main") == len(KITS)
+    assert _layer("routellm_core.routing.engine") == 0 and _layer("routellm_core.cli.main") == len(KITS)
     assert not _layer_violations(mods), _layer_violations(mods)
 
 
@@ -168,6 +192,9 @@ def test_the_layer_check_can_fail(tmp_path: Path) -> None:
         "routellm_core.routers.x": "from ..data.battles import Battles\n",
         "routellm_core.routers.y": "def fit(self):\n    from ..data.battles import Battles\n",
         "routellm_core.routers.z": "def _predict(self):\n    from ..training.runs import f\n",
+        "routellm_core.scoring.w": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                   "    from ..routing.engine import RoutingEngine\n",
+        "routellm_core.routing.engine": "from ..scoring.w import x\n",
         "routellm_core.data.battles": "from ..training.runs import f\n",
         "routellm_core.training.runs": "from ..cli.main import main\n",
         "routellm_core.cli.main": "from ..training.runs import f\n",
@@ -185,5 +212,6 @@ def test_the_layer_check_can_fail(tmp_path: Path) -> None:
         "routellm_core.data.battles imports routellm_core.training.runs, a layer above it",
         "routellm_core.routers.x (runtime) imports routellm_core.data.battles at import",
         "routellm_core.routers.z (runtime) imports routellm_core.training.runs in _predict()",
+        "routellm_core.scoring.w imports routellm_core.routing.engine, a room of the runtime above it",
         "routellm_core.training.runs imports the command line (routellm_core.cli.main)",
     ], found

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from routellm_test_fake_routers import KeywordRouter, NumberRouter
 
-from routellm_core.engine import RoutingEngine
 from routellm_core.errors import ConfigError
-from routellm_core.memory import momentum_score
+from routellm_core.routing.engine import RoutingEngine
+from routellm_core.routing.memory import momentum_score
 
 HARD = "Prove that the sum of two even numbers is even."
 FOLLOW_UPS = ["now commit it", "make it shorter", "thanks", "ok"]
@@ -70,8 +70,8 @@ def test_bad_momentum_is_a_clear_error(kw: dict[str, Any], match: str) -> None:
 def test_a_ladder_refuses_momentum() -> None:
     from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
 
-    from routellm_core.engine import LadderEngine
-    from routellm_core.settings import LadderSettings
+    from routellm_core.routing.engine import LadderEngine
+    from routellm_core.routing.settings import LadderSettings
 
     with pytest.raises(ConfigError, match="momentum= applies to two models"):
         RoutingEngine.from_settings(LadderSettings(

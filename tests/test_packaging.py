@@ -98,8 +98,8 @@ def test_wheel_builds_and_imports(wheel: Path, scratch: tuple[Path, str, Path]) 
     for f in ("embeddings.safetensors", "vocab.txt", "README.md"):
         assert f"routellm_core/static_model/{f}" in names
     # the difficulty check and the everyday prior travel with the package (eval and training)
-    for f in ("difficulty/prompts.jsonl", "difficulty/README.md", "priors/everyday.jsonl",
-              "priors/README.md", "data/manifest.json"):
+    for f in ("difficulty/prompts.jsonl", "difficulty/README.md", "data/priors/everyday.jsonl",
+              "data/priors/README.md", "data/manifest.json"):
         assert f"routellm_core/{f}" in names
     # and so do its translations (``routellm eval --benchmark difficulty`` reports each) and
     # the multilingual static table
@@ -139,7 +139,7 @@ t0 = time.perf_counter()
 from routellm_core import RoutingEngine
 from routellm_core.data.battles import Battle, Battles
 from routellm_core.routers.knn import KNNRouter
-from routellm_core.static_embedding import StaticEmbedder
+from routellm_core.scoring.static_embedding import StaticEmbedder
 battles = Battles(
     [Battle(f"Prove the theorem about prime numbers, case {i}", "s", "w", "model_a") for i in range(6)]
     + [Battle(f"Say hello to my friend number {i}", "s", "w", "model_b") for i in range(6)])

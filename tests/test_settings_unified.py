@@ -25,7 +25,7 @@ from langchain_routellm.middleware import SETTING_FIELDS, RouteLLMDecisionModel 
 from llamaindex_routellm import RouteLLM  # noqa: E402
 from routellm_core.cli.demo import parse_price  # noqa: E402
 from routellm_core.errors import DataError  # noqa: E402
-from routellm_core.settings import LADDER_SETTINGS, SETTINGS  # noqa: E402
+from routellm_core.routing.settings import LADDER_SETTINGS, SETTINGS  # noqa: E402
 
 
 def _lc(name: str) -> FakeListChatModel:

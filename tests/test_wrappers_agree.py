@@ -1,8 +1,8 @@
 """The two wrappers behave the same where the core decides: role mapping, usage the provider
 did not report, forcing a route with ``model=``, and the decision's record.
 
-Both build their turns with ``routellm_core.engine.turn_role`` and run their calls through
-``routellm_core.dispatch.RoutedCall``; these tests hold them to it side by side."""
+Both build their turns with ``routellm_core.routing.engine.turn_role`` and run their calls through
+``routellm_core.routing.dispatch.RoutedCall``; these tests hold them to it side by side."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from langchain_routellm import RouteLLMChat, messages_to_turns  # noqa: E402
 from llamaindex_routellm import RouteLLM  # noqa: E402
 from llamaindex_routellm.llms import to_turns  # noqa: E402
 from routellm_core.costs import count_tokens  # noqa: E402
-from routellm_core.engine import TURN_ROLES, turn_role  # noqa: E402
+from routellm_core.routing.engine import TURN_ROLES, turn_role  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -155,7 +155,7 @@ def test_model_forces_a_route_in_both() -> None:
 def test_both_wrappers_and_the_middleware_build_their_engine_from_routing_settings(
         tmp_path: Any) -> None:
     from langchain_routellm import RouteLLMDecisionModel
-    from routellm_core.settings import SETTINGS
+    from routellm_core.routing.settings import SETTINGS
 
     for owner in (langchain(), llamaindex(), RouteLLMDecisionModel(router=KeywordRouter(),
                                                                    threshold=0.5)):
@@ -202,8 +202,8 @@ def _adapters(dim: int = 8) -> list[Any]:
 def test_both_embedding_adapters_check_and_normalise_the_same_way() -> None:
     import pickle
 
-    from routellm_core.embeddings import AdaptedEmbedder
     from routellm_core.errors import DataError
+    from routellm_core.scoring.embeddings import AdaptedEmbedder
 
     for emb in _adapters():
         assert isinstance(emb, AdaptedEmbedder) and emb.dim == 8
@@ -241,7 +241,7 @@ def test_both_wrappers_pass_the_window_to_their_engine() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\n\t "])
 def test_an_empty_prompt_is_refused_with_the_same_message_in_both(text: str) -> None:
     from routellm_core.errors import DataError
-    from routellm_core.long_text import EMPTY_PROMPT
+    from routellm_core.routing.long_text import EMPTY_PROMPT
 
     lc, li = langchain(), llamaindex()
     calls = [lambda: lc.invoke(text), lambda: lc.invoke([HumanMessage(text)], model="strong"),
@@ -273,7 +273,7 @@ def test_an_image_without_text_is_not_an_empty_prompt_in_either() -> None:
 
 
 def test_both_wrappers_score_a_long_prompt_by_the_core_long_text_rule() -> None:
-    from routellm_core.long_text import MAX_SCORED_CHARS, routing_views
+    from routellm_core.routing.long_text import MAX_SCORED_CHARS, routing_views
 
     text = "Hello, nice to meet you. " * 4_000 + "\n\nProve the theorem."
     lc, li = langchain(), llamaindex()

@@ -58,8 +58,8 @@ STATIC_THRESHOLD = 0.99
 
 def _battles(args: argparse.Namespace) -> int:
     from ..evaluation.traffic import load_traffic
-    from ..progress import Progress
     from ..training.adapt import battles_from_traffic
+    from ..training.progress import Progress
 
     progress = Progress(enabled=not args.no_progress)
     progress.stage(f"reading {args.from_log}")
@@ -137,10 +137,10 @@ def add_adapt_arguments(p: argparse.ArgumentParser) -> None:
 def run_adapt(args: argparse.Namespace) -> int:
     """``routellm train --init ...``."""
     from ..data.files import read_prompt_file
-    from ..progress import Progress
     from ..records import Battles
     from ..routers import load_router
     from ..training.adapt import adapt_router
+    from ..training.progress import Progress
 
     if not args.battles:
         raise DataError("--init needs --battles FILE (make one with routellm battles "

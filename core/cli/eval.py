@@ -16,7 +16,7 @@ from ._args import add_command
 
 if TYPE_CHECKING:
     from ..evaluation.evaluate import BenchmarkResult
-    from ..progress import Progress
+    from ..training.progress import Progress
 
 __all__ = ["register", "check_router_names", "resolve_routers", "load_benchmarks", "run_eval"]
 
@@ -109,7 +109,7 @@ def run_eval(router_spec: str, bench_spec: str = "all", data_dir: str | None = N
              mmlu_split: str = "heldout", progress: bool = True,
              mmlu_sample: int = 0) -> dict[str, BenchmarkResult]:
     from ..evaluation.evaluate import evaluate_routers
-    from ..progress import Progress
+    from ..training.progress import Progress
 
     feedback = Progress(enabled=progress)
     # every argument is checked before any data is read

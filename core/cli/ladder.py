@@ -35,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 def _main(args: argparse.Namespace) -> int:
     from ..errors import DataError
     from ..evaluation.ladder_eval import format_report, plot_ladder, run_ladder_eval, save_json
-    from ..progress import Progress
+    from ..training.progress import Progress
 
     if args.router and args.no_difficulty:
         raise DataError("--router routes the difficulty check: drop --no-difficulty")

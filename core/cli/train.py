@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..data.files import read_prompt_file
 from ..errors import DataError
-from ..long_text import EMPTY_PROMPT
+from ..routing.long_text import EMPTY_PROMPT
 from ._args import (
     STRONG_FRACTION_HELP,
     add_command,
@@ -83,8 +83,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ..progress import Progress
     from ..training.config import default_config, load_config, make_embedder
+    from ..training.progress import Progress
     from ..training.runs import train_from_config
 
     if getattr(args, "init", None):
@@ -114,9 +114,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from ..calibration import calibration_table, check_fraction, threshold_for_fraction
-    from ..progress import Progress, run_in_chunks
     from ..routers import load_router
+    from ..scoring.calibration import calibration_table, check_fraction, threshold_for_fraction
+    from ..training.progress import Progress, run_in_chunks
 
     f = check_fraction(args.strong_fraction)
     target = args.out if args.out is not None else (args.router if args.save else None)
@@ -155,8 +155,8 @@ def _route(args: argparse.Namespace) -> int:
     if not args.prompt.strip():
         raise DataError(EMPTY_PROMPT)  # the wrappers' message
     print(f"loading router {args.router!r} ...", file=sys.stderr, flush=True)
-    from ..engine import RoutingEngine
     from ..routers import load_router
+    from ..routing.engine import RoutingEngine
 
     t0 = time.perf_counter()  # load: the router, its embedder and their weights
     router = load_router(args.router)

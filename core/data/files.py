@@ -48,7 +48,7 @@ def user_data_dir() -> Path:
     The user cache is ``$ROUTELLM_CACHE_DIR`` or the platform's cache folder for ``routellm``
     (``~/.cache/routellm`` on Linux, via platformdirs).
     """
-    from ..embeddings import default_cache_dir
+    from ..scoring.embeddings import default_cache_dir
 
     return default_cache_dir() / "data"
 

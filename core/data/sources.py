@@ -2,7 +2,7 @@
 
 * :data:`SOURCES`: Arena human votes, arena-bench-v1 GPT-4 grades, MMLU-Pro and the MMLU
   training split (golden labels), the GPT-4-judged vicuna-bench reviews, the everyday prior
-  shipped in the package (``priors/``) and the six newer extracts
+  shipped in the package (``data/priors/``) and the six newer extracts
   (``NEW_SOURCES`` of :mod:`routellm_core.data.extracts`: llmrouter, theoremqa, qlora-oa,
   arena-hard-v0.1, simpleqa, routerarena; read by :mod:`routellm_core.data.extracts`).
 * :func:`load_source`: one source as battles; :func:`load_table`: one source as a dense
@@ -135,14 +135,14 @@ def _vicuna_bench(root: Path) -> Battles:
 
 
 def anchors_path() -> Path:
-    """The hand-written everyday prompts shipped in the package (``priors/everyday.jsonl``)."""
-    return Path(__file__).resolve().parents[1] / "priors" / "everyday.jsonl"
+    """The hand-written everyday prompts shipped in the package (``data/priors/everyday.jsonl``)."""
+    return Path(__file__).resolve().parent / "priors" / "everyday.jsonl"
 
 
 def _anchor_outcomes(strong_model: str, weak_model: str
                      ) -> tuple[list[str], dict[str, list[float | None]]]:
     """The everyday prior as outcomes: an easy prompt is answered well by both models, a hard
-    one by the strong model only (``priors/README.md``)."""
+    one by the strong model only (``data/priors/README.md``)."""
     path = anchors_path()
     if not path.is_file():
         raise DataError(f"the everyday prior is missing from {path}; reinstall the package")

@@ -19,11 +19,11 @@ from typing import Any
 
 import numpy as np
 
-from ..calibration import simulate_traffic_share
 from ..data.benchmarks import BenchmarkSet
-from ..engine import TRAFFIC_WARMUP
 from ..errors import DataError
 from ..routers.base import Router
+from ..routing.engine import TRAFFIC_WARMUP
+from ..scoring.calibration import simulate_traffic_share
 from . import metrics
 
 __all__ = [
@@ -193,7 +193,7 @@ def evaluate(
         progress: receives the number of prompts scored, chunk by chunk (a bar's ``update``).
     """
     if isinstance(router_or_scores, Router) and progress is not None:
-        from ..progress import run_in_chunks
+        from ..training.progress import run_in_chunks
 
         scores = run_in_chunks(router_or_scores.predict_win_rate, benchmark.prompts, progress)
         label = name or router_or_scores.name
@@ -279,7 +279,7 @@ def evaluate_routers(
     total = len(routers) * sum(len(b) for b in benchmarks.values())
     bar = None
     if progress:
-        from ..progress import Progress
+        from ..training.progress import Progress
 
         bar = Progress().bar(total, "evaluating", unit="prompt")
     for bname, bench in benchmarks.items():

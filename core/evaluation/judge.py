@@ -5,7 +5,7 @@ and the other model's (shadow) answer. :func:`judge_log` shows each such pair to
 *both orders* (strong answer first, then weak answer first: LLM judges favour one position,
 and asking twice cancels that), and keeps a verdict only when both orders agree; otherwise
 the pair is a tie. The verdicts are appended to the log's feedback file
-(:func:`~routellm_core.recorder.feedback_path`) as ``grade`` feedback on both answers (1 for
+(:func:`~routellm_core.routing.recorder.feedback_path`) as ``grade`` feedback on both answers (1 for
 the preferred answer and 0 for the other, 0.5 each for a tie) with the judge's name, so
 ``routellm battles`` turns them into battles with its "both graded" rule.
 
@@ -29,8 +29,8 @@ calls are in the recorder's statistics).
 
 Example:
     >>> import tempfile, pathlib
-    >>> from routellm_core.engine import RoutingEngine
-    >>> from routellm_core.recorder import TrafficRecorder
+    >>> from routellm_core.routing.engine import RoutingEngine
+    >>> from routellm_core.routing.recorder import TrafficRecorder
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "traffic.jsonl"
     >>> rec = TrafficRecorder(path, shadow_rate=1.0, seed=0)
     >>> engine = RoutingEngine("random", threshold=0.0, strong_name="big", weak_name="small",
@@ -65,7 +65,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from ..costs import count_tokens
 from ..errors import ConfigError, DataError
-from ..recorder import feedback_path
+from ..routing.recorder import feedback_path
 
 __all__ = [
     "JUDGE_PROMPT",

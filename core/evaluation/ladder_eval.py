@@ -55,8 +55,8 @@ from ..costs import Price, count_tokens
 from ..data.benchmarks import arena_bench_answers, arena_bench_questions
 from ..data.files import resolve_data_dir
 from ..errors import DataError
-from ..ladder import DEFAULT_OUTPUT_TOKENS, DEFAULT_TOLERANCE, Ladder, choose
 from ..records import TrainingData
+from ..routing.ladder import DEFAULT_OUTPUT_TOKENS, DEFAULT_TOLERANCE, Ladder, choose
 
 __all__ = ["LADDERS", "DOCS_LADDER", "PRICE_SOURCE", "hull", "curve_area", "run_ladder_eval",
            "difficulty_shares", "format_report", "plot_ladder"]
@@ -289,7 +289,7 @@ def run_ladder_eval(data_dir: str | os.PathLike[str] | None = None, *, folds: in
     """
     from ..data.benchmarks import evaluation_prompts
     from ..data.sources import load_table
-    from ..static_embedding import StaticEmbedder
+    from ..scoring.static_embedding import StaticEmbedder
     from ..training.config import default_config
     from ..training.runs import build_router
     from ..training.sets import build_training_data

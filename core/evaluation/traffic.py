@@ -1,13 +1,13 @@
 """Reading a recorded traffic log: the recorder's rows with their feedback merged.
 
-:class:`~routellm_core.recorder.TrafficRecorder` writes the log while routing (a runtime
+:class:`~routellm_core.routing.recorder.TrafficRecorder` writes the log while routing (a runtime
 piece); :func:`load_traffic` reads it back offline, for adaptation (``routellm battles
 --from-log``) and replay evaluation (:meth:`TrafficLog.to_replay_log`).
 
 Example:
     >>> import tempfile, pathlib
-    >>> from routellm_core.engine import RoutingEngine
-    >>> from routellm_core.recorder import TrafficRecorder
+    >>> from routellm_core.routing.engine import RoutingEngine
+    >>> from routellm_core.routing.recorder import TrafficRecorder
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "traffic.jsonl"
     >>> rec = TrafficRecorder(path)
     >>> engine = RoutingEngine("random", threshold=1.0, strong_name="big", weak_name="small",
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataError
-from ..recorder import OUTCOME_KINDS, feedback_path
+from ..routing.recorder import OUTCOME_KINDS, feedback_path
 from .replay import ReplayLog, ReplayRecord
 
 __all__ = ["TrafficRecord", "TrafficLog", "load_traffic"]

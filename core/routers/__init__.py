@@ -25,7 +25,7 @@ from ..errors import (
 from .registry import _CUSTOM, ROUTERS, get_router_class, register_router
 
 if TYPE_CHECKING:
-    from ..embeddings import Embedder
+    from ..scoring.embeddings import Embedder
     from .base import Router
 
 __all__ = ["ROUTERS", "get_router_class", "register_router", "load_router", "default_router_path"]

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
-from ..embeddings import Embedder
 from ..errors import CheckpointError, DataError, RouteLLMError
+from ..scoring.embeddings import Embedder
 from ._pair_state import read_pair_calibration, write_pair_calibration
 from .registry import get_router_class
 
@@ -82,7 +82,7 @@ class Router:
 
     Attributes:
         name: the registry name (``"random"``, ``"mf"``, ...).
-        calibration_: ``None`` or a calibration table (see :mod:`routellm_core.calibration`).
+        calibration_: ``None`` or a calibration table (see :mod:`routellm_core.scoring.calibration`).
     """
 
     name: ClassVar[str] = "base"
@@ -177,7 +177,7 @@ class Router:
     # ---- calibration --------------------------------------------------------------------------
     def threshold_for(self, strong_fraction: float) -> float:
         """Threshold that sends ``strong_fraction`` of calibration prompts to the strong model."""
-        from ..calibration import threshold_from_table
+        from ..scoring.calibration import threshold_from_table
 
         table = getattr(self, "calibration_", None)
         if not table:
@@ -323,7 +323,7 @@ class EmbeddingRouter(Router):
 
     Args:
         strong_model, weak_model: see :class:`Router`.
-        embedder: the embedding model (default: :class:`~routellm_core.embeddings.LocalEmbedder`,
+        embedder: the embedding model (default: :class:`~routellm_core.scoring.embeddings.LocalEmbedder`,
             created on first use). Not a hyperparameter: the checkpoint records its id and
             dimension instead.
     """
@@ -339,7 +339,7 @@ class EmbeddingRouter(Router):
 
     def get_embedder(self) -> Embedder:
         if self.embedder is None:
-            from ..embeddings import LocalEmbedder
+            from ..scoring.embeddings import LocalEmbedder
 
             self.embedder = LocalEmbedder()
         return self.embedder
@@ -382,7 +382,7 @@ class EmbeddingRouter(Router):
                 )
             self.embedder = embedder
             return
-        from ..embeddings import CONCAT_PREFIX, MINILM_ID, ConcatEmbedder
+        from ..scoring.embeddings import CONCAT_PREFIX, MINILM_ID, ConcatEmbedder
 
         if want_id is None or want_id == MINILM_ID:
             self.embedder = None  # the default LocalEmbedder, created lazily
@@ -402,9 +402,9 @@ class EmbeddingRouter(Router):
 def _embedder_for_id(model_id: Any, dim: Any) -> Embedder | None:
     """The embedder a checkpoint's ``model_id`` names, when it can be made offline (the
     shipped tables, hashing, a local MiniLM folder); ``None`` otherwise."""
-    from ..embeddings import MINILM_ID, HashingEmbedder, LocalEmbedder
-    from ..multilingual_embedding import MULTILINGUAL_ID, MultilingualStaticEmbedder
-    from ..static_embedding import STATIC_ID, StaticEmbedder
+    from ..scoring.embeddings import MINILM_ID, HashingEmbedder, LocalEmbedder
+    from ..scoring.multilingual_embedding import MULTILINGUAL_ID, MultilingualStaticEmbedder
+    from ..scoring.static_embedding import STATIC_ID, StaticEmbedder
 
     if not isinstance(model_id, str):
         return None

@@ -89,7 +89,7 @@ class BertRouter(ClassifierRouter):
 
     # ---- model I/O ----------------------------------------------------------------------------
     def _default_base_dir(self) -> Path:
-        from ..embeddings import minilm_model_dir
+        from ..scoring.embeddings import minilm_model_dir
 
         return minilm_model_dir()
 

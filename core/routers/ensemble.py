@@ -93,7 +93,7 @@ class EnsembleRouter(Router):
         params = dict(spec.get("params") or {})
         try:
             if issubclass(klass, EmbeddingRouter):
-                from ..embeddings import embedder_from_spec
+                from ..scoring.embeddings import embedder_from_spec
 
                 emb = embedder_from_spec(str(spec.get("embedder", "static")))
                 return klass(self.strong_model, self.weak_model, emb, **params)  # type: ignore[call-arg]

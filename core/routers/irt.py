@@ -7,7 +7,7 @@ strength. The model is a multidimensional two-parameter IRT model whose prompt p
 predicted from the text:
 
 * ``x`` = the prompt's embedding, followed by standardised surface features
-  (:mod:`routellm_core.text_features`: length, numbers, symbols, code, lines);
+  (:mod:`routellm_core.scoring.text_features`: length, numbers, symbols, code, lines);
 * ``h = relu(H x + c)`` when ``hidden`` > 0 (one hidden layer), else ``h = x``;
 * ``z = P h + p``: the prompt's latent profile (``dim`` numbers);
 * for model ``m``: ``q_m(x) = a_m + v_m . z``, the logit of "``m`` answers this prompt well".
@@ -53,7 +53,7 @@ the same tensors on every run.
 
 Example:
     >>> from routellm_core.records import OutcomeTable, TrainingData
-    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> from routellm_core.scoring.embeddings import HashingEmbedder
     >>> table = OutcomeTable(["add 2 and 2", "prove the theorem"],
     ...                      {"big": [1.0, 1.0], "small": [1.0, 0.0]}, source="toy")
     >>> r = IRTRouter("big", "small", HashingEmbedder(32), epochs=50).fit(TrainingData(tables=[table]))
@@ -72,9 +72,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
-from ..embeddings import Embedder
 from ..errors import DataError, UnknownNameError, unknown_name
-from ..text_features import feature_names, text_features
+from ..scoring.embeddings import Embedder
+from ..scoring.text_features import feature_names, text_features
 from .base import EmbeddingRouter, check_prompts
 from .quality_scale import QualityScale
 
@@ -179,14 +179,14 @@ class IRTRouter(EmbeddingRouter):
         lr: Adam learning rate.
         l2: L2 penalty on the text-to-profile weights (the main regulariser).
         model_l2: L2 penalty on model vectors and abilities.
-        text_features: append the surface features of :mod:`routellm_core.text_features`:
+        text_features: append the surface features of :mod:`routellm_core.scoring.text_features`:
             ``True`` (their ``"v1"`` variant), ``"script-aware"`` (the same features measured
             on the English scale in every script: Chinese and Japanese characters, full-width
             and Arabic question marks), or ``False``.
         linear_features: with ``hidden`` > 0, surface features that skip the hidden layer and
             move the profile linearly (``z = P relu(H [e, f_h] + c) + L f_l + p``): ``True`` for
             all of them, or a list of names from
-            ``routellm_core.text_features.FEATURE_NAMES``. A linear feature shifts every
+            ``routellm_core.scoring.text_features.FEATURE_NAMES``. A linear feature shifts every
             model's expected quality in the same direction whatever the prompt's topic (a
             word problem with more numbers is harder, however it is worded); through the
             hidden layer a feature's effect can flip sign between regions of embedding space,

@@ -16,7 +16,7 @@ Labels (``label_mode``):
 
 Example:
     >>> from routellm_core.records import Battle, Battles
-    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> from routellm_core.scoring.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
     >>> r = KNNRouter("big", "small", HashingEmbedder(64), k=1).fit(bs)
@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
-from ..embeddings import Embedder, l2_normalize
 from ..errors import DataError, unknown_name
-from ..ranking import bradley_terry_ratings
+from ..scoring.embeddings import Embedder, l2_normalize
+from ..scoring.ranking import bradley_terry_ratings
 from .base import EmbeddingRouter
 from .sw_ranking import check_pair_in_battles
 

@@ -15,7 +15,7 @@ At inference the bilinear form for the configured pair collapses to one vector `
 
 Example:
     >>> from routellm_core.records import Battle, Battles
-    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> from routellm_core.scoring.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
     >>> r = MatrixFactorizationRouter("big", "small", HashingEmbedder(64), epochs=5).fit(bs)
@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
-from ..embeddings import Embedder
 from ..errors import DataError, unknown_name
+from ..scoring.embeddings import Embedder
 from .base import EmbeddingRouter, check_prompts
 
 if TYPE_CHECKING:

@@ -17,11 +17,11 @@ makes such a router route for the pair the user actually wraps:
 * A checkpoint written before (no ``"pair_calibration"`` block, or a block version this
   library does not read) still loads and scores any pair, but cannot calibrate one: the bound
   router then has no table (``calibration_`` is ``None``), and the engine routes the default
-  pair instead, saying so once in the log (:func:`routellm_core.pairs.route_pair`).
+  pair instead, saying so once in the log (:func:`routellm_core.routing.pairs.route_pair`).
 
 Example:
     >>> from routellm_core.data.battles import OutcomeTable, TrainingData
-    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> from routellm_core.scoring.embeddings import HashingEmbedder
     >>> from routellm_core.routers.irt import IRTRouter
     >>> t = OutcomeTable(["add 2 and 2", "prove it"], {"big": [1.0, 1.0], "mid": [1.0, 0.5],
     ...                  "small": [1.0, 0.0]}, source="toy")
@@ -106,7 +106,7 @@ def pair_calibration(router: Router, prompts: Sequence[str], prompt_set: str
 def pair_calibration_table(router: Router, strong: str, weak: str) -> dict[str, Any] | None:
     """The calibration table of ``strong`` vs ``weak``, from the stored logits; ``None`` when
     the router stores none, or not for both models."""
-    from ..calibration import calibration_table
+    from ..scoring.calibration import calibration_table
 
     cal = getattr(router, "pair_calibration_", None)
     from_logits = getattr(router, "pair_score_from_logits", None)
@@ -178,7 +178,7 @@ def bind_pair(router: Router, strong: str, weak: str, *, calibrate: bool = True)
         router: a fitted router with per-model estimates (``score_pair``, ``models_``); a
             :class:`PairRouter` is rebound from its inner router.
         strong, weak: the pair, as the router names them (``router.models_``; the user's API
-            names are mapped to these by :func:`routellm_core.pairs.resolve_model`).
+            names are mapped to these by :func:`routellm_core.routing.pairs.resolve_model`).
         calibrate: compute the pair's calibration table from the checkpoint's stored logits
             (``False``: scores only, ``calibration_`` is ``None``).
 

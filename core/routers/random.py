@@ -53,7 +53,7 @@ class RandomRouter(Router):
         return out
 
     def threshold_for(self, strong_fraction: float) -> float:
-        from ..calibration import check_fraction
+        from ..scoring.calibration import check_fraction
 
         if getattr(self, "calibration_", None):
             return super().threshold_for(strong_fraction)

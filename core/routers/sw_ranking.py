@@ -16,7 +16,7 @@ per-battle fit).
 
 Example:
     >>> from routellm_core.records import Battle, Battles
-    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> from routellm_core.scoring.embeddings import HashingEmbedder
     >>> bs = Battles([Battle("math sum", "big", "small", "model_a"),
     ...               Battle("say hi", "big", "small", "model_b")])
     >>> r = SWRankingRouter("big", "small", HashingEmbedder(64)).fit(bs)
@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..defaults import STRONG_MODEL, WEAK_MODEL
-from ..embeddings import Embedder, l2_normalize
 from ..errors import DataError
-from ..ranking import aggregate_cells, assign_tiers, bradley_terry_ratings, fit_bt_cells
+from ..scoring.embeddings import Embedder, l2_normalize
+from ..scoring.ranking import aggregate_cells, assign_tiers, bradley_terry_ratings, fit_bt_cells
 from .base import EmbeddingRouter
 
 if TYPE_CHECKING:

@@ -9,6 +9,8 @@
 * :mod:`routellm_core.training.runs`: a config to a trained, calibrated router (and the cache of
   trained routers).
 * :mod:`routellm_core.training.adapt`: adapting a trained router to a user's own battles.
+* :mod:`routellm_core.training.progress`: stage lines and progress bars for the kits and the
+  command line.
 * ``routellm_core.training._torch_loop``: the classifier routers' fine-tuning loop (imported by
   their ``fit``).
 

@@ -84,7 +84,7 @@ def pair_examples(
         label_source: ``"direct"``: only battles between exactly these two models;
             ``"tier"``: battles between any model of the strong model's tier and any model of
             the weak model's tier (tiers from global Bradley-Terry ratings over all battles,
-            :func:`routellm_core.ranking.assign_tiers`); this includes the direct battles.
+            :func:`routellm_core.scoring.ranking.assign_tiers`); this includes the direct battles.
         n_tiers: number of rating tiers for ``"tier"``.
 
     Raises:
@@ -101,7 +101,7 @@ def pair_examples(
     if label_source == "direct":
         strong_set, weak_set = {strong_model}, {weak_model}
     else:
-        from ..ranking import assign_tiers, bradley_terry_ratings
+        from ..scoring.ranking import assign_tiers, bradley_terry_ratings
 
         ratings = bradley_terry_ratings(battles)
         for m in (strong_model, weak_model):

@@ -28,7 +28,7 @@ table is refitted on them (``strong_fraction`` then means the share of *your* tr
 
 Example:
     >>> from routellm_core.records import Battle, Battles, OutcomeTable, TrainingData
-    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> from routellm_core.scoring.embeddings import HashingEmbedder
     >>> from routellm_core.routers.irt import IRTRouter
     >>> t = OutcomeTable(["add 2 and 2", "prove it"], {"big": [1.0, 1.0], "small": [1.0, 0.0]})
     >>> r = IRTRouter("big", "small", HashingEmbedder(32), epochs=20).fit(TrainingData(tables=[t]))
@@ -150,8 +150,8 @@ def adapt_router(
                                                                      strict=True)]
         dropped = [m.name for m in members if m not in adaptable]
     if refit:
-        from ..calibration import calibration_table
         from ..routers.pair import pair_calibration
+        from ..scoring.calibration import calibration_table
 
         new.calibration_ = calibration_table(new, cal, "user prompts")
         new.pair_calibration_ = pair_calibration(new, cal, "user prompts")
@@ -186,7 +186,7 @@ def _adapt_knn(router: Any, battles: Battles, *, weight: float) -> None:
     if not prompts:
         raise DataError(f"knn: none of your battles compares {router.strong_model!r} with "
                         f"{router.weak_model!r}; nothing to add")
-    from ..embeddings import l2_normalize
+    from ..scoring.embeddings import l2_normalize
 
     emb = l2_normalize(router.embed(prompts)).astype(np.float32)
     old_w = router.neighbour_weights()

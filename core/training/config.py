@@ -41,7 +41,7 @@ from ..defaults import STRONG_MODEL, WEAK_MODEL
 from ..errors import DataError, RouteLLMError, unknown_name
 
 if TYPE_CHECKING:
-    from ..embeddings import Embedder
+    from ..scoring.embeddings import Embedder
 
 __all__ = [
     "TrainingConfig",
@@ -491,11 +491,11 @@ def make_embedder(spec: str | Embedder) -> Embedder:
 
     Names: ``"local"`` (all-MiniLM-L6-v2 under torch), ``"static"`` (the static table
     distilled from it and shipped in the package, numpy only:
-    :class:`~routellm_core.static_embedding.StaticEmbedder`), ``"static-multilingual"`` (a
+    :class:`~routellm_core.scoring.static_embedding.StaticEmbedder`), ``"static-multilingual"`` (a
     table distilled from multilingual-e5-small, shipped too:
-    :class:`~routellm_core.multilingual_embedding.MultilingualStaticEmbedder`),
+    :class:`~routellm_core.scoring.multilingual_embedding.MultilingualStaticEmbedder`),
     ``"hashing-<dim>"``.
     """
-    from ..embeddings import embedder_from_spec
+    from ..scoring.embeddings import embedder_from_spec
 
     return embedder_from_spec(spec)

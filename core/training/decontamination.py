@@ -16,8 +16,8 @@ import numpy as np
 from .config import make_embedder
 
 if TYPE_CHECKING:
-    from ..embeddings import Embedder
     from ..records import Battles
+    from ..scoring.embeddings import Embedder
 
 __all__ = ["contaminated_prompts", "decontaminate", "decontamination_embedder"]
 
@@ -86,7 +86,7 @@ def decontamination_embedder(spec: str | None, training_embedder: Embedder) -> E
     """
     if spec is not None:
         return make_embedder(spec)
-    from ..static_embedding import StaticEmbedder
+    from ..scoring.static_embedding import StaticEmbedder
 
     if isinstance(training_embedder, StaticEmbedder):
         return make_embedder("local")

@@ -27,9 +27,9 @@ from .decontamination import decontamination_embedder
 from .sets import build_training_data, build_training_set
 
 if TYPE_CHECKING:
-    from ..embeddings import Embedder
-    from ..progress import Progress
     from ..routers.base import Router
+    from ..scoring.embeddings import Embedder
+    from .progress import Progress
     from .sets import TrainingReport
 
 __all__ = ["build_router", "train_from_config", "train_holdouts", "get_or_train"]
@@ -96,8 +96,8 @@ def train_from_config(
         The fitted router; ``router.training_report_`` holds the report (as a dict, see
         :meth:`TrainingReport.to_dict`).
     """
-    from ..calibration import calibration_table
     from ..routers.pair import pair_calibration
+    from ..scoring.calibration import calibration_table
 
     cfg = TrainingConfig.from_config(config)
     data_dir = data_dir if data_dir is not None else cfg.data_dir
@@ -240,11 +240,11 @@ def get_or_train(
             ``causal_llm`` needs ``config`` with ``params.model_dir``).
         data_dir: the data directory.
         config: a config to use instead of the default.
-        cache_dir: cache root (default :func:`~routellm_core.embeddings.default_cache_dir`).
+        cache_dir: cache root (default :func:`~routellm_core.scoring.embeddings.default_cache_dir`).
         progress: stages and progress bars while training (the command line).
     """
-    from ..embeddings import default_cache_dir
     from ..routers.base import Router
+    from ..scoring.embeddings import default_cache_dir
 
     cfg = TrainingConfig.from_config(config if config is not None else default_config(name))
     if cfg.router != name:

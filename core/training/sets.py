@@ -33,7 +33,7 @@ from .config import normalise_sources, resolve_aliases
 from .decontamination import contaminated_prompts, decontaminate
 
 if TYPE_CHECKING:
-    from ..embeddings import Embedder
+    from ..scoring.embeddings import Embedder
 
 __all__ = ["TrainingReport", "build_training_set", "build_training_data"]
 

@@ -1,4 +1,4 @@
-"""The call path both wrappers share (routellm_core.dispatch.RoutedCall): running a decided
+"""The call path both wrappers share (routellm_core.routing.dispatch.RoutedCall): running a decided
 call sync, async and streamed; the fallback; usage reported or estimated; the decision's
 record and the recorder."""
 
@@ -14,9 +14,9 @@ import pytest
 from routellm_test_fake_routers import KeywordRouter
 
 from routellm_core.costs import count_tokens
-from routellm_core.dispatch import LastTally, Reply, RoutedCall, SumTally, reported
-from routellm_core.engine import RouteDecision, RoutingEngine
-from routellm_core.recorder import TrafficRecorder
+from routellm_core.routing.dispatch import LastTally, Reply, RoutedCall, SumTally, reported
+from routellm_core.routing.engine import RouteDecision, RoutingEngine
+from routellm_core.routing.recorder import TrafficRecorder
 
 PROMPT = "Prove that there are infinitely many primes."
 

@@ -6,7 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from routellm_core.embeddings import EmbeddingCache, HashingEmbedder, LocalEmbedder, l2_normalize
+from routellm_core.scoring.embeddings import (
+    EmbeddingCache,
+    HashingEmbedder,
+    LocalEmbedder,
+    l2_normalize,
+)
 
 
 def test_hashing_embedder_normalised_and_similar_texts_close():
@@ -70,7 +75,7 @@ def test_corrupt_cache_file_is_ignored_and_rebuilt(tmp_path, caplog):
     for suffix in ("-wal", "-shm"):
         Path(f"{c.path}{suffix}").unlink(missing_ok=True)
     fresh = EmbeddingCache("m", 2, root=tmp_path)
-    with caplog.at_level("WARNING", logger="routellm_core.embeddings"):
+    with caplog.at_level("WARNING", logger="routellm_core.scoring.embeddings"):
         got, missing = fresh.get(["a"])
     assert missing == [0]  # the corrupt file's content is gone, not an error
     assert "unreadable" in caplog.text and str(c.path) in caplog.text
@@ -109,7 +114,7 @@ def test_cache_unwritable_root_only_costs_recomputation(tmp_path, caplog):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     c = EmbeddingCache("m", 2, root=blocker)  # a file where the folder should be
-    with caplog.at_level("WARNING", logger="routellm_core.embeddings"):
+    with caplog.at_level("WARNING", logger="routellm_core.scoring.embeddings"):
         c.put(["a"], np.ones((1, 2), np.float32))
         assert c.get(["a"])[1] == [0]
     assert "disabled" in caplog.text

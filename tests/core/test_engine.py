@@ -7,10 +7,10 @@ import threading
 import pytest
 from routellm_test_fake_routers import KeywordRouter
 
-from routellm_core.calibration import calibrate, calibration_table, threshold_for_fraction
-from routellm_core.engine import RoutingEngine, RoutingStats, Turn, routing_text
 from routellm_core.errors import DataError, RouteLLMError, UnknownNameError
 from routellm_core.routers.random import RandomRouter
+from routellm_core.routing.engine import RoutingEngine, RoutingStats, Turn, routing_text
+from routellm_core.scoring.calibration import calibrate, calibration_table, threshold_for_fraction
 
 TURNS = [Turn("system", "be nice"), Turn("user", "first q"), Turn("assistant", "a"),
          Turn("tool", "tool out"), Turn("user", "second q")]
@@ -220,7 +220,7 @@ def test_fallback_reaches_on_route_and_the_reasons():
 
 def test_same_model_names_are_told_apart_by_route():
     from routellm_core.errors import ConfigError, UnknownNameError
-    from routellm_core.settings import inner_model_name
+    from routellm_core.routing.settings import inner_model_name
 
     e = RoutingEngine(KeywordRouter(), threshold=0.5, strong_name="FakeChat", weak_name="FakeChat")
     assert e.names == {"strong": "FakeChat (strong)", "weak": "FakeChat (weak)"}
@@ -297,7 +297,7 @@ def test_engine_pickles_and_deepcopies_with_its_settings_and_counts():
 
 
 def test_engines_are_built_from_one_settings_object():
-    from routellm_core.settings import SETTINGS, RoutingSettings
+    from routellm_core.routing.settings import SETTINGS, RoutingSettings
 
     s = RoutingSettings(router="random", strong_fraction=0.3, sticky=True)
     e = RoutingEngine.from_settings(s)

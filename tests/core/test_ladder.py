@@ -10,9 +10,10 @@ import pytest
 from routellm_test_ladder_fakes import PRICES, PlantedQualityRouter
 
 from routellm_core.data.battles import OutcomeTable, TrainingData
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import ConfigError, DataError, UnknownNameError
-from routellm_core.ladder import (
+from routellm_core.routers.irt import IRTRouter
+from routellm_core.routers.random import RandomRouter
+from routellm_core.routing.ladder import (
     Ladder,
     QualityRouter,
     average_cost,
@@ -22,9 +23,8 @@ from routellm_core.ladder import (
     quality_estimator,
     resolve_aliases,
 )
-from routellm_core.ladder_engine import LadderDecision, LadderEngine
-from routellm_core.routers.irt import IRTRouter
-from routellm_core.routers.random import RandomRouter
+from routellm_core.routing.ladder_engine import LadderDecision, LadderEngine
+from routellm_core.scoring.embeddings import HashingEmbedder
 
 
 def PlantedRouter() -> PlantedQualityRouter:  # noqa: N802 - reads like the class it builds

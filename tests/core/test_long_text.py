@@ -1,14 +1,14 @@
 """Long texts: the router scores bounded slices of a long text, and the latest question decides
-(``routellm_core.long_text``, called by the engine for every router)."""
+(``routellm_core.routing.long_text``, called by the engine for every router)."""
 
 from __future__ import annotations
 
 import pytest
 from routellm_test_fake_routers import KeywordRouter
 
-from routellm_core.engine import RoutingEngine, Turn
 from routellm_core.errors import DataError
-from routellm_core.long_text import (
+from routellm_core.routing.engine import RoutingEngine, Turn
+from routellm_core.routing.long_text import (
     EMPTY_PROMPT,
     FINAL_CHARS,
     LONG_TEXT_CHARS,

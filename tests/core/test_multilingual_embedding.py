@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from routellm_core.embeddings import embedder_from_spec
 from routellm_core.errors import RouteLLMError, UnknownNameError
-from routellm_core.multilingual_embedding import (
+from routellm_core.scoring.embeddings import embedder_from_spec
+from routellm_core.scoring.multilingual_embedding import (
     METASPACE,
     MULTILINGUAL_ID,
     MultilingualStaticEmbedder,
     UnigramTokenizer,
     multilingual_model_dir,
 )
-from routellm_core.text_features import (
+from routellm_core.scoring.text_features import (
     FEATURE_NAMES,
     SCRIPT_AWARE_FEATURE_NAMES,
     text_features,
@@ -131,7 +131,7 @@ def test_script_aware_features_measure_every_script_on_one_scale() -> None:
 
 
 def test_concatenated_embedders_keep_each_part_and_unit_norm() -> None:
-    from routellm_core.embeddings import ConcatEmbedder, HashingEmbedder
+    from routellm_core.scoring.embeddings import ConcatEmbedder, HashingEmbedder
 
     a, b = HashingEmbedder(dim=16), HashingEmbedder(dim=8)
     both = embedder_from_spec("hashing-16+hashing-8")

@@ -11,11 +11,8 @@ import numpy as np
 import pytest
 from routellm_test_fake_routers import KeywordRouter, PlantedPairRouter
 
-from routellm_core.calibration import calibration_table
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
-from routellm_core.engine import RoutingEngine
 from routellm_core.errors import ConfigError, RouteLLMError, UnknownNameError
-from routellm_core.pairs import normalise_name, resolve_model, route_pair
 from routellm_core.routers import load_router
 from routellm_core.routers.base import CONFIG_FILE, Router
 from routellm_core.routers.pair import (
@@ -25,6 +22,9 @@ from routellm_core.routers.pair import (
     pair_calibration,
     pair_calibration_table,
 )
+from routellm_core.routing.engine import RoutingEngine
+from routellm_core.routing.pairs import normalise_name, resolve_model, route_pair
+from routellm_core.scoring.calibration import calibration_table
 
 MINI = "gpt-4o-mini"
 MATHS, WRITING = "prove the theorem about primes", "write a poem about autumn"
@@ -145,7 +145,7 @@ def test_explicit_pair_aliases_and_default() -> None:
 
 
 def test_an_unknown_pair_falls_back_to_the_default_pair_logged_once(caplog) -> None:
-    caplog.set_level(logging.WARNING, "routellm_core.pairs")
+    caplog.set_level(logging.WARNING, "routellm_core.routing.pairs")
     router = PlantedPairRouter()
     for _ in range(2):
         e = RoutingEngine(router, strong_name="gpt-4o", weak_name="claude-9-tiny",
@@ -158,7 +158,7 @@ def test_an_unknown_pair_falls_back_to_the_default_pair_logged_once(caplog) -> N
 
 def test_a_checkpoint_without_pair_calibration_falls_back_unless_the_threshold_is_raw(caplog
                                                                                       ) -> None:
-    caplog.set_level(logging.WARNING, "routellm_core.pairs")
+    caplog.set_level(logging.WARNING, "routellm_core.routing.pairs")
     old = PlantedPairRouter(calibrate=False)
     old.calibration_ = PlantedPairRouter().calibration_  # a table for its own pair only
     e = RoutingEngine(old, strong_name="gpt-4o", weak_name="gpt-4o-mini", strong_fraction=0.2,
@@ -193,8 +193,8 @@ def test_the_shipped_default_routes_a_pair_it_can_calibrate_else_its_own() -> No
 # ---- checkpoints ---------------------------------------------------------------------------------
 def _irt(tmp_path):
     from routellm_core.data.battles import OutcomeTable, TrainingData
-    from routellm_core.embeddings import HashingEmbedder
     from routellm_core.routers.irt import IRTRouter
+    from routellm_core.scoring.embeddings import HashingEmbedder
 
     words = ["prove", "theorem", "poem", "story", "hello", "lunch", "integral", "essay"]
     rng = np.random.default_rng(0)
@@ -239,7 +239,7 @@ def test_an_older_checkpoint_loads_and_cannot_calibrate_a_pair(tmp_path, caplog)
     old = Router.load(tmp_path / "irt")
     assert old.pair_calibration_ is None
     assert bind_pair(old, "mid", "low").calibration_ is None
-    caplog.set_level(logging.WARNING, "routellm_core.pairs")
+    caplog.set_level(logging.WARNING, "routellm_core.routing.pairs")
     assert route_pair(old, pair=("mid", "low")) is old
     assert route_pair(old, pair=None, strong_name="mid", weak_name="low") is old
     assert any("stores no calibration" in r.getMessage() for r in caplog.records)
@@ -254,9 +254,9 @@ def test_an_older_checkpoint_loads_and_cannot_calibrate_a_pair(tmp_path, caplog)
 
 def test_mf_and_ensemble_pair_scores_follow_from_their_logits() -> None:
     from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
-    from routellm_core.embeddings import HashingEmbedder
     from routellm_core.routers.ensemble import EnsembleRouter
     from routellm_core.routers.mf import MatrixFactorizationRouter
+    from routellm_core.scoring.embeddings import HashingEmbedder
 
     prompts = [f"question {i} {'prove' if i % 2 else 'hello'}" for i in range(30)]
     battles = Battles([Battle(p, a, b, "model_a" if i % 2 else "model_b", "toy")

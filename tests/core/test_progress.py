@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from routellm_core.data.benchmarks import BenchmarkSet
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.evaluation.evaluate import evaluate, evaluate_routers
-from routellm_core.progress import Progress, run_in_chunks
 from routellm_core.routers.base import Router
+from routellm_core.scoring.embeddings import HashingEmbedder
+from routellm_core.training.progress import Progress, run_in_chunks
 
 
 class LengthRouter(Router):

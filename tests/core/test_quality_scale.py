@@ -15,13 +15,13 @@ import numpy as np
 import pytest
 
 from routellm_core.data.battles import OutcomeTable, TrainingData
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import CheckpointError, DataError
-from routellm_core.ladder import DEFAULT_TOLERANCE, Ladder
 from routellm_core.routers import load_router
 from routellm_core.routers.base import FORMAT_VERSION
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.routers.quality_scale import POOLED, QualityScale, isotonic
+from routellm_core.routing.ladder import DEFAULT_TOLERANCE, Ladder
+from routellm_core.scoring.embeddings import HashingEmbedder
 
 _EASY = ["hello, say hi to {}", "hello, thank {} kindly", "hello, greet {} warmly",
          "hello, wish {} good night"]

@@ -7,7 +7,7 @@ import pytest
 
 from routellm_core.data.battles import Battle, Battles
 from routellm_core.errors import DataError
-from routellm_core.ranking import (
+from routellm_core.scoring.ranking import (
     aggregate_cells,
     assign_tiers,
     bradley_terry_ratings,

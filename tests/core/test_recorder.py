@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from routellm_core.engine import RoutingEngine, Turn
 from routellm_core.errors import ConfigError, DataError
 from routellm_core.evaluation.replay import ReplayLog
 from routellm_core.evaluation.traffic import load_traffic
-from routellm_core.recorder import TrafficRecorder, feedback_path
+from routellm_core.routing.engine import RoutingEngine, Turn
+from routellm_core.routing.recorder import TrafficRecorder, feedback_path
 
 
 def engine(rec: TrafficRecorder, threshold: float = 1.0, **kw) -> RoutingEngine:
@@ -304,8 +304,8 @@ def test_pending_shadow_calls_are_written_at_exit(tmp_path):
     path = tmp_path / "t.jsonl"
     script = textwrap.dedent(f"""
         import time
-        from routellm_core.engine import RoutingEngine
-        from routellm_core.recorder import TrafficRecorder
+        from routellm_core.routing.engine import RoutingEngine
+        from routellm_core.routing.recorder import TrafficRecorder
         rec = TrafficRecorder({str(path)!r}, shadow_rate=1.0)
         e = RoutingEngine("random", threshold=1.0, recorder=rec)
         def slow(route):

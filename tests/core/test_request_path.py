@@ -17,16 +17,16 @@ from pathlib import Path
 import pytest
 
 from routellm_core.data.battles import Battle, Battles
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.routers.knn import KNNRouter
 from routellm_core.routers.mf import MatrixFactorizationRouter
+from routellm_core.scoring.embeddings import HashingEmbedder
 
 #: packages no routed call may import (nor any of their modules)
 KITS = ("routellm_core.data", "routellm_core.training", "routellm_core.evaluation",
         "routellm_core.cli")
 #: runtime modules that routing with the default does not need either (the SW-ranking and
 #: kNN routers import ranking, the Bradley-Terry fits; progress is for the command line)
-UNNEEDED = ("routellm_core.progress", "routellm_core.ranking")
+UNNEEDED = ("routellm_core.training.progress", "routellm_core.scoring.ranking")
 HEAVY = ("torch", "transformers", "pydantic")
 
 PROMPT = "Prove that there are infinitely many primes."
@@ -48,7 +48,7 @@ def _kits(loaded: set[str]) -> list[str]:
 
 
 def _assert_runtime_only(loaded: set[str], *, unneeded: tuple[str, ...] = UNNEEDED) -> None:
-    assert "routellm_core.engine" in loaded  # the check looked at a real routed call
+    assert "routellm_core.routing.engine" in loaded  # the check looked at a real routed call
     assert not _kits(loaded), _kits(loaded)
     assert not loaded & {*unneeded, *HEAVY}, sorted(loaded & {*unneeded, *HEAVY})
 
@@ -87,13 +87,13 @@ def saved_routers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def test_routing_with_a_loaded_router_of_another_kind_imports_no_kit(
         saved_routers: dict[str, Path], kind: str) -> None:
     route, loaded = _route(
-        "from routellm_core.engine import RoutingEngine\n"
+        "from routellm_core.routing.engine import RoutingEngine\n"
         f"engine = RoutingEngine({str(saved_routers[kind])!r}, threshold=0.5)\n"
         f"route = engine.decide({PROMPT!r}).route"
     )
     assert route in ("strong", "weak")
     assert f"routellm_core.routers.{kind}" in loaded
-    _assert_runtime_only(loaded, unneeded=("routellm_core.progress",))
+    _assert_runtime_only(loaded, unneeded=("routellm_core.training.progress",))
 
 
 WRAPPER_CALLS = {

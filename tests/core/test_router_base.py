@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from routellm_core.data.battles import Battle, Battles
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import CheckpointError, DataError, RouteLLMError, UnknownNameError
 from routellm_core.routers import get_router_class, load_router, register_router
 from routellm_core.routers.base import EmbeddingRouter, NotFittedError, Router
 from routellm_core.routers.random import RandomRouter
+from routellm_core.scoring.embeddings import HashingEmbedder
 
 
 @register_router

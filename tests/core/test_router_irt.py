@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import CheckpointError, DataError, UnknownNameError
 from routellm_core.routers import load_router
 from routellm_core.routers.base import CONFIG_FILE, Router
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.routers.mf import MatrixFactorizationRouter
-from routellm_core.text_features import FEATURE_NAMES
+from routellm_core.scoring.embeddings import HashingEmbedder
+from routellm_core.scoring.text_features import FEATURE_NAMES
 
 MATH = "integral derivative equation solve algebra matrix proof theorem calculus prime".split()
 CHAT = "hello thanks weather lunch friend movie weekend coffee music holiday".split()
@@ -256,8 +256,8 @@ def test_ensemble_bad_input_is_a_clear_error(tmp_path) -> None:
 
 
 def test_irt_with_script_aware_features_saves_them_and_reloads_exactly(tmp_path) -> None:
-    from routellm_core.embeddings import ConcatEmbedder
-    from routellm_core.text_features import SCRIPT_AWARE_FEATURE_NAMES
+    from routellm_core.scoring.embeddings import ConcatEmbedder
+    from routellm_core.scoring.text_features import SCRIPT_AWARE_FEATURE_NAMES
 
     emb = ConcatEmbedder([HashingEmbedder(dim=64), HashingEmbedder(dim=32)])
     r = IRTRouter("strong", "weak", emb, dim=4, epochs=50, lr=0.05, l2=1e-4,

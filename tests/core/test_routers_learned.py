@@ -8,16 +8,16 @@ import random
 import numpy as np
 import pytest
 
-from routellm_core.calibration import calibrate, calibration_table
 from routellm_core.data.battles import Battle, Battles
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import CheckpointError, DataError, UnknownNameError
-from routellm_core.ranking import fit_bt_cells
 from routellm_core.routers import load_router
 from routellm_core.routers.base import TENSOR_FILE, Router
 from routellm_core.routers.knn import KNNRouter
 from routellm_core.routers.mf import MatrixFactorizationRouter
 from routellm_core.routers.sw_ranking import SWRankingRouter
+from routellm_core.scoring.calibration import calibrate, calibration_table
+from routellm_core.scoring.embeddings import HashingEmbedder
+from routellm_core.scoring.ranking import fit_bt_cells
 
 MATH = "integral derivative equation solve algebra matrix proof theorem calculus prime".split()
 POEM = "poem sonnet ocean rhyme love story haiku song flower moon".split()
@@ -196,7 +196,7 @@ def test_shipped_default_router_loads_offline_and_is_small():
     from routellm_core.routers.ensemble import EnsembleRouter
     from routellm_core.routers.irt import IRTRouter
     from routellm_core.routers.mf import MatrixFactorizationRouter
-    from routellm_core.static_embedding import STATIC_ID, StaticEmbedder
+    from routellm_core.scoring.static_embedding import STATIC_ID, StaticEmbedder
 
     path = default_router_path()
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
@@ -226,7 +226,7 @@ def test_shipped_default_router_loads_offline_and_is_small():
 def test_the_readme_example_routes_strong_and_a_greeting_weak_with_the_default():
     """The README's example prompt at strong_fraction=0.3 goes to the strong model; plainly
     easy prompts go to the weak one."""
-    from routellm_core.engine import RoutingEngine
+    from routellm_core.routing.engine import RoutingEngine
 
     engine = RoutingEngine("default", strong_fraction=0.3)
     assert engine.decide("Prove that there are infinitely many primes.").route == "strong"

@@ -18,7 +18,7 @@ from routellm_core.data.battles import Battle, Battles
 from routellm_core.errors import RouteLLMError, UnknownNameError
 from routellm_core.routers.base import Router
 from routellm_core.routers.knn import KNNRouter
-from routellm_core.static_embedding import (
+from routellm_core.scoring.static_embedding import (
     STATIC_ID,
     StaticEmbedder,
     WordPieceTokenizer,
@@ -73,7 +73,7 @@ def test_tokenizer_matches_transformers(static: StaticEmbedder) -> None:
     pytest.importorskip("transformers")
     from transformers import AutoTokenizer
 
-    from routellm_core.embeddings import minilm_model_dir
+    from routellm_core.scoring.embeddings import minilm_model_dir
 
     try:
         model_dir = minilm_model_dir()
@@ -206,8 +206,8 @@ def test_nfd_accents_are_stripped(static: StaticEmbedder) -> None:
 
 
 def test_decontamination_embedder_choice() -> None:
-    from routellm_core.embeddings import HashingEmbedder, LocalEmbedder
     from routellm_core.errors import DataError
+    from routellm_core.scoring.embeddings import HashingEmbedder, LocalEmbedder
     from routellm_core.training.config import default_config, validate_config
     from routellm_core.training.decontamination import decontamination_embedder
 

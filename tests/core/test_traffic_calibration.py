@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from routellm_test_fake_routers import NumberRouter
 
-from routellm_core.calibration import TrafficThreshold, simulate_traffic_share
-from routellm_core.engine import TRAFFIC_WARMUP, RoutingEngine
 from routellm_core.errors import ConfigError, DataError
+from routellm_core.routing.engine import TRAFFIC_WARMUP, RoutingEngine
+from routellm_core.scoring.calibration import TrafficThreshold, simulate_traffic_share
 
 
 def test_threshold_starts_from_the_table_then_follows_the_window() -> None:

@@ -24,7 +24,7 @@ from lc_fakes import ScriptedChatModel
 from pydantic import BaseModel, ValidationError
 
 from langchain_routellm import RouteLLMChat, messages_to_turns
-from routellm_core.engine import RouteDecision
+from routellm_core.routing.engine import RouteDecision
 
 HARD = "Prove that there are infinitely many primes."
 EASY = "Say hello to my friend."

@@ -20,8 +20,8 @@ from pydantic import Field, ValidationError
 
 from langchain_routellm import RouteLLMChat
 from langchain_routellm.chat_models import ROUTE_EVENT
-from routellm_core.engine import RouteDecision
 from routellm_core.routers.random import RandomRouter
+from routellm_core.routing.engine import RouteDecision
 
 HARD = "Prove that there are infinitely many primes."
 EASY = "Say hello to my friend."

@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage
 from langchain_routellm import RouteLLMChat, as_judge
 from routellm_core.errors import ConfigError
 from routellm_core.evaluation.judge import judge_log
-from routellm_core.recorder import TrafficRecorder, feedback_path
+from routellm_core.routing.recorder import TrafficRecorder, feedback_path
 
 
 def recorded(tmp_path, n: int = 2):

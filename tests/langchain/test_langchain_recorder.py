@@ -15,7 +15,7 @@ from lc_fakes import ScriptedChatModel
 from langchain_routellm import RouteLLMChat
 from routellm_core.evaluation.replay import ReplayLog
 from routellm_core.evaluation.traffic import load_traffic
-from routellm_core.recorder import TrafficRecorder
+from routellm_core.routing.recorder import TrafficRecorder
 
 
 @tool

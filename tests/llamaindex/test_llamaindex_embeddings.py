@@ -9,10 +9,10 @@ import pytest
 from llama_index.core.embeddings import MockEmbedding
 
 from llamaindex_routellm import LlamaIndexEmbedder, RouteLLM
-from routellm_core.embeddings import Embedder, HashingEmbedder
 from routellm_core.errors import CheckpointError
 from routellm_core.routers import default_router_path, register_router
 from routellm_core.routers.base import EmbeddingRouter
+from routellm_core.scoring.embeddings import Embedder, HashingEmbedder
 
 
 class CountingEmbedding(MockEmbedding):

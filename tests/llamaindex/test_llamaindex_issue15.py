@@ -20,9 +20,9 @@ from llama_index.core.tools import FunctionTool
 from pydantic import Field
 
 from llamaindex_routellm import RouteLLM
-from routellm_core.engine import RouteDecision
 from routellm_core.errors import ConfigError, UnknownNameError
 from routellm_core.routers.random import RandomRouter
+from routellm_core.routing.engine import RouteDecision
 
 from .conftest import scripted
 

@@ -10,7 +10,7 @@ from llama_index.core.llms import CompletionResponse, CustomLLM, LLMMetadata, Mo
 from llamaindex_routellm import RouteLLM, as_judge
 from routellm_core.errors import ConfigError
 from routellm_core.evaluation.judge import judge_log
-from routellm_core.recorder import TrafficRecorder
+from routellm_core.routing.recorder import TrafficRecorder
 
 
 class ScriptedJudge(CustomLLM):

@@ -12,7 +12,7 @@ from llama_index.core.tools import FunctionTool
 
 from routellm_core.evaluation.replay import ReplayLog
 from routellm_core.evaluation.traffic import load_traffic
-from routellm_core.recorder import TrafficRecorder
+from routellm_core.routing.recorder import TrafficRecorder
 
 from .conftest import scripted
 

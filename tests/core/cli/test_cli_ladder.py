@@ -7,9 +7,9 @@ import pytest
 
 from routellm_core.cli.main import main
 from routellm_core.data.battles import OutcomeTable, TrainingData
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.evaluation.ladder_eval import DOCS_LADDER
 from routellm_core.routers.irt import IRTRouter
+from routellm_core.scoring.embeddings import HashingEmbedder
 
 
 @pytest.mark.parametrize(("argv", "flag"), [

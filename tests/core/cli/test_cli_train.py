@@ -72,7 +72,7 @@ def test_train_errors(tmp_path, capsys):
 
 # ---- issue 15, item 13: feedback during long work ---------------------------------------------
 def test_train_reports_its_stages_and_a_bar_over_prompts(tmp_path, tiny, capsys, monkeypatch):
-    import routellm_core.progress as progress
+    import routellm_core.training.progress as progress
 
     monkeypatch.setattr(progress, "CHUNK", 16)  # the tiny data has ~100 prompts
     data = tiny.make_tiny_data(tmp_path / "data")

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from routellm_core.cli.main import main
-from routellm_core.engine import RoutingEngine
 from routellm_core.errors import ConfigError
 from routellm_core.evaluation.judge import (
     JUDGE_PROMPT,
@@ -21,7 +20,8 @@ from routellm_core.evaluation.judge import (
     parse_verdict,
 )
 from routellm_core.evaluation.traffic import load_traffic
-from routellm_core.recorder import TrafficRecorder, feedback_path
+from routellm_core.routing.engine import RoutingEngine
+from routellm_core.routing.recorder import TrafficRecorder, feedback_path
 from routellm_core.training.adapt import battles_from_traffic
 
 

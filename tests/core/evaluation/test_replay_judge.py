@@ -18,7 +18,7 @@ from routellm_core.evaluation.replay_judge import (
     replay_judge,
 )
 from routellm_core.evaluation.traffic import load_traffic
-from routellm_core.recorder import TrafficRecorder, feedback_path
+from routellm_core.routing.recorder import TrafficRecorder, feedback_path
 from routellm_core.training.adapt import battles_from_traffic
 
 from .test_judge import write_run

@@ -9,13 +9,13 @@ import pytest
 
 from routellm_core.cli.main import main
 from routellm_core.data.battles import Battle, Battles, OutcomeTable, TrainingData
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import DataError
 from routellm_core.evaluation.traffic import load_traffic
-from routellm_core.recorder import TrafficRecorder
 from routellm_core.routers.base import Router
 from routellm_core.routers.irt import IRTRouter
 from routellm_core.routers.knn import KNNRouter
+from routellm_core.routing.recorder import TrafficRecorder
+from routellm_core.scoring.embeddings import HashingEmbedder
 from routellm_core.training.adapt import adapt_router, battles_from_traffic
 
 EASY = [f"say hello to friend number {i}" for i in range(30)]
@@ -186,7 +186,7 @@ def test_replay_log_without_routes_needs_the_model_names(tmp_path):
 
 
 def test_battles_cli_end_to_end(tmp_path, capsys):
-    from routellm_core.engine import RoutingEngine
+    from routellm_core.routing.engine import RoutingEngine
 
     log = tmp_path / "traffic.jsonl"
     rec = TrafficRecorder(log, shadow_rate=1.0, seed=0)
@@ -225,7 +225,7 @@ def test_bad_logs_fail_naming_file_and_line(tmp_path, capsys, content, message):
 
 
 def test_battles_cli_skips_torn_lines_and_lost_feedback(tmp_path, capsys, caplog):
-    from routellm_core.engine import RoutingEngine
+    from routellm_core.routing.engine import RoutingEngine
 
     log = tmp_path / "traffic.jsonl"
     rec = TrafficRecorder(log, shadow_rate=1.0, seed=0)

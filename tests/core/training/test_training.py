@@ -99,7 +99,7 @@ def test_aliases_change_counts_and_report(data):
 def test_decontamination_drops_eval_prompts(data):
     # plant an MT-Bench turn and a held-out MMLU prompt into the training data
     import routellm_core.training.sets as tr  # build_training_set looks load_source up here
-    from routellm_core.embeddings import HashingEmbedder
+    from routellm_core.scoring.embeddings import HashingEmbedder
 
     real = tr.load_source
 

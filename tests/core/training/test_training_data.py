@@ -11,11 +11,11 @@ import pytest
 from routellm_core.data.benchmarks import load_benchmark, load_difficulty
 from routellm_core.data.sources import anchors_path, calibration_prompts, load_source, load_table
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
-from routellm_core.embeddings import HashingEmbedder
 from routellm_core.errors import DataError, UnknownNameError
 from routellm_core.evaluation.evaluate import evaluate, format_table, random_baseline
 from routellm_core.evaluation.metrics import auc
 from routellm_core.routers.irt import IRTRouter
+from routellm_core.scoring.embeddings import HashingEmbedder
 from routellm_core.training.config import default_config, validate_config
 from routellm_core.training.runs import train_from_config
 from routellm_core.training.sets import build_training_data
@@ -60,7 +60,7 @@ def test_difficulty_evaluation_reports_auc_and_group_shares(tmp_path) -> None:
     from routellm_core.data.battles import OutcomeTable, TrainingData
 
     r.fit(TrainingData(tables=[OutcomeTable(["a b", "c d"], {"big": [1, 1], "small": [1, 0]})]))
-    from routellm_core.calibration import calibration_table
+    from routellm_core.scoring.calibration import calibration_table
 
     r.calibration_ = calibration_table(r, bench.prompts, "difficulty")
     res = evaluate(r, bench)

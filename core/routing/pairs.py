@@ -52,11 +52,11 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .defaults import STRONG_MODEL, WEAK_MODEL
-from .errors import ConfigError
+from ..defaults import STRONG_MODEL, WEAK_MODEL
+from ..errors import ConfigError
 
 if TYPE_CHECKING:
-    from .routers.base import Router
+    from ..routers.base import Router
 
 __all__ = [
     "MODEL_ALIASES",
@@ -248,7 +248,7 @@ def route_pair(router: Router, *, pair: PairSpec = None, aliases: Mapping[str, s
     Raises:
         ConfigError: a malformed ``pair`` or ``aliases``.
     """
-    from .routers.pair import PairRouter, bind_pair, known_models
+    from ..routers.pair import PairRouter, bind_pair, known_models
 
     spec = check_pair(pair)
     table = check_aliases(aliases)

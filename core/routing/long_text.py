@@ -31,10 +31,10 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .errors import DataError
+from ..errors import DataError
 
 if TYPE_CHECKING:
-    from .routers.base import Router
+    from ..routers.base import Router
     from .turns import Turn
 
 __all__ = [

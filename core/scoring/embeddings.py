@@ -8,12 +8,12 @@ object with ``model_id``, ``dim`` and ``embed(texts) -> (n, dim) float32``, L2-n
 * :class:`HashingEmbedder`: a dependency-free signed feature-hashing embedder, for tests and for
   tiny set-ups where torch is unwanted.
 * The static embedder distilled from MiniLM (numpy only, shipped in the package) lives in
-  :mod:`routellm_core.static_embedding`.
+  :mod:`routellm_core.scoring.static_embedding`.
 * :class:`EmbeddingCache`: one bounded SQLite file under the user cache directory, keyed by
   model id and text hash, safe when several processes read and write at once.
 
 Example:
-    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> from routellm_core.scoring.embeddings import HashingEmbedder
     >>> HashingEmbedder(dim=8).embed(["hello world"]).shape
     (1, 8)
 """
@@ -36,7 +36,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
-from .errors import DataError, RouteLLMError
+from ..errors import DataError, RouteLLMError
 
 __all__ = [
     "Embedder",
@@ -491,7 +491,7 @@ class LocalEmbedder(_CachingMixin):
             keeps its first ``head_tokens`` tokens and its last ``max_length - 2 -
             head_tokens`` (default: the first 64 and the last 190), so the start of a long
             conversation or RAG context and its final question both count
-            (:func:`~routellm_core.static_embedding.keep_head_and_tail`).
+            (:func:`~routellm_core.scoring.static_embedding.keep_head_and_tail`).
         head_tokens: tokens kept from the start of a long text.
         num_threads: torch intra-op threads. ``None`` (default): single-threaded for small
             batches (at most ``small_batch`` texts: the routing path), torch's own setting for
@@ -730,7 +730,7 @@ def embedder_from_spec(spec: str | Embedder) -> Embedder:
 
     Names: ``"static"`` (the table distilled from all-MiniLM-L6-v2 and shipped in the package,
     numpy only), ``"static-multilingual"`` (the table distilled from multilingual-e5-small,
-    shipped too: :mod:`routellm_core.multilingual_embedding`), ``"local"`` (all-MiniLM-L6-v2
+    shipped too: :mod:`routellm_core.scoring.multilingual_embedding`), ``"local"`` (all-MiniLM-L6-v2
     under torch), ``"hashing-<dim>"``, or several of them joined by ``+`` (a
     :class:`ConcatEmbedder`).
 
@@ -753,7 +753,7 @@ def embedder_from_spec(spec: str | Embedder) -> Embedder:
         return MultilingualStaticEmbedder()
     if spec.startswith("hashing-") and spec[len("hashing-"):].isdigit():
         return HashingEmbedder(dim=int(spec[len("hashing-"):]))
-    from .errors import unknown_name
+    from ..errors import unknown_name
 
     raise unknown_name("embedder", spec,
                        ("local", "static", "static-multilingual", "hashing-<dim>",

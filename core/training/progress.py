@@ -11,8 +11,14 @@ and shows tqdm bars on standard error, so standard output stays clean for ``--js
 * :meth:`Progress.fit` trains a router, with a bar over optimizer steps for routers whose
   training loop is plain torch without a bar of its own (``mf``).
 
+It lives in the training kit, not the command line's: training runs
+(:mod:`routellm_core.training.runs`) and evaluation (:mod:`routellm_core.evaluation.evaluate`)
+report through it too, and a kit may import only the kits below it (``cli`` is the top,
+``training`` is below ``evaluation``); the runtime never needs it. Its old path
+``routellm_core.progress`` still resolves (``routellm_core._moved``).
+
 Example:
-    >>> from routellm_core.embeddings import HashingEmbedder
+    >>> from routellm_core.scoring.embeddings import HashingEmbedder
     >>> progress = Progress()
     >>> progress.attach(HashingEmbedder(dim=8)).embed(["hello"]).shape
     (1, 8)
@@ -30,9 +36,9 @@ from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 import numpy as np
 
 if TYPE_CHECKING:
-    from .embeddings import Embedder
-    from .records import Battles, TrainingData
-    from .routers.base import Router
+    from ..records import Battles, TrainingData
+    from ..routers.base import Router
+    from ..scoring.embeddings import Embedder
 
 __all__ = ["Progress", "run_in_chunks", "CHUNK"]
 

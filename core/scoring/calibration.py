@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import DataError, RouteLLMError
+from ..errors import DataError, RouteLLMError
 
 __all__ = [
     "Scorer",

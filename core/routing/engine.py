@@ -1,12 +1,12 @@
 """The routing engine both framework wrappers share, for two models and for ladders.
 
-A wrapper turns its framework's messages into :class:`~routellm_core.turns.Turn` records, asks
-the engine for a :class:`~routellm_core.decisions.RouteDecision`, calls the chosen model, and
+A wrapper turns its framework's messages into :class:`~routellm_core.routing.turns.Turn` records, asks
+the engine for a :class:`~routellm_core.routing.decisions.RouteDecision`, calls the chosen model, and
 reports token usage back. The engine owns everything around a decision, once: its settings
 and their changes, per-call variants, copies and pickling, forced routes, sticky
 conversations and conversational momentum, the fail-safe when the router raises, fallbacks,
 ``on_route`` callbacks and statistics. The decision itself comes from its chooser
-(:mod:`routellm_core.choosers`): the pair chooser for ``strong``/``weak``, the ladder chooser
+(:mod:`routellm_core.routing.choosers`): the pair chooser for ``strong``/``weak``, the ladder chooser
 for ``models``.
 
 Example:
@@ -29,11 +29,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..costs import count_tokens
+from ..errors import ConfigError, DataError, unknown_name
+from ..routers import load_router
+from ..routers.base import Router
+from ..scoring.fingerprint import router_fingerprint
 from .choosers import TRAFFIC_WARMUP, Chooser, LadderChooser, build_chooser
-from .costs import count_tokens
 from .decisions import Route, RouteDecision, RoutingStats, StatsSnapshot
-from .errors import ConfigError, DataError, unknown_name
-from .fingerprint import router_fingerprint
 from .ladder import Ladder
 from .memory import ThreadMemory, momentum_score
 from .recorder import (
@@ -48,8 +50,6 @@ from .recorder import (
     record_shadow,
     text_of,
 )
-from .routers import load_router
-from .routers.base import Router
 from .settings import (
     LADDER_SETTINGS,
     ROUTING_TEXT_POLICIES,
@@ -170,7 +170,7 @@ class RoutingEngine:
             calls.
         strong_name, weak_name: model names reported in decisions (default: the router's
             ``strong_model`` / ``weak_model``); wrappers name them with
-            :func:`~routellm_core.settings.inner_model_name`.
+            :func:`~routellm_core.routing.settings.inner_model_name`.
         routing_text: policy for which text is scored (see :func:`routing_text`).
         sticky: keep a conversation (by thread id) on the route of its first decision.
         on_router_error: route used when the router raises (``"strong"`` by default).
@@ -180,20 +180,20 @@ class RoutingEngine:
         calibration_window: keep the share of strong calls at ``strong_fraction`` on *this*
             traffic: after :data:`TRAFFIC_WARMUP` decisions the threshold is the
             ``strong_fraction`` quantile of the last ``calibration_window`` router scores
-            (:class:`~routellm_core.calibration.TrafficThreshold`; at least 10), instead of
+            (:class:`~routellm_core.scoring.calibration.TrafficThreshold`; at least 10), instead of
             the calibration table's threshold. Needs ``strong_fraction``; changing settings
             later starts a new window.
         pair: the pair the router scores: ``None`` (default: the router's own pair),
             ``"auto"`` (recognise ``strong_name`` and ``weak_name``) or ``(strong, weak)``
             names. A pair the router knows is scored and calibrated for itself; any other
-            falls back to the router's own pair, logged once (:mod:`routellm_core.pairs`).
+            falls back to the router's own pair, logged once (:mod:`routellm_core.routing.pairs`).
         aliases: ``{your model name: a model the router knows}`` for that recognition.
         momentum: conversational momentum in [0, 1) (``None``: off): in a conversation (by
             thread id), a turn's score is raised to ``momentum`` times the score the previous
-            turn was routed on (:func:`~routellm_core.memory.momentum_score`), so a short
+            turn was routed on (:func:`~routellm_core.routing.memory.momentum_score`), so a short
             follow-up after a hard exchange stays strong while the memory decays.
         embedder: optional embedder for embedding routers (any object with ``embed``).
-        recorder: a :class:`~routellm_core.recorder.TrafficRecorder` (``None``: nothing is
+        recorder: a :class:`~routellm_core.routing.recorder.TrafficRecorder` (``None``: nothing is
             recorded).
 
     Raises:
@@ -238,11 +238,11 @@ class RoutingEngine:
                       recorder: TrafficRecorder | None = None) -> RoutingEngine:
         """The engine of a settings object (how both wrappers and the agent middleware build
         theirs): a :class:`RoutingEngine` for
-        :class:`~routellm_core.settings.RoutingSettings`, a :class:`LadderEngine` for
-        :class:`~routellm_core.settings.LadderSettings`; validated as in the constructors.
+        :class:`~routellm_core.routing.settings.RoutingSettings`, a :class:`LadderEngine` for
+        :class:`~routellm_core.routing.settings.LadderSettings`; validated as in the constructors.
 
         Example:
-            >>> from routellm_core.settings import RoutingSettings
+            >>> from routellm_core.routing.settings import RoutingSettings
             >>> RoutingEngine.from_settings(RoutingSettings(router="random", threshold=0.4)).threshold
             0.4
         """
@@ -254,8 +254,8 @@ class RoutingEngine:
     # ---- settings -----------------------------------------------------------------------------
     @property
     def chooser(self) -> Chooser:
-        """The chooser in force (:class:`~routellm_core.choosers.PairChooser` or
-        :class:`~routellm_core.choosers.LadderChooser`)."""
+        """The chooser in force (:class:`~routellm_core.routing.choosers.PairChooser` or
+        :class:`~routellm_core.routing.choosers.LadderChooser`)."""
         return self._active.chooser
 
     @property
@@ -600,7 +600,7 @@ class RoutingEngine:
         self.stats.record_usage(route, tin, tout, estimated_input=est_in,
                                 estimated_output=est_out)
 
-    # ---- recording (opt-in: a TrafficRecorder; routellm_core.recorder writes) ---------------
+    # ---- recording (opt-in: a TrafficRecorder; routellm_core.routing.recorder writes) ---------------
     def _recorded_text(self, get_text: Callable[[], str | None]) -> str | None:
         """The routed text of a forced or sticky call, computed only when recording."""
         if self.recorder is None:
@@ -613,7 +613,7 @@ class RoutingEngine:
     def record_call(self, decision: RouteDecision, answer: str | Callable[[], str],
                     **record: Any) -> str | None:
         """Append the call to the recorder's log (nothing without a recorder); never raises.
-        ``record``: the keywords of :func:`routellm_core.recorder.record_call`
+        ``record``: the keywords of :func:`routellm_core.routing.recorder.record_call`
         (``input_tokens``, ``output_tokens``, ``run_id``, ``prompt``, ``extra``, ``shadow``).
 
         Returns:
@@ -630,7 +630,7 @@ class RoutingEngine:
 
     def record_shadow(self, decision: RouteDecision, run_id: str | None,
                       shadow: Callable[[str], ShadowResult] | None) -> None:
-        """The shadow call of a recorded call (:func:`routellm_core.recorder.record_shadow`)."""
+        """The shadow call of a recorded call (:func:`routellm_core.routing.recorder.record_shadow`)."""
         record_shadow(self.recorder, self._call_context(), decision, run_id, shadow)
 
     async def arecord_shadow(self, decision: RouteDecision, run_id: str | None,
@@ -655,7 +655,7 @@ class LadderEngine(RoutingEngine):
     """The engine of a model ladder (the wrappers' ``models=`` mode): a
     :class:`RoutingEngine` with the ladder chooser, built from the ladder's settings.
 
-    Each decision is a :class:`~routellm_core.decisions.LadderDecision`, which lists every
+    Each decision is a :class:`~routellm_core.routing.decisions.LadderDecision`, which lists every
     candidate's quality estimate; routes are the ladder's model names; ``"top"`` and
     ``"bottom"`` force the dearest and the cheapest model.
 
@@ -667,7 +667,7 @@ class LadderEngine(RoutingEngine):
             ``"top"`` or ``"bottom"``.
         prices: ``{model: (input, output)}`` USD per million tokens for every model.
         aliases: ``{model: model the router knows}`` for models the router was not trained on.
-        tolerance, cost_weight: the knob (see :mod:`routellm_core.ladder`); at most one, and
+        tolerance, cost_weight: the knob (see :mod:`routellm_core.routing.ladder`); at most one, and
             not with ``target_cost``. Default: ``tolerance=0.1``.
         target_cost: the average USD per call wanted on ``calibration_prompts``; the
             tolerance (or the cost weight, when ``cost_weight`` is given too as the starting
@@ -702,7 +702,7 @@ class LadderEngine(RoutingEngine):
 
     @property
     def ladder(self) -> Ladder:
-        """The :class:`~routellm_core.ladder.Ladder` in force (models cheapest first, knob)."""
+        """The :class:`~routellm_core.routing.ladder.Ladder` in force (models cheapest first, knob)."""
         chooser = self._active.chooser
         assert isinstance(chooser, LadderChooser)
         return chooser.ladder

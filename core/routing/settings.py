@@ -6,7 +6,7 @@ each other: :class:`RoutingSettings` for two models (the pair chooser: a win-rat
 and :class:`LadderSettings` for a ladder (per-model estimates and one knob). Both framework
 wrappers and the agent middleware derive their routing fields from these (:data:`SETTINGS`,
 :data:`LADDER_SETTINGS`), build their engine from one
-(:meth:`~routellm_core.engine.RoutingEngine.from_settings`) and change it through
+(:meth:`~routellm_core.routing.engine.RoutingEngine.from_settings`) and change it through
 :meth:`RoutingSettings.changed` / :meth:`LadderSettings.changed`. Each check raises a
 :class:`~routellm_core.errors.ConfigError` (a ``ValueError``) that names the setting, the
 value given, and what to pass instead.
@@ -27,12 +27,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar, TypeVar
 
-from .costs import Price
+from ..costs import Price
+from ..errors import ConfigError, unknown_name
+from ..routers.base import Router
+from ..scoring.embeddings import Embedder
 from .decisions import ROUTES, Route, RouteDecision
-from .embeddings import Embedder
-from .errors import ConfigError, unknown_name
 from .pairs import PairSpec
-from .routers.base import Router
 
 __all__ = [
     "ROUTES",
@@ -116,11 +116,11 @@ class RoutingSettings:
             calibration table's threshold, fixed).
         pair: which pair the router scores: ``None`` (the router's own pair), ``"auto"``
             (the inner models, recognised from ``strong_name``/``weak_name``) or
-            ``(strong, weak)`` names; see :mod:`routellm_core.pairs`.
+            ``(strong, weak)`` names; see :mod:`routellm_core.routing.pairs`.
         aliases: ``{your model name: a model the router knows}`` for recognising the pair.
         momentum: conversational momentum in [0, 1) (``None``: off): a turn's score is raised
             to ``momentum`` times the conversation's memory, which is the last effective score
-            (:func:`~routellm_core.memory.momentum_score`).
+            (:func:`~routellm_core.routing.memory.momentum_score`).
 
     Example:
         >>> s = RoutingSettings(router="random", strong_fraction=0.3)
@@ -198,7 +198,7 @@ class LadderSettings:
         models: the ladder's model names (routes and names in decisions and statistics).
         prices: ``{model: (input, output)}`` USD per million tokens for every model.
         aliases: ``{model: model the router knows}``.
-        tolerance, cost_weight, target_cost: the knob (see :mod:`routellm_core.ladder`); a
+        tolerance, cost_weight, target_cost: the knob (see :mod:`routellm_core.routing.ladder`); a
             tolerance replaces a cost weight or a target cost set before, and the reverse.
         calibration_prompts: prompts like the traffic, for ``target_cost``.
         output_tokens: the answer length assumed when pricing a call before making it.

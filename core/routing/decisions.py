@@ -18,8 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .costs import Price, PriceTable
-from .errors import ConfigError
+from ..costs import Price, PriceTable
+from ..errors import ConfigError
 
 __all__ = [
     "Route",
@@ -52,7 +52,7 @@ class RouteDecision:
         text: the routed text, when it was computed (the router was asked, or a recorder is
             attached); not part of :meth:`to_dict`.
         pair: the pair the router scored, ``(strong, weak)`` as the router names them (its
-            own pair, or the user's: :mod:`routellm_core.pairs`); ``None`` on a ladder.
+            own pair, or the user's: :mod:`routellm_core.routing.pairs`); ``None`` on a ladder.
     """
 
     route: str
@@ -82,7 +82,7 @@ class RouteDecision:
 
 @dataclass(frozen=True)
 class LadderDecision(RouteDecision):
-    """A :class:`~routellm_core.engine.RouteDecision` on a ladder.
+    """A :class:`~routellm_core.routing.engine.RouteDecision` on a ladder.
 
     ``route`` and ``model`` are the chosen model's name, ``score`` its quality estimate,
     ``threshold`` the knob's value.

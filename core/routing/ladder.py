@@ -48,8 +48,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .costs import PriceTable, count_tokens, parse_price
-from .errors import ConfigError, DataError, UnknownNameError
+from ..costs import PriceTable, count_tokens, parse_price
+from ..errors import ConfigError, DataError, UnknownNameError
 
 __all__ = [
     "KNOBS",

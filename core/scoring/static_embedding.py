@@ -11,7 +11,7 @@ prompt's token vectors, L2 normalisation. No torch, no transformers, no download
   lower-case, strip accents, split punctuation, greedy longest-match WordPiece), matching the
   ``transformers`` tokenizer of all-MiniLM-L6-v2 (tested on several hundred texts).
 * :class:`StaticEmbedder`: the embedder (``model_id`` :data:`STATIC_ID`), an
-  :class:`~routellm_core.embeddings.Embedder` like the others.
+  :class:`~routellm_core.scoring.embeddings.Embedder` like the others.
 * :func:`keep_head_and_tail`: the long-text rule shared with the MiniLM embedder.
 
 Long texts: a text of more than ``max_tokens`` WordPiece tokens keeps its first ``head_tokens``
@@ -20,7 +20,7 @@ tokens and its last ``max_tokens - head_tokens`` tokens (default: the first 64 a
 embedding.
 
 Example:
-    >>> from routellm_core.static_embedding import StaticEmbedder
+    >>> from routellm_core.scoring.static_embedding import StaticEmbedder
     >>> StaticEmbedder().embed(["What is 2+2?"]).shape       # doctest: +SKIP
     (1, 128)
 """
@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .errors import RouteLLMError
+from ..errors import RouteLLMError
 
 __all__ = [
     "STATIC_ID",
@@ -72,7 +72,7 @@ _NO_VECTOR = ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]")
 
 def static_model_dir() -> Path:
     """Folder of the shipped static model (``routellm_core/static_model``)."""
-    return Path(__file__).resolve().parent / STATIC_MODEL_DIR
+    return Path(__file__).resolve().parents[1] / STATIC_MODEL_DIR
 
 
 def keep_head_and_tail(items: Sequence[T], max_items: int, head: int) -> list[T]:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import DataError, unknown_name
+from ..errors import DataError, unknown_name
 from .settings import ROUTING_TEXT_POLICIES, RoutingTextPolicy
 
 __all__ = ["Turn", "TURN_ROLES", "turn_role", "routing_text"]

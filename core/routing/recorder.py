@@ -2,7 +2,7 @@
 
 A :class:`TrafficRecorder` is opt-in. Give it to a wrapper (``RouteLLMChat(...,
 recorder=rec)``, ``RouteLLM(..., recorder=rec)``) or to a
-:class:`~routellm_core.engine.RoutingEngine` (``recorder=``), and every routed call appends
+:class:`~routellm_core.routing.engine.RoutingEngine` (``recorder=``), and every routed call appends
 one JSON line to a local file in the replay-log format
 (:class:`~routellm_core.evaluation.replay.ReplayLog` reads it): ``prompt`` (the routed text),
 ``model`` and ``answer``, the token counts, and the decision (``run_id``, ``route``,
@@ -34,7 +34,7 @@ runtime).
 
 Example:
     >>> import tempfile, pathlib
-    >>> from routellm_core.engine import RoutingEngine
+    >>> from routellm_core.routing.engine import RoutingEngine
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "traffic.jsonl"
     >>> rec = TrafficRecorder(path)
     >>> engine = RoutingEngine("random", threshold=1.0, strong_name="big", weak_name="small",
@@ -66,9 +66,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .costs import Price, PriceTable, count_tokens
+from ..costs import Price, PriceTable, count_tokens
+from ..errors import ConfigError, DataError
 from .decisions import RouteDecision
-from .errors import ConfigError, DataError
 
 __all__ = [
     "EXIT_TIMEOUT",
@@ -623,7 +623,7 @@ def check_recorder(recorder: Any) -> TrafficRecorder | None:
     """``recorder`` if it is a :class:`TrafficRecorder` or ``None``; anything else is a
     :class:`~routellm_core.errors.ConfigError`."""
     if recorder is not None and not isinstance(recorder, TrafficRecorder):
-        raise ConfigError("recorder must be a routellm_core.recorder.TrafficRecorder or None, got "
+        raise ConfigError("recorder must be a routellm_core.routing.recorder.TrafficRecorder or None, got "
                           f"{type(recorder).__name__}; build one with TrafficRecorder('traffic.jsonl')")
     return recorder
 
@@ -643,7 +643,7 @@ class CallContext:
     Attributes:
         names: the inner models' names by route.
         router_id: the router's checkpoint fingerprint
-            (:func:`~routellm_core.fingerprint.router_fingerprint`).
+            (:func:`~routellm_core.scoring.fingerprint.router_fingerprint`).
         other: the route a shadow call goes to, given the decision's.
         prices: the engine's prices, for the shadow calls' cost.
     """

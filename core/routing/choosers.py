@@ -1,21 +1,21 @@
 """The two ways the engine chooses a model: between two models, or along a ladder.
 
-The :class:`~routellm_core.engine.RoutingEngine` owns everything around a decision (settings,
+The :class:`~routellm_core.routing.engine.RoutingEngine` owns everything around a decision (settings,
 copies, sticky and momentum memory, statistics, callbacks, the fail-safe, fallbacks) and asks
 its chooser for the decision itself:
 
 * :class:`PairChooser`: a router's win rate for the strong model against a threshold (from the
   calibration table for a ``strong_fraction``, a raw ``threshold``, or following the traffic);
 * :class:`LadderChooser`: every candidate's quality estimate and one knob
-  (:class:`~routellm_core.ladder.Ladder`).
+  (:class:`~routellm_core.routing.ladder.Ladder`).
 
-A chooser is built from its settings (:class:`~routellm_core.settings.RoutingSettings`,
-:class:`~routellm_core.settings.LadderSettings`) and a loaded router, and is replaced as a
+A chooser is built from its settings (:class:`~routellm_core.routing.settings.RoutingSettings`,
+:class:`~routellm_core.routing.settings.LadderSettings`) and a loaded router, and is replaced as a
 whole when a setting changes, so a call in flight never mixes old and new settings.
 
 Example:
     >>> from routellm_core.routers.random import RandomRouter
-    >>> from routellm_core.settings import RoutingSettings
+    >>> from routellm_core.routing.settings import RoutingSettings
     >>> chooser = PairChooser.build(RoutingSettings(threshold=0.0), RandomRouter())
     >>> chooser.choose("hi").route
     'strong'
@@ -28,14 +28,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .calibration import TrafficThreshold, check_fraction
-from .costs import PriceTable
+from ..costs import PriceTable
+from ..errors import ConfigError, unknown_name
+from ..routers.base import Router
+from ..scoring.calibration import TrafficThreshold, check_fraction
 from .decisions import ROUTES, LadderDecision, Route, RouteDecision, RoutingStats
-from .errors import ConfigError, unknown_name
 from .ladder import Ladder
 from .long_text import score_text
 from .pairs import route_pair, scored_pair
-from .routers.base import Router
 from .settings import (
     FORCE_KEYWORDS,
     LadderSettings,
@@ -83,7 +83,7 @@ class PairChooser:
     names: dict[str, str]
     prices: PriceTable | None = None
     traffic: TrafficThreshold | None = field(default=None, compare=False)
-    #: the pair the router scores, for the decisions (:func:`~routellm_core.pairs.scored_pair`)
+    #: the pair the router scores, for the decisions (:func:`~routellm_core.routing.pairs.scored_pair`)
     pair: tuple[str, str] | None = None
 
     routes: tuple[str, ...] = ROUTES
@@ -98,7 +98,7 @@ class PairChooser:
         threshold = check_threshold(s.threshold) if s.threshold is not None else None
         fraction = None if threshold is not None else check_fraction(
             0.5 if s.strong_fraction is None else s.strong_fraction)
-        # the user's pair, when the router knows it (routellm_core.pairs)
+        # the user's pair, when the router knows it (routellm_core.routing.pairs)
         router = route_pair(router, pair=s.pair, aliases=s.aliases, strong_name=s.strong_name,
                             weak_name=s.weak_name, need_calibration=threshold is None)
         if threshold is None:
@@ -122,7 +122,7 @@ class PairChooser:
 
     def score(self, text: str) -> float:
         """The router's win rate for the strong model on one text (a long text: its start,
-        end and final part only, :func:`~routellm_core.long_text.score_text`)."""
+        end and final part only, :func:`~routellm_core.routing.long_text.score_text`)."""
         return score_text(self.router, text)
 
     def choose(self, text: str, adjust: Adjust | None = None,
@@ -192,7 +192,7 @@ class LadderChooser:
 
     Attributes:
         router: the loaded router.
-        ladder: the :class:`~routellm_core.ladder.Ladder` (models cheapest first, knob).
+        ladder: the :class:`~routellm_core.routing.ladder.Ladder` (models cheapest first, knob).
     """
 
     router: Any
@@ -310,8 +310,8 @@ Chooser = PairChooser | LadderChooser
 
 def build_chooser(settings: RoutingSettings | LadderSettings, router: Any) -> Chooser:
     """The chooser for a settings object (the pair chooser for
-    :class:`~routellm_core.settings.RoutingSettings`, the ladder's for
-    :class:`~routellm_core.settings.LadderSettings`)."""
+    :class:`~routellm_core.routing.settings.RoutingSettings`, the ladder's for
+    :class:`~routellm_core.routing.settings.LadderSettings`)."""
     if isinstance(settings, LadderSettings):
         return LadderChooser.build(settings, router)
     return PairChooser.build(settings, router)

@@ -1,7 +1,7 @@
 """The routing engine of a model ladder: the wrappers' ``models={...}`` mode.
 
-A ladder is routed by the one :class:`~routellm_core.engine.RoutingEngine` with the ladder
-chooser (:class:`~routellm_core.choosers.LadderChooser`); :class:`LadderEngine` is that engine
+A ladder is routed by the one :class:`~routellm_core.routing.engine.RoutingEngine` with the ladder
+chooser (:class:`~routellm_core.routing.choosers.LadderChooser`); :class:`LadderEngine` is that engine
 built from the ladder's settings. This module keeps the names of the previous release.
 
 Example:
