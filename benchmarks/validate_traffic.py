@@ -175,8 +175,8 @@ def _difficulty_sets() -> dict[str, Any]:
 def readme_checks(predict: Callable[[list[str]], np.ndarray]) -> bool:
     """The project's own checks at strong_fraction=0.3 with the calibration the full fit
     would ship: the README example strong, three plainly easy prompts weak."""
-    from routellm_core.calibration import threshold_for_fraction
     from routellm_core.data.sources import calibration_prompts
+    from routellm_core.scoring.calibration import threshold_for_fraction
 
     thr = threshold_for_fraction(predict(list(calibration_prompts("mix"))), 0.3)
     s = predict(["Prove that there are infinitely many primes.", "hi", "Thanks, that's all!",
