@@ -330,7 +330,6 @@ def test_llmrouter_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
     ref = _rows(data_dir / "llmrouter" / "scores.jsonl")
     size = {s: 1 + max(int(r["id"].split("/")[1]) for r in ref if r["id"].startswith(s))
             for s in ("train", "test")}
-    filler = {"train": [], "test": []}  # left-out rows fill the indices the extract skips
     scored: dict[str, list[Any]] = {s: [None] * size[s] for s in size}
     queries: dict[str, list[dict[str, Any]]] = {"train": [], "test": []}
     for r in ref:
@@ -338,9 +337,8 @@ def test_llmrouter_builder_reproduces_the_pinned_extract(data_dir, tmp_path):
         scored[split][int(i)] = (r["prompt"], r["scores"])
     for split, rows in scored.items():
         for i, row in enumerate(rows):
-            if row is None:
-                rows[i] = row = (f"left-out {split} row {i}", _scores(0.0))
-                filler[split].append(i)
+            if row is None:  # a left-out (mbpp) row fills each index the extract skips
+                rows[i] = (f"left-out {split} row {i}", _scores(0.0))
     choices = {r["prompt"]: r.get("choices") for r in ref}
     tasks = {r["prompt"]: r["task"] for r in ref}
     for split in ("train", "test"):
