@@ -349,7 +349,15 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]], *, ascii_only: bool
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as fh:
         for row in rows:
-            fh.write(json.dumps(row, ensure_ascii=ascii_only) + "\n")
+            line = json.dumps(row, ensure_ascii=ascii_only)
+            if not ascii_only:
+                # the characters str.splitlines() breaks a line at stay escaped, as in the
+                # reference extracts (llmrouter has two), so any line reader sees one row
+                line = line.translate(_LINE_BREAKS)
+            fh.write(line + "\n")
+
+
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
 
 
 def _copy_as_published(src: Source, up: Path, out: Path, strip: str) -> list[str]:
@@ -718,6 +726,268 @@ def _build_vicuna_bench(src: Source, up: Path, out: Path) -> list[str]:
     return ["reviews.jsonl"]
 
 
+# ---- mmlu-pro, theoremqa, llmrouter -------------------------------------------------------------
+
+_MMLU_PRO_HEAD = ("TIGER-AI-Lab/MMLU-Pro", "f418b116")
+_MMLU_PRO_GPT4O = ("TIGER-AI-Lab/MMLU-Pro", "ff991b5b")
+_MMLU_PRO_CATEGORIES = (
+    "biology", "business", "chemistry", "computer science", "economics", "engineering", "health",
+    "history", "law", "math", "other", "philosophy", "physics", "psychology")
+#: the models whose 5-shot outputs eval_results/ holds as one zip each (HEAD)
+_MMLU_PRO_ZIPPED = (
+    "DeepSeek-Coder-V2 Llama-2-13b-hf Llama-2-70b-hf Llama-2-7b-hf Meta-Llama-3-70B "
+    "Meta-Llama-3-8B Meta-Llama-3_1-70B-Instruct Meta-Llama-3_1-70B Meta-Llama-3_1-8B-Instruct "
+    "Meta-Llama-3_1-8B Mistral-7B-Instruct-v0.1 Mistral-7B-Instruct-v0.2 Mistral-7B-v0.1 "
+    "Mistral-7B-v0.2-hf Mixtral-8x7B-Instruct-v0.1 Mixtral-8x7B-v0.1 Phi-3-mini-4k-instruct "
+    "Qwen1.5-110B Qwen1.5-72B-Chat Qwen1.5-7B-Chat Yi-34B Yi-6B Yi-6b-Chat c4ai-command-r-v01 "
+    "gemini-1.5-flash-002 gemini-1.5-pro-002 gemma-7b jamba-1.5-large mathstral-7B"
+).split()
+#: the early runs kept as one ``<category>_result.json`` per category in a folder, with the
+#: model name the extract gives them
+_MMLU_PRO_FOLDERS = {"gpt4o": "gpt-4o-2024-05-13(early-set)",
+                     "deepseek": "deepseek-chat-v2(early-set)"}
+
+
+def _mmlu_pro_files() -> tuple[UpstreamFile, ...]:
+    zips = [UpstreamFile(*_MMLU_PRO_HEAD, f"eval_results/model_outputs_{m}_5shots.zip")
+            for m in _MMLU_PRO_ZIPPED]
+    folders = [UpstreamFile(*(_MMLU_PRO_GPT4O if d == "gpt4o" else _MMLU_PRO_HEAD),
+                            f"eval_results/{d}/{c}_result.json")
+               for d in _MMLU_PRO_FOLDERS for c in _MMLU_PRO_CATEGORIES]
+    return (*zips, *folders)
+
+
+def _mmlu_pro_model(path: str) -> str:
+    """The model an eval_results/ file holds, as the extract names it."""
+    name = Path(path).name
+    if name.startswith("model_outputs_") and name.endswith("_5shots.zip"):
+        return name[len("model_outputs_"):-len("_5shots.zip")]
+    return _MMLU_PRO_FOLDERS[Path(path).parent.name]
+
+
+def _read_json_array(data: bytes, where: str) -> list[dict[str, Any]]:
+    """A JSON array of objects (how MMLU-Pro and TheoremQA publish results), or, as a
+    fallback, one object per line; a corrupt file names itself (and the line)."""
+    text = data.decode("utf-8")
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if not text.lstrip().startswith("{"):
+            raise DataError(f"{where}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        parsed = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    parsed.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise DataError(f"{where}:{lineno}: not valid JSON ({err.msg})") from None
+    if isinstance(parsed, dict):
+        parsed = [parsed]
+    if not isinstance(parsed, list) or not all(isinstance(o, dict) for o in parsed):
+        raise DataError(f"{where}: expected a JSON array of objects")
+    return parsed
+
+
+def _mmlu_pro_results(path: Path) -> Iterable[tuple[str, list[dict[str, Any]]]]:
+    """``(where, rows)`` of every per-category result file in a zip or a result file."""
+    if path.suffix != ".zip":
+        yield str(path), _read_json_array(path.read_bytes(), str(path))
+        return
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = sorted(
+                n for n in zf.namelist()
+                if n.endswith(".json") and "summary" not in Path(n).name
+                and not Path(n).name.startswith("._") and "__MACOSX" not in n)
+            if not members:
+                raise DataError(f"{path}: no per-category result file (*_result.json) inside")
+            for n in members:
+                yield f"{path}!{n}", _read_json_array(zf.read(n), f"{path}!{n}")
+    except zipfile.BadZipFile:
+        raise DataError(f"{path}: not a zip file (a broken download? delete it and run "
+                        "`routellm data fetch --source mmlu-pro` again)") from None
+
+
+def _build_mmlu_pro(src: Source, up: Path, out: Path) -> list[str]:
+    questions: dict[int, dict[str, Any]] = {}
+    correct: dict[int, dict[str, int]] = {}
+    for f in sorted(src.files, key=lambda f: _mmlu_pro_model(f.path)):
+        model = _mmlu_pro_model(f.path)
+        for where, rows in _mmlu_pro_results(f.local(up)):
+            for i, obj in enumerate(rows):
+                try:
+                    # the ori_mmlu-* rows are MMLU test questions: left out (decontamination)
+                    if str(obj["src"]).startswith("ori_mmlu"):
+                        continue
+                    qid = int(obj["question_id"])
+                    if qid not in questions:
+                        questions[qid] = {"question_id": qid, "question": obj["question"],
+                                          "options": obj["options"], "answer": obj["answer"],
+                                          "category": obj["category"], "src": obj["src"]}
+                    hit = obj.get("pred") is not None and obj["pred"] == obj["answer"]
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise DataError(f"{where}: row {i}: cannot read the result ({exc})") from None
+                correct.setdefault(qid, {})[model] = int(hit)
+    # every model is named in every row: null where its files hold no row for the question
+    models = sorted({_mmlu_pro_model(f.path) for f in src.files})
+    rows_out = [{**questions[q], "correct": {m: correct[q].get(m) for m in models}}
+                for q in sorted(questions)]
+    _write_jsonl(out / "correctness.jsonl", rows_out)
+    return ["correctness.jsonl"]
+
+
+_THEOREMQA = ("wenhuchen/TheoremQA", "0f6bbb06")
+#: the run files of outputs/ (file names at the pinned commit, as far as they could be
+#: established: docs/data.md); random_guess.jsonl.corrected is left out by the README
+_THEOREMQA_RUNS = (
+    "ChatGPT_s0_e-1_05_13_10_25", "ChatGPT_PoT_s0_e-1_05_13_10_25", "GPT3.5_s0_e-1_05_13_11_04",
+    "GPT3.5_PoT_s0_e-1_05_20_00_02", "GPT3_s0_e-1_05_13_11_04", "GPT3_PoT_s0_e-1_05_20_20_02",
+    "GPT4_s0_e-1_06_15_22_38", "GPT4_PoT_s0_e-1_06_15_22_59", "alpaca_s0_e-1_05_15_02_19",
+    "anthropic_instant-v1_s0_e-1_05_27_09_42", "anthropic_v1_s0_e-1_05_12_23_41",
+    "anthropic_v1_PoT_s0_e-1_05_13_23_19", "anthropic_v2_s0_e-1_08_02_00_15",
+    "pythia_s0_e-1_05_17_00_17", "starchat_PoT_s0_e-1_05_17_22_57", "vicuna_s0_e-1_05_16_19_54",
+)
+_THEOREMQA_LEFT_OUT = frozenset({"random_guess"})
+
+
+def _theoremqa_run(path: str) -> str | None:
+    """``<file prefix>_<method>`` of a run file (PoT when the prefix says so, else CoT);
+    ``None`` for a run the extract leaves out."""
+    stem = Path(path).name.split(".jsonl", 1)[0]
+    prefix = stem.split("_s0_", 1)[0]
+    if prefix in _THEOREMQA_LEFT_OUT:
+        return None
+    return prefix if prefix.endswith("_PoT") else f"{prefix}_CoT"
+
+
+def _build_theoremqa(src: Source, up: Path, out: Path) -> list[str]:
+    decon = _Decontaminator(up)
+    test, *runs = src.files
+    correct: dict[str, dict[str, bool]] = {}
+    for f in runs:
+        run = _theoremqa_run(f.path)
+        if run is None:
+            continue
+        path = f.local(up)
+        for i, obj in enumerate(_read_json_array(path.read_bytes(), str(path))):
+            try:
+                correct.setdefault(str(obj["id"]), {})[run] = bool(obj["correct"])
+            except KeyError as exc:
+                raise DataError(f"{path}: row {i}: missing field {exc}") from None
+    path = test.local(up)
+    rows = []
+    for i, obj in enumerate(_read_json_array(path.read_bytes(), str(path))):
+        try:
+            qid = str(obj["id"])
+            row = {"id": qid, "question": obj["Question"], "answer": obj["Answer"],
+                   "answer_type": obj["Answer_type"], "field": obj["field"],
+                   "subfield": obj["subfield"], "has_picture": bool(obj.get("Picture"))}
+        except KeyError as exc:
+            raise DataError(f"{path}: row {i}: missing field {exc}") from None
+        if decon.hit(row["question"]):
+            continue
+        rows.append({**row, "correct": dict(sorted(correct.get(qid, {}).items()))})
+    _write_jsonl(out / "correctness.jsonl", rows, ascii_only=False)
+    return ["correctness.jsonl"]
+
+
+_LLMROUTER = ("ulab-uiuc/LLMRouter", "4e7a7969")
+#: tasks kept out of training by decision of the project (data README); a text filed under
+#: one of them is left out under every task
+_LLMROUTER_LEFT_OUT = frozenset({"agentverse-mgsm", "mbpp", "arc_challenge"})
+
+
+def _llmrouter_choices(value: Any, where: str) -> list[str] | None:
+    """The option texts of a query row's ``choices`` (a dict, or its Python repr as a string,
+    both published), ``None`` for a task without options."""
+    if value in (None, "", [], {}):
+        return None
+    if isinstance(value, str):
+        import ast
+
+        try:
+            value = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            raise DataError(f"{where}: cannot read choices {value[:60]!r}") from None
+    texts = value.get("text") if isinstance(value, dict) else value
+    if not isinstance(texts, list):
+        raise DataError(f"{where}: choices without a 'text' list")
+    return [str(t) for t in texts] or None
+
+
+def _llmrouter_tasks(path: Path) -> list[tuple[str, str, list[str] | None]]:
+    """``(query, task, choices)`` of every row of a query file, in order."""
+    out = []
+    for lineno, obj in read_jsonl(path):
+        try:
+            out.append((obj["query"], obj["task_name"],
+                        _llmrouter_choices(obj.get("choices"), f"{path}:{lineno}")))
+        except KeyError as exc:
+            raise DataError(f"{path}:{lineno}: missing field {exc}") from None
+    return out
+
+
+def _llmrouter_join(scored: list[dict[str, Any]], queries: list[tuple[str, str, list[str] | None]],
+                    where: str) -> list[tuple[str, list[str] | None]]:
+    """The task (and choices) of each preprocessed row: the query row with the same text; a
+    text filed more than once takes the next such row at or after the last one used (the
+    preprocessed file follows the query file's order)."""
+    at: dict[str, list[int]] = {}
+    for j, (text, _, _) in enumerate(queries):
+        at.setdefault(text, []).append(j)
+    out = []
+    last = 0
+    for i, obj in enumerate(scored):
+        spots = at.get(obj["question"])
+        if not spots:
+            raise DataError(f"{where}: row {i}: its question is in no query file "
+                            "(data/example_data/query_data/default_query_*.jsonl)")
+        j = next((s for s in spots if s >= last), spots[-1])
+        last = j + 1
+        out.append((queries[j][1], queries[j][2]))
+    return out
+
+
+def _build_llmrouter(src: Source, up: Path, out: Path) -> list[str]:
+    decon = _Decontaminator(up)
+    by_name = {Path(f.path).name: f.local(up) for f in src.files}
+    queries = (_llmrouter_tasks(by_name["default_query_train.jsonl"])
+               + _llmrouter_tasks(by_name["default_query_test.jsonl"]))
+    left_out = {text for text, task, _ in queries if task in _LLMROUTER_LEFT_OUT}
+    splits = {}
+    for split in ("train", "test"):
+        path = by_name[f"{split}.json"]
+        scored = _read_json_array(path.read_bytes(), str(path))
+        for i, obj in enumerate(scored):
+            if not isinstance(obj.get("question"), str) or not isinstance(obj.get("scores"), dict):
+                raise DataError(f"{path}: row {i}: expected 'question' (text) and 'scores' "
+                                "({model: score})")
+        splits[split] = (scored, _llmrouter_join(scored, queries, str(path)))
+    train_texts = {obj["question"] for obj in splits["train"][0]}
+    test_texts = {obj["question"] for obj in splits["test"][0]}
+    rows = []
+    for split in ("train", "test"):
+        scored, tasks = splits[split]
+        for i, (obj, (task, choices)) in enumerate(zip(scored, tasks)):
+            text = obj["question"]
+            if split == "test" and text in train_texts:
+                continue  # kept once, as the train.json row (with its scores)
+            if task in _LLMROUTER_LEFT_OUT or text in left_out or decon.hit(text):
+                continue
+            row: dict[str, Any] = {
+                "id": f"{split}/{i}", "task": task,
+                "split": "both" if split == "train" and text in test_texts else split,
+                "prompt": text}
+            if choices:
+                row["choices"] = choices
+            row["scores"] = obj["scores"]
+            rows.append(row)
+    _write_jsonl(out / "scores.jsonl", rows, ascii_only=False)
+    return ["scores.jsonl"]
+
+
 # ---- the catalogue ----------------------------------------------------------------------------
 
 _MMLU_DOMAINS = (
@@ -795,27 +1065,28 @@ def _catalogue() -> dict[str, Source]:
                 *(UpstreamFile(repo, commit, path) for repo, commit, path, _ in _ARENA_HARD_FORKS)),
                _build_arena_hard, needs=("routellm-evals",)),
         Source("llmrouter", "MIT",
-               tuple(UpstreamFile("ulab-uiuc/LLMRouter", "4e7a7969", p) for p in (
+               tuple(UpstreamFile(*_LLMROUTER, p) for p in (
                    "data/dcrouter_preprocessed/train.json",
                    "data/dcrouter_preprocessed/test.json",
                    "data/example_data/query_data/default_query_train.jsonl",
                    "data/example_data/query_data/default_query_test.jsonl")),
-               note="the task join and the decontamination are not written as a builder yet"),
+               _build_llmrouter, needs=("routellm-evals",)),
         Source("routerarena", "Apache-2.0",
                tuple(UpstreamFile("RouteWorks/RouterArena", "4714a9ad", f"cached_results/{m}.jsonl")
                      for m in ("claude-3-haiku-20240307", "gemini-2.0-flash-001")),
                _build_routerarena, needs=("routellm-evals",)),
         Source("theoremqa", "MIT",
-               (UpstreamFile("wenhuchen/TheoremQA", "0f6bbb06", "theoremqa_test.json"),),
-               note="the 16 run files of outputs/ are not enumerated yet"),
+               (UpstreamFile(*_THEOREMQA, "theoremqa_test.json"),
+                *(UpstreamFile(*_THEOREMQA, f"outputs/{r}.jsonl.corrected")
+                  for r in _THEOREMQA_RUNS)),
+               _build_theoremqa, needs=("routellm-evals",)),
         Source("qlora-oa", "MIT (prompts: OpenAssistant OASST1, Apache-2.0)",
                (UpstreamFile("artidoro/qlora", "7f4e95a6", "eval/prompts/oa_questions.jsonl"),
                 *(UpstreamFile("artidoro/qlora", "7f4e95a6", _qlora_review_file(x, y))
                   for x in _QLORA_SYSTEMS for y in _QLORA_SYSTEMS if x != y)),
                _build_qlora_oa),
-        Source("mmlu-pro", "Apache-2.0 repository (dataset card: MIT)", (),
-               note="the per-model result files of eval_results/ (31 models, two commits) are "
-               "not enumerated yet"),
+        Source("mmlu-pro", "Apache-2.0 repository (dataset card: MIT)", _mmlu_pro_files(),
+               _build_mmlu_pro),
         Source("vicuna-bench", "Apache-2.0",
                (UpstreamFile("lm-sys/FastChat", "6ed0394d", f"{_VICUNA_TABLE}question.jsonl"),
                 *(UpstreamFile("lm-sys/FastChat", "6ed0394d", _vicuna_review_path(*r))

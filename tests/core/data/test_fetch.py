@@ -209,9 +209,16 @@ def test_build_names_the_file_and_line_of_a_malformed_upstream_row(cache):
     assert not (cache / "data" / "arena-human").exists()
 
 
-def test_a_source_without_builder_is_named_not_silently_skipped(cache):
-    with pytest.raises(DataError, match="no builder for 'mmlu-pro'"):
+def test_a_source_without_builder_is_named_not_silently_skipped(cache, monkeypatch):
+    src = UPSTREAM["mmlu-pro"]
+    monkeypatch.setitem(UPSTREAM, "mmlu-pro",
+                        fetch_mod.Source(src.name, src.licence, src.files, None, note="a note"))
+    with pytest.raises(DataError, match=r"no builder for 'mmlu-pro' yet \(a note\)"):
         build(["mmlu-pro"], log=lambda s: None)
+    logged: list[str] = []
+    with pytest.raises(DataError, match="upstream file"):  # the others are still built
+        build(log=logged.append)
+    assert any(line.startswith("mmlu-pro: not built (a note)") for line in logged)
 
 
 def test_every_source_of_the_data_readme_is_in_the_catalogue():
