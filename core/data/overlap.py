@@ -17,7 +17,7 @@ README's rule finds them (:func:`same_question`).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from ..errors import DataError, unknown_name
@@ -59,16 +59,35 @@ def matching_pairs(texts_a: Sequence[str], texts_b: Sequence[str]) -> list[tuple
     by_head: dict[str, list[int]] = {}
     for j, y in enumerate(nb):
         by_head.setdefault(y[:80], []).append(j)
-    long_b = [(j, y) for j, y in enumerate(nb) if len(y) > 40]
     out: set[tuple[int, int]] = set()
     for i, x in enumerate(na):
         out.update((i, j) for j in by_head.get(x[:80], ()))
-        for j, y in long_b:
-            if y in x:
-                out.add((i, j))
-        if len(x) > 40:
-            out.update((i, j) for j, y in enumerate(nb) if x in y)
+    out.update((i, j) for j, i in _contained(nb, na))
+    out.update(_contained(na, nb))
     return sorted(out)
+
+
+_K = 41  # "over 40 characters": the shortest text the containment rule applies to
+
+
+def _contained(inner: Sequence[str], outer: Sequence[str]) -> Iterator[tuple[int, int]]:
+    """Every ``(i, j)`` with ``len(inner[i]) > 40`` and ``inner[i] in outer[j]``.
+
+    Indexed by each inner text's first 41 characters and found through every 41-character
+    window of the outer texts, as comparing all pairs took seconds per training build; a text
+    inside another starts at one of its windows, so no pair is missed.
+    """
+    by_start: dict[str, list[int]] = {}
+    for i, x in enumerate(inner):
+        if len(x) >= _K:
+            by_start.setdefault(x[:_K], []).append(i)
+    if not by_start:
+        return
+    for j, y in enumerate(outer):
+        for pos in range(len(y) - _K + 1):
+            for i in by_start.get(y[pos:pos + _K], ()):
+                if y.startswith(inner[i], pos):
+                    yield i, j
 
 
 def _texts(name: str, root: Path) -> tuple[list[str], list[str]]:
@@ -103,7 +122,7 @@ def shared_questions(a: str, b: str, data_dir: str | os.PathLike[str] | None = N
     For a validation that holds out part of one source: drop from training every prompt of the
     other source paired with a held-out prompt. Example: ``shared_questions("theoremqa",
     "mmlu-pro")`` gives the 604 TheoremQA questions with their MMLU-Pro multiple-choice
-    prompts (a few seconds: every pair of texts is compared).
+    prompts.
     """
     root = resolve_data_dir(data_dir)
     pa, ta = _texts(a, root)

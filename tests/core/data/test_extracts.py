@@ -333,6 +333,25 @@ def test_the_overlap_rule():
     assert matching_pairs(["a b", "zzz"], ["A  B", "q", "a b"]) == [(0, 0), (0, 2)]
 
 
+def test_the_indexed_matching_pairs_agree_with_the_pairwise_rule():
+    # texts from two letters and a space, 30 to 120 characters, with some built as a slice of
+    # another (a text inside another, around the 40- and 80-character limits of the rule)
+    rng = np.random.default_rng(0)
+
+    def text(n: int) -> str:
+        return "".join(rng.choice(list("ab "), size=n))
+
+    base = [text(int(rng.integers(30, 121))) for _ in range(40)]
+    a = base[:20] + [b[int(rng.integers(0, 10)):][:int(rng.integers(38, 90))] for b in base[20:]]
+    b = base[20:] + [x.upper() + " tail" for x in base[:10]] + [text(50) for _ in range(10)]
+    expected = [(i, j) for i in range(len(a)) for j in range(len(b)) if same_question(a[i], b[j])]
+    assert any(i != j - 20 and len(a[i]) > 40 for i, j in expected)  # containment is exercised
+    assert matching_pairs(a, b) == expected
+    assert matching_pairs(b, a) == sorted((j, i) for i, j in expected)
+    q41, q40 = "b" * 20 + " " + "a" * 20, "b" * 20 + " " + "a" * 19   # 41 and 40 characters
+    assert matching_pairs([q41, q40], ["zz " + q41 + " end"]) == [(0, 0)]
+
+
 def test_theoremqa_questions_also_in_mmlu_pro_appear_once(tmp_path):
     _theoremqa(tmp_path)
     _mmlu_pro(tmp_path)
