@@ -19,7 +19,7 @@ import numpy as np
 from ..errors import DataError, unknown_name
 from .extracts import ARENA_HARD_BASELINE, BATTLE_EXTRACTS, NEW_SOURCES, ExtractRows, read_extract
 from .files import resolve_data_dir
-from .sources import load_table
+from .sources import _table
 
 __all__ = ["PAIR_SOURCES", "pair_outcomes"]
 
@@ -81,8 +81,8 @@ def pair_outcomes(
     for info in rows.info:
         group_of.setdefault(info.prompt, info.group)
     if source not in BATTLE_EXTRACTS:
-        table = load_table(source, root, models=[strong, weak])
-        assert table is not None  # a table extract
+        # the rows already read, as load_table would table them (not a second read of the file)
+        table = _table(rows.prompts, rows.outcomes, source, [strong, weak])
         s, w = table.outcomes[strong], table.outcomes[weak]
         keep = ~(np.isnan(s) | np.isnan(w))
         prompts = [p for p, k in zip(table.prompts, keep, strict=True) if k]
