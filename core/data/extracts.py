@@ -155,6 +155,20 @@ class _Row:
             raise self.error(f"field {key!r} must be a non-empty string, got {value!r}")
         return str(value)
 
+    def known(self, key: str, known: Mapping[str, Any], where: str) -> str:
+        """A non-empty string that is a key of ``known`` (the ids read from the file ``where``)."""
+        value = self.text(key)
+        if value not in known:
+            raise self.error(f"{key} {value!r} is not in {where}")
+        return value
+
+    def two(self, key_a: str, key_b: str) -> tuple[str, str]:
+        """Two different non-empty strings: the two models (or systems) of a battle."""
+        a, b = self.text(key_a), self.text(key_b)
+        if a == b:
+            raise self.error(f"{key_a} and {key_b} are both {a!r}")
+        return a, b
+
     def mapping(self, key: str, what: str) -> dict[str, Any]:
         value = self.get(key, dict, what)
         if not value:
@@ -351,12 +365,8 @@ def _qlora_oa(root: Path) -> ExtractRows:
                                 tuple({"role": t["role"], "content": t["content"]} for t in turns))
     games: dict[tuple[str, str, str], dict[str, str]] = {}
     for row in _rows(rpath):
-        mid = row.text("message_id")
-        if mid not in by_id:
-            raise row.error(f"message_id {mid!r} is not in {ppath.name}")
-        a, b = row.text("system_a"), row.text("system_b")
-        if a == b:
-            raise row.error(f"system_a and system_b are both {a!r}")
+        mid = row.known("message_id", by_id, ppath.name)
+        a, b = row.two("system_a", "system_b")
         order = row.get("order", str, "'ab' or 'ba'")
         if order not in ("ab", "ba"):
             raise row.error(f"field 'order' must be 'ab' or 'ba', got {order!r}")
@@ -407,12 +417,8 @@ def _arena_hard(root: Path) -> ExtractRows:
     judges: list[str] = []
     per_judgment: dict[tuple[str, str, str], int] = {}
     for row in _rows(bpath):
-        qid = row.text("question_id")
-        if qid not in by_id:
-            raise row.error(f"question_id {qid!r} is not in {qpath.name}")
-        a, b = row.text("model_a"), row.text("model_b")
-        if a == b:
-            raise row.error(f"model_a and model_b are both {a!r}")
+        qid = row.known("question_id", by_id, qpath.name)
+        a, b = row.two("model_a", "model_b")
         winner = row.get("winner", str, "a winner")
         if winner not in ("model_a", "model_b", "tie"):
             raise row.error(f"field 'winner' must be model_a, model_b or tie, got {winner!r}")
