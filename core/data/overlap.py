@@ -141,12 +141,19 @@ def cross_source_duplicates(names: Iterable[str],
     if not todo:
         return {}
     root = resolve_data_dir(data_dir)
+    read: dict[str, tuple[list[str], list[str]]] = {}  # mmlu-pro and arena-human serve twice
+
+    def texts_of(name: str) -> tuple[list[str], list[str]]:
+        if name not in read:
+            read[name] = _texts(name, root)
+        return read[name]
+
     out: dict[str, set[str]] = {}
     for name, others in todo.items():
-        prompts, texts = _texts(name, root)
+        prompts, texts = texts_of(name)
         drop: set[str] = set()
         for other in others:
-            _, other_texts = _texts(other, root)
+            _, other_texts = texts_of(other)
             drop.update(prompts[i] for i, _ in matching_pairs(texts, other_texts))
         if drop:
             out[name] = drop
