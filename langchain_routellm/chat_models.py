@@ -99,6 +99,7 @@ from routellm_core.routing.settings import (
     RoutingTextPolicy,
     all_wrapper_fields,
     check_ladder_models,
+    inner_model_copy_error,
     inner_model_name,
     other_mode_error,
     wrapper_fields,
@@ -781,19 +782,12 @@ class RouteLLMChat(BaseChatModel):
         return super().__reduce_ex__(protocol)
 
     def _copy_error(self, action: str, fn: Callable[[Any], Any], exc: Exception) -> Exception:
-        for which, model in self.route_models().items():
-            try:
-                fn(model)
-            except Exception as inner:
-                return TypeError(
-                    f"cannot {action} {type(self).__name__}: its {which} model "
-                    f"({type(model).__name__}) cannot be {'pickled' if action == 'pickle' else 'copied'} "
-                    f"({type(inner).__name__}: {inner}). The wrapper itself can; build the "
-                    f"copy around a {which} model that can (many local models can, API clients "
-                    "holding a lock cannot), or use llm.model_copy(), which shares the inner "
-                    "models"
-                )
-        return exc
+        error = inner_model_copy_error(
+            type(self).__name__, action, self.route_models(), fn,
+            "build the copy around a {which} model that can (many local models can, API "
+            "clients holding a lock cannot), or use llm.model_copy(), which shares the inner "
+            "models")
+        return exc if error is None else error
 
     def configurable_fields(
         self, **kwargs: AnyConfigurableField

@@ -79,6 +79,7 @@ from routellm_core.routing.settings import (
     RoutingTextPolicy,
     all_wrapper_fields,
     check_ladder_models,
+    inner_model_copy_error,
     inner_model_name,
     other_mode_error,
     wrapper_fields,
@@ -534,20 +535,11 @@ class RouteLLM(FunctionCallingLLM):
                             cause: BaseException | None = None) -> None:
         """Raise the error that names the inner model ``fn`` (``pickle.dumps``,
         ``copy.deepcopy``) fails on, if one does."""
-        for which, model in self.route_models().items():
-            try:
-                fn(model)
-            except Exception as exc:
-                raise self._copy_error(action, which, model, exc) from (cause or exc)
-
-    @staticmethod
-    def _copy_error(action: str, which: str, model: Any, exc: Exception) -> TypeError:
-        return TypeError(
-            f"cannot {action} RouteLLM: its {which} model ({type(model).__name__}) cannot be "
-            f"{'pickled' if action == 'pickle' else 'copied'} ({type(exc).__name__}: {exc}). "
-            "The wrapper itself can; use inner models that can, or copy.copy(llm), which "
-            "shares them"
-        )
+        error = inner_model_copy_error(
+            "RouteLLM", action, self.route_models(), fn,
+            "use inner models that can, or copy.copy(llm), which shares them")
+        if error is not None:
+            raise error from (cause or error.__cause__)
 
     # ---- configuration ------------------------------------------------------------------------
     @classmethod

@@ -25,7 +25,7 @@ from langchain_routellm.middleware import SETTING_FIELDS, RouteLLMDecisionModel 
 from llamaindex_routellm import RouteLLM  # noqa: E402
 from routellm_core.cli.demo import parse_price  # noqa: E402
 from routellm_core.errors import DataError  # noqa: E402
-from routellm_core.routing.settings import LADDER_SETTINGS, SETTINGS  # noqa: E402
+from routellm_core.routing.settings import LADDER_SETTINGS, SETTINGS, inner_model_copy_error  # noqa: E402
 
 
 def _lc(name: str) -> FakeListChatModel:
@@ -292,3 +292,18 @@ def test_the_ladder_argument_checks_are_the_same_in_both(make: Make, models: Any
     with pytest.raises(ValueError, match=match) as info:
         make(models=models)
     assert "models=[" not in str(info.value)
+
+
+def test_the_inner_model_copy_error_names_the_first_model_that_fails() -> None:
+    def fn(model: Any) -> None:
+        if model == "locked":
+            raise RuntimeError("holds a lock")
+
+    models = {"strong": "fine", "weak": "locked"}
+    error = inner_model_copy_error("RouteLLMChat", "pickle", models, fn, "share the {which} one")
+    assert error is not None
+    assert str(error).startswith("cannot pickle RouteLLMChat: its weak model (str) cannot be "
+                                 "pickled (RuntimeError: holds a lock)")
+    assert str(error).endswith("share the weak one")
+    assert isinstance(error.__cause__, RuntimeError)
+    assert inner_model_copy_error("RouteLLM", "deepcopy", {"strong": "fine"}, fn, "") is None

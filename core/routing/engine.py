@@ -619,24 +619,30 @@ class RoutingEngine:
         Returns:
             The run id of the record, or ``None`` without a recorder.
         """
+        if self.recorder is None:  # the common case: no fingerprint or names to gather
+            return None
         return record_call(self.recorder, self._call_context(), decision, answer,
                            **record)
 
     async def arecord_call(self, decision: RouteDecision, answer: str | Callable[[], str],
                            **record: Any) -> str | None:
         """:meth:`record_call` with an async ``shadow`` call."""
+        if self.recorder is None:
+            return None
         return await arecord_call(self.recorder, self._call_context(), decision, answer,
                                   **record)
 
     def record_shadow(self, decision: RouteDecision, run_id: str | None,
                       shadow: Callable[[str], ShadowResult] | None) -> None:
         """The shadow call of a recorded call (:func:`routellm_core.routing.recorder.record_shadow`)."""
-        record_shadow(self.recorder, self._call_context(), decision, run_id, shadow)
+        if self.recorder is not None:
+            record_shadow(self.recorder, self._call_context(), decision, run_id, shadow)
 
     async def arecord_shadow(self, decision: RouteDecision, run_id: str | None,
                              shadow: Callable[[str], Awaitable[ShadowResult]] | None) -> None:
         """:meth:`record_shadow` with an async ``shadow`` call."""
-        await arecord_shadow(self.recorder, self._call_context(), decision, run_id, shadow)
+        if self.recorder is not None:
+            await arecord_shadow(self.recorder, self._call_context(), decision, run_id, shadow)
 
     def _call_context(self) -> CallContext:
         """What this engine's records say of it (names, router fingerprint, prices)."""

@@ -58,6 +58,7 @@ __all__ = [
     "check_momentum",
     "check_knob_value",
     "inner_model_name",
+    "inner_model_copy_error",
     "wrapper_fields",
     "all_wrapper_fields",
     "other_mode_error",
@@ -487,6 +488,36 @@ def inner_model_name(*candidates: object, fallback: str) -> str:
         if isinstance(c, str) and c.strip() and c.strip().lower() not in PLACEHOLDER_NAMES:
             return c
     return fallback
+
+
+def inner_model_copy_error(wrapper: str, action: str, models: Mapping[str, Any],
+                           fn: Callable[[Any], Any], hint: str) -> TypeError | None:
+    """The error naming the first inner model that ``fn`` fails on, the same message in both
+    wrappers: a wrapper pickles and copies, an API client holding a lock does not.
+
+    Args:
+        wrapper: the wrapper's name in the message (``"RouteLLMChat"``).
+        action: ``"pickle"`` or ``"deepcopy"``.
+        models: the inner models by route or ladder name.
+        fn: what failed on the wrapper (``pickle.dumps``, ``copy.deepcopy``), tried per model.
+        hint: what to do instead, in the framework's terms (``{which}`` names the route).
+
+    Returns:
+        A ``TypeError`` (its ``__cause__`` the model's own error), or ``None`` when ``fn``
+        succeeds on every model.
+    """
+    for which, model in models.items():
+        try:
+            fn(model)
+        except Exception as exc:
+            done = "pickled" if action == "pickle" else "copied"
+            error = TypeError(
+                f"cannot {action} {wrapper}: its {which} model ({type(model).__name__}) cannot "
+                f"be {done} ({type(exc).__name__}: {exc}). The wrapper itself can; "
+                + hint.format(which=which))
+            error.__cause__ = exc
+            return error
+    return None
 
 
 def check_momentum(value: object) -> float | None:
