@@ -403,7 +403,6 @@ def _embedder_for_id(model_id: Any, dim: Any) -> Embedder | None:
     """The embedder a checkpoint's ``model_id`` names, when it can be made offline (the
     shipped tables, hashing, a local MiniLM folder); ``None`` otherwise."""
     from ..scoring.embeddings import MINILM_ID, HashingEmbedder, LocalEmbedder
-    from ..scoring.multilingual_embedding import MULTILINGUAL_ID, MultilingualStaticEmbedder
     from ..scoring.static_embedding import STATIC_ID, StaticEmbedder
 
     if not isinstance(model_id, str):
@@ -412,6 +411,9 @@ def _embedder_for_id(model_id: Any, dim: Any) -> Embedder | None:
         return LocalEmbedder()
     if model_id == STATIC_ID:
         return StaticEmbedder()  # the shipped table, read on first use
+    # imported only past the default's table: loading the default need not read the module
+    from ..scoring.multilingual_embedding import MULTILINGUAL_ID, MultilingualStaticEmbedder
+
     if model_id == MULTILINGUAL_ID:
         return MultilingualStaticEmbedder()
     if model_id.startswith("hashing-"):

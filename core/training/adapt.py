@@ -42,9 +42,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -130,11 +132,15 @@ def adapt_router(
     if not adaptable:
         raise DataError("none of this ensemble's members can be adapted (adaptable: irt, knn); "
                         "retrain it with your battles as an extra source instead")
+    # the irt members' input rows of the user's prompts: adapting moves weights only, so the
+    # calibration refit below reads these instead of featurising the same prompts again
+    features: list[tuple[Any, np.ndarray]] = []
     for member in adaptable:
         if member.name == "irt":
-            _adapt_irt(member, td, weight=weight, steps=int(steps),
-                       lr=float(lr if lr is not None else getattr(member, "lr", 0.02)),
-                       anchor=float(anchor), train=train)
+            x = _adapt_irt(member, td, weight=weight, steps=int(steps),
+                           lr=float(lr if lr is not None else getattr(member, "lr", 0.02)),
+                           anchor=float(anchor), train=train)
+            features.append((member, x))
         else:
             if td.tables:
                 raise DataError("knn adapts from battles only; turn outcome tables into "
@@ -153,8 +159,9 @@ def adapt_router(
         from ..routers.pair import pair_calibration
         from ..scoring.calibration import calibration_table
 
-        new.calibration_ = calibration_table(new, cal, "user prompts")
-        new.pair_calibration_ = pair_calibration(new, cal, "user prompts")
+        with _known_features(features, prompts):
+            new.calibration_ = calibration_table(new, cal, "user prompts")
+            new.pair_calibration_ = pair_calibration(new, cal, "user prompts")
     else:
         logger.warning("kept the initial calibration table: %d user prompts are fewer than %d",
                        len(cal), MIN_CALIBRATION_PROMPTS)
@@ -181,6 +188,26 @@ def _copy(router: Router) -> Router:
     return copy.deepcopy(router, memo)
 
 
+@contextlib.contextmanager
+def _known_features(features: list[tuple[Any, np.ndarray]], prompts: list[str]
+                    ) -> Iterator[None]:
+    """While open, each irt member answers ``_prompt_features(prompts)`` with its known rows
+    (other prompts are featurised as usual)."""
+    key = tuple(prompts)
+    for member, x in features:
+        def known(texts: list[str], member: Any = member, x: np.ndarray = x) -> np.ndarray:
+            if tuple(texts) == key:
+                return x
+            return type(member)._prompt_features(member, texts)
+
+        member._prompt_features = known  # an instance attribute, deleted on the way out
+    try:
+        yield
+    finally:
+        for member, _ in features:
+            del member._prompt_features
+
+
 def _adapt_knn(router: Any, battles: Battles, *, weight: float) -> None:
     prompts, labels, _ = router.prompt_labels(battles)
     if not prompts:
@@ -196,7 +223,9 @@ def _adapt_knn(router: Any, battles: Battles, *, weight: float) -> None:
 
 
 def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: float,
-               anchor: float, train: str) -> None:
+               anchor: float, train: str) -> np.ndarray:
+    """Moves ``router``'s ``train`` parameters toward the user's data; returns the input rows
+    of ``td.prompts()`` (unchanged by adapting)."""
     import torch
 
     prompts = td.prompts()
@@ -262,6 +291,7 @@ def _adapt_irt(router: Any, td: TrainingData, *, weight: float, steps: int, lr: 
             setattr(router, n, params[n].detach().numpy().copy())
     finally:
         torch.set_num_threads(threads)
+    return x
 
 
 # --------------------------------------------------------------------------------------------

@@ -76,6 +76,29 @@ def test_irt_adaptation_learns_the_users_labels_and_keeps_the_input(irt):
     assert new.adaptation_["battles"] == 60
 
 
+def test_irt_adaptation_featurises_the_users_prompts_once(irt, monkeypatch):
+    from routellm_core.routers.pair import pair_calibration
+    from routellm_core.scoring.calibration import calibration_table
+
+    seen: list[int] = []
+    features = IRTRouter._features
+
+    def counting(self, prompts, **kw):
+        seen.append(len(prompts))
+        return features(self, prompts, **kw)
+
+    monkeypatch.setattr(IRTRouter, "_features", counting)
+    new = adapt_router(irt, user_battles(), steps=20)
+    assert seen == [60]  # training; the calibration refit reuses those rows
+    assert "_prompt_features" not in vars(new)  # the reuse ends with adapt_router
+    prompts = user_battles().prompts()
+    assert new.calibration_ == calibration_table(new, prompts, "user prompts")
+    again = pair_calibration(new, prompts, "user prompts")
+    assert again is not None
+    assert np.array_equal(new.pair_calibration_["logits"], again["logits"])
+    assert len(seen) == 3  # the checks above featurised afresh
+
+
 def test_irt_anchor_and_train_part(irt):
     pulled = adapt_router(irt, user_battles(), steps=100, anchor=1e3)
     free = adapt_router(irt, user_battles(), steps=100, anchor=0.0)
