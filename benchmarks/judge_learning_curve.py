@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from learning_curve import _Memo, fold_curve, initial_router  # noqa: E402  (reused, not copied)
+from learning_curve import fold_curve, memoised_router  # noqa: E402  (reused, not copied)
 
 #: dataset:strong:weak, the pairs measured by default
 PAIRS = ("qlora-oa:gpt-4:vicuna-13b", "qlora-oa:gpt-4:65b-guanaco",
@@ -103,16 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     from routellm_core.data.benchmarks import BenchmarkSet
     from routellm_core.evaluation.judge import DEFAULT_OUTPUT_TOKENS, JUDGE_PROMPT
     from routellm_core.evaluation.replay_judge import replay_judge
-    from routellm_core.routers.irt import IRTRouter
 
     jp, sp, wp = ([float(x) for x in s.split(",")] for s in
                   (args.judge_price, args.strong_price, args.weak_price))
     t_start = time.perf_counter()
-    init = initial_router(Path("default"))
-    for member in getattr(init, "members_", [init]):
-        if hasattr(member, "get_embedder"):
-            member.embedder = _Memo(member.get_embedder())
-    irt = next(m for m in getattr(init, "members_", [init]) if isinstance(m, IRTRouter))
+    init, irt = memoised_router(Path("default"))
     labels = [int(x) for x in args.labels.split(",")]
     results: dict[str, Any] = {}
     judges: dict[str, Any] = {}

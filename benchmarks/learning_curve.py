@@ -78,6 +78,20 @@ def initial_router(path: Path) -> Any:
     return router
 
 
+def memoised_router(path: Path) -> tuple[Any, Any]:
+    """The initial router (``initial_router``) with its embedders memoised (every fold embeds
+    the same prompts), and its irt member: "in-domain only" trains an irt router like it."""
+    from routellm_core.routers.irt import IRTRouter
+
+    init = initial_router(path)
+    members = getattr(init, "members_", [init])  # the default is an ensemble
+    for member in members:
+        if hasattr(member, "get_embedder"):
+            member.embedder = _Memo(member.get_embedder())
+    irt = next(m for m in members if isinstance(m, IRTRouter))
+    return init, irt
+
+
 def benchmarks(mmlu_sample: int, seed: int) -> dict[str, Any]:
     from routellm_core.data.benchmarks import load_gsm8k, load_mmlu
 
@@ -124,15 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--plot", default=None, type=Path)
     args = ap.parse_args(argv)
 
-    from routellm_core.routers.irt import IRTRouter
-
     t_start = time.perf_counter()
-    init = initial_router(args.init)
-    for member in getattr(init, "members_", [init]):  # the default is an ensemble
-        if hasattr(member, "get_embedder"):
-            member.embedder = _Memo(member.get_embedder())
-    # "in-domain only" trains an irt router like the initial one (its irt member)
-    irt = next(m for m in getattr(init, "members_", [init]) if isinstance(m, IRTRouter))
+    init, irt = memoised_router(args.init)
     labels = [int(x) for x in args.labels.split(",")]
     results: dict[str, Any] = {}
     for name, bench in benchmarks(args.mmlu_sample, args.seed).items():
