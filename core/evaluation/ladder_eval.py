@@ -354,8 +354,12 @@ def _difficulty(cfg: Mapping[str, Any], emb: Any, data_dir: Any, banned: set[str
     labels = bench.extra["label"]
     if path is not None:
         say(f"difficulty check: routing with {path}")
+        given = difficulty_shares(load_router(path), bench.prompts, labels)
+        if str(path) == "default":  # the given router is the shipped one: route once, show once
+            return {"router": {"path": "default"}, "label": "shipped default",
+                    "trained": given, "shipped_default": given}
         return {"router": {"path": str(path)}, "label": f"router {Path(path).name}",
-                "trained": difficulty_shares(load_router(path), bench.prompts, labels),
+                "trained": given,
                 "shipped_default": difficulty_shares(load_router("default"), bench.prompts,
                                                      labels)}
     full = dict(cfg, aliases=default_config("irt")["aliases"])
@@ -496,7 +500,10 @@ def _format_difficulty(diff: Mapping[str, Any], markdown: bool) -> list[str]:
     else:
         lines.append(title)
     mine = str(diff.get("label", "irt, default config"))
-    for key, label in (("trained", mine), ("shipped_default", "shipped default")):
+    rows = [("trained", mine)]
+    if diff.get("router", {}).get("path") != "default":  # else the same rows twice
+        rows.append(("shipped_default", "shipped default"))
+    for key, label in rows:
         for v in diff[key]["variants"]:
             e, h = v["easy_top_share"], v["hard_top_share"]
             if markdown:

@@ -37,3 +37,11 @@ def test_difficulty_check_with_a_given_router(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| router lad | calibrated | tolerance 0.1 (default) |" in out
     assert "| shipped default | raw | within 0.05 of the best (replaced) |" in out
+
+
+def test_difficulty_check_with_the_shipped_router_shows_it_once(capsys):
+    assert main(["ladder", "--difficulty-only", "--router", "default", "--markdown"]) == 0
+    out = capsys.readouterr().out
+    row = "| shipped default | raw | within 0.05 of the best (replaced) |"
+    assert out.count(row) == 1
+    assert "router default" not in out
