@@ -43,13 +43,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from validate_transfer import _apgr  # benchmarks/ is on sys.path (reused, not copied)
 
-from routellm_core.data.benchmarks import BenchmarkSet
 from routellm_core.data.files import resolve_data_dir
 from routellm_core.data.overlap import OVERLAPS, shared_questions
 from routellm_core.data.pairs import pair_outcomes
 from routellm_core.defaults import STRONG_MODEL, WEAK_MODEL
-from routellm_core.evaluation.evaluate import evaluate
 from routellm_core.routers import load_router
 from routellm_core.routers.base import Router
 
@@ -94,9 +93,8 @@ def all_sources_config(path: str | None) -> dict:
 
 
 def apgr(scores: np.ndarray, strong: np.ndarray, weak: np.ndarray) -> float:
-    bench = BenchmarkSet("pair", [str(i) for i in range(len(strong))],
-                         {STRONG_MODEL: strong, WEAK_MODEL: weak}, metric="grade")
-    return float(evaluate(np.asarray(scores, dtype=np.float64), bench).apgr)
+    """APGR of ``scores`` on one pair's graded outcomes (validate_transfer's, as a grade)."""
+    return float(_apgr(np.asarray(scores, dtype=np.float64), strong, weak, "grade"))
 
 
 def folds_and_holdouts(data_dir: Path) -> tuple[dict[str, dict[str, int]], list[set[str]]]:
