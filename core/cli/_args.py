@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ..errors import DataError, RouteLLMError
 
 __all__ = ["CommandText", "COMMANDS", "add_command", "strong_fraction", "score_threshold",
-           "STRONG_FRACTION_HELP", "check_calibrated"]
+           "STRONG_FRACTION_HELP", "DATA_DIR_HELP", "check_calibrated"]
 
 
 class CommandText(NamedTuple):
@@ -99,6 +99,11 @@ def add_command(sub: argparse._SubParsersAction, name: str,  # type: ignore[type
 
 #: what ``--strong-fraction`` is, for the help of every subcommand that takes it
 STRONG_FRACTION_HELP = "share of prompts for the strong model, strictly between 0 and 1"
+
+#: ``--data-dir`` of the commands that read the shared data (the lookup order of
+#: ``data.files.resolve_data_dir``)
+DATA_DIR_HELP = ("data directory (default: $ROUTELLM_DATA_DIR, ../shared/data beside the "
+                 "checkout, the user cache; `routellm data where`)")
 
 
 def _number(value: str, what: str) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 from ..costs import DEFAULT_PRICES, PriceTable
 from ..costs import parse_price as parse_model_price
 from ..errors import DataError, RouteLLMError
-from ._args import add_command
+from ._args import DATA_DIR_HELP, add_command
 
 __all__ = ["register", "run_demo", "parse_price"]
 
@@ -29,8 +29,7 @@ PARTS = ("eval", "langchain", "llamaindex")
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = add_command(sub, "demo")
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
-                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--routers", default="random,default",
                    help="routers for the evaluation table (see `routellm eval --help`)")
     p.add_argument("--mmlu-sample", type=int, default=2000, metavar="N",

@@ -12,7 +12,7 @@ from ..data.benchmarks import BENCHMARKS, BenchmarkSet, load_benchmark
 from ..errors import RouteLLMError, unknown_name
 from ..routers import ROUTERS, load_router
 from ..routers.base import Router
-from ._args import add_command
+from ._args import DATA_DIR_HELP, add_command
 
 if TYPE_CHECKING:
     from ..evaluation.evaluate import BenchmarkResult
@@ -28,8 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         f"(names: random, default, {', '.join(n for n in ROUTERS if n != 'random')})")
     p.add_argument("--benchmark", default="all",
                    help=f"one of {', '.join(BENCHMARKS)}, a comma-separated list, or 'all'")
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
-                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--mmlu-split", choices=("heldout", "all"), default="heldout",
                    help="MMLU rows: outside the golden training split (default) or all rows")
     p.add_argument("--mmlu-sample", type=int, default=0, metavar="N",

@@ -6,15 +6,14 @@ import argparse
 import json
 import sys
 
-from ._args import add_command
+from ._args import DATA_DIR_HELP, add_command
 
 __all__ = ["register"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = add_command(sub, "ladder")
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
-                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--folds", type=int, default=5, help="cross-validation folds (default 5)")
     p.add_argument("--seed", type=int, default=0, help="fold assignment seed")
     p.add_argument("--no-difficulty", action="store_true",

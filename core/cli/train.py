@@ -19,6 +19,7 @@ from ..data.files import read_prompt_file
 from ..errors import DataError
 from ..routing.long_text import EMPTY_PROMPT
 from ._args import (
+    DATA_DIR_HELP,
     STRONG_FRACTION_HELP,
     add_command,
     check_calibrated,
@@ -36,8 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--router", choices=TRAINABLE_ROUTERS, default=None,
                    help="router type (default: the config's, else mf)")
     p.add_argument("--config", default=None, metavar="FILE", help="JSON training config")
-    p.add_argument("--data-dir", default=None, help="data directory (default: $ROUTELLM_DATA_DIR, "
-                   "../shared/data beside the checkout, the user cache; `routellm data where`)")
+    p.add_argument("--data-dir", default=None, help=DATA_DIR_HELP)
     p.add_argument("--out", required=True, metavar="DIR", help="checkpoint directory to write")
     p.add_argument("--report", default=None, metavar="JSON",
                    help="also write the training-set report (counts per source/model/outcome)")
