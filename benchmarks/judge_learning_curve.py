@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from learning_curve import fold_curve, memoised_router  # noqa: E402  (reused, not copied)
+from learning_curve import add_curve_arguments, fold_curve, memoised_router  # noqa: E402  (reused, not copied)
 
 #: dataset:strong:weak, the pairs measured by default
 PAIRS = ("qlora-oa:gpt-4:vicuna-13b", "qlora-oa:gpt-4:65b-guanaco",
@@ -83,12 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--pairs", default=",".join(PAIRS),
                     help="dataset:strong:weak,... (datasets: qlora-oa, arena-hard)")
-    ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--labels", default="0,50,100,200,500")
-    ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--anchor", type=float, default=1e-2)
-    ap.add_argument("--weight", type=float, default=1.0)
-    ap.add_argument("--seed", type=int, default=0)
+    add_curve_arguments(ap, labels="0,50,100,200,500")
     ap.add_argument("--judge-price", default="2.5,10",
                     help="judge USD per 1M input,output tokens (2.5,10: gpt-4o list price)")
     ap.add_argument("--strong-price", default="10,30", help="strong model USD per 1M tokens")

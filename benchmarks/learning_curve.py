@@ -120,18 +120,24 @@ def battles_for(bench: Any, idx: np.ndarray) -> Any:
     return Battles(out)
 
 
+def add_curve_arguments(ap: argparse.ArgumentParser, labels: str) -> None:
+    """The fold protocol's flags (``fold_curve``'s arguments), shared with
+    judge_learning_curve.py: folds, label counts, and the adaptation's steps, anchor, weight."""
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--labels", default=labels)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--anchor", type=float, default=1e-2)
+    ap.add_argument("--weight", type=float, default=1.0)
+    ap.add_argument("--seed", type=int, default=0)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--init", default="default", type=Path,
                     help="'default' (the shipped router), a checkpoint folder, or a folder to "
                          "train default_config('irt') into")
-    ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--labels", default="0,50,100,200,500,1000")
+    add_curve_arguments(ap, labels="0,50,100,200,500,1000")
     ap.add_argument("--mmlu-sample", type=int, default=3000)
-    ap.add_argument("--steps", type=int, default=200)
-    ap.add_argument("--anchor", type=float, default=1e-2)
-    ap.add_argument("--weight", type=float, default=1.0)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--keep-frozen", action="store_true",
                     help="ensembles: keep the members that cannot adapt in the blend")
     ap.add_argument("--json", default=None, type=Path)
